@@ -1,0 +1,140 @@
+//! The `understudy-sim` command line: which devices to start, on which address and ports, with which seed,
+//! clock and transcript. Every flag maps onto `SimConfig`.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::clock::ClockMode;
+use crate::serve::SimConfig;
+use crate::serve::endrpi::EndrpiOptions;
+use crate::serve::registry::DeviceOptions;
+
+/// How sim time moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClockArg {
+    /// Sim time follows the wall clock, scaled by --speed.
+    Realtime,
+    /// Sim time moves only when the control API advances it.
+    Virtual,
+}
+
+/// Understudy: simulated devices on their real sockets.
+#[derive(Debug, Parser)]
+#[command(name = "understudy-sim", version, about)]
+pub struct Cli {
+    /// Master seed; every device derives its noise from it.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// How sim time moves.
+    #[arg(long, value_enum, default_value_t = ClockArg::Realtime)]
+    pub clock: ClockArg,
+    /// Sim-time speed factor for the realtime clock (2 = twice as fast as the wall clock).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Start only these devices (comma-separated), e.g. --only endrpi.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Option<Vec<String>>,
+    /// Address every socket binds.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub bind: IpAddr,
+    /// Endrpi port (WebSocket at / and the REST API); 0 = any free port.
+    #[arg(long, default_value_t = 5000)]
+    pub endrpi_port: u16,
+    /// Endrpi: throttle bits set from the start, as vcgencmd get_throttled reports them (e.g. 0x50005).
+    #[arg(long, default_value = "0x0", value_parser = parse_hex_u32)]
+    pub endrpi_throttle: u32,
+    /// Control API port (HTTP+JSON: clock and fault injection); 0 = any free port.
+    #[arg(long, default_value_t = 7400)]
+    pub control_port: u16,
+    /// Do not serve the control API.
+    #[arg(long)]
+    pub no_control: bool,
+    /// Write every connection and frame, stamped with sim time, to this file as JSON lines.
+    #[arg(long)]
+    pub transcript: Option<PathBuf>,
+}
+
+impl Cli {
+    /// The simulator configuration these flags describe.
+    pub fn config(&self) -> SimConfig {
+        let clock = match self.clock {
+            ClockArg::Realtime => ClockMode::Realtime { speed: self.speed },
+            ClockArg::Virtual => ClockMode::Virtual,
+        };
+        SimConfig {
+            seed: self.seed,
+            clock,
+            bind: self.bind,
+            only: self.only.clone(),
+            ports: BTreeMap::from([("endrpi".to_string(), self.endrpi_port)]),
+            any_port: false,
+            transcript: self.transcript.clone(),
+            control_port: (!self.no_control).then_some(self.control_port),
+            devices: DeviceOptions {
+                endrpi: EndrpiOptions {
+                    throttle: self.endrpi_throttle,
+                },
+            },
+        }
+    }
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
+        _ => Err(format!("`{text}` is not a positive number")),
+    }
+}
+
+fn parse_hex_u32(text: &str) -> Result<u32, String> {
+    let digits = text.trim_start_matches("0x").trim_start_matches("0X");
+    u32::from_str_radix(digits, 16)
+        .map_err(|_| format!("`{text}` is not a hex number such as 0x50005"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_ports() {
+        let config = Cli::parse_from(["understudy-sim"]).config();
+        assert_eq!(config.ports.get("endrpi"), Some(&5000));
+        assert_eq!(config.control_port, Some(7400));
+        assert_eq!(config.clock, ClockMode::Realtime { speed: 1.0 });
+        assert_eq!(config.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+
+    #[test]
+    fn flags_reach_the_config() {
+        let cli = Cli::parse_from([
+            "understudy-sim",
+            "--seed",
+            "9",
+            "--clock",
+            "virtual",
+            "--only",
+            "endrpi",
+            "--endrpi-port",
+            "0",
+            "--endrpi-throttle",
+            "0x50005",
+            "--no-control",
+        ]);
+        let config = cli.config();
+        assert_eq!((config.seed, config.clock), (9, ClockMode::Virtual));
+        assert_eq!(config.only, Some(vec!["endrpi".to_string()]));
+        assert_eq!(config.devices.endrpi.throttle, 0x50005);
+        assert_eq!(config.control_port, None);
+    }
+
+    #[test]
+    fn nonsense_is_refused() {
+        assert!(Cli::try_parse_from(["understudy-sim", "--speed", "0"]).is_err());
+        assert!(Cli::try_parse_from(["understudy-sim", "--endrpi-throttle", "zz"]).is_err());
+        assert!(Cli::try_parse_from(["understudy-sim", "--clock", "sometimes"]).is_err());
+    }
+}

@@ -1,0 +1,167 @@
+//! Simulation time: `SimTime` (milliseconds since the simulation started) and the shared `Clock`.
+//! In `realtime` mode sim time follows the wall clock (scaled by a speed factor); in `virtual` mode it
+//! moves only when a test or the control API advances it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// A point in simulated time: milliseconds since the simulation started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SimTime(u64);
+
+impl SimTime {
+    /// The moment the simulation started.
+    pub const ZERO: SimTime = SimTime(0);
+
+    /// A sim time `ms` milliseconds after the start.
+    pub const fn from_millis(ms: u64) -> Self {
+        SimTime(ms)
+    }
+
+    /// Milliseconds since the start.
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+
+    /// Seconds since the start, as a float.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+
+    /// Milliseconds from `earlier` to `self`, or 0 if `earlier` is later.
+    pub fn saturating_since(self, earlier: SimTime) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    /// This time plus `ms` milliseconds.
+    pub const fn plus_millis(self, ms: u64) -> SimTime {
+        SimTime(self.0.saturating_add(ms))
+    }
+}
+
+/// How sim time relates to the wall clock.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ClockMode {
+    /// Sim time follows the wall clock, multiplied by `speed`.
+    Realtime { speed: f64 },
+    /// Sim time moves only when advanced explicitly.
+    Virtual,
+}
+
+/// Why the clock refused a request.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ClockError {
+    #[error("the clock is in realtime mode; only a virtual clock can be advanced")]
+    NotVirtual,
+}
+
+/// The simulation's one clock, shared by every device and connection.
+#[derive(Debug)]
+pub struct Clock {
+    mode: ClockMode,
+    started: Instant,
+    virtual_now: AtomicU64,
+    ticks: watch::Sender<u64>,
+}
+
+impl Clock {
+    /// A clock that starts now at `SimTime::ZERO`.
+    pub fn new(mode: ClockMode) -> Self {
+        let (ticks, _) = watch::channel(0);
+        Clock {
+            mode,
+            started: Instant::now(),
+            virtual_now: AtomicU64::new(0),
+            ticks,
+        }
+    }
+
+    /// The mode this clock runs in.
+    pub fn mode(&self) -> ClockMode {
+        self.mode
+    }
+
+    /// The current sim time.
+    pub fn now(&self) -> SimTime {
+        match self.mode {
+            ClockMode::Realtime { speed } => {
+                let wall_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+                SimTime((wall_ms * speed) as u64)
+            }
+            ClockMode::Virtual => SimTime(self.virtual_now.load(Ordering::Acquire)),
+        }
+    }
+
+    /// Moves a virtual clock forward by `ms`, waking everything that sleeps until a time now reached.
+    pub fn advance(&self, ms: u64) -> Result<SimTime, ClockError> {
+        if self.mode != ClockMode::Virtual {
+            return Err(ClockError::NotVirtual);
+        }
+        let now = self.virtual_now.fetch_add(ms, Ordering::AcqRel) + ms;
+        self.ticks.send_replace(now);
+        Ok(SimTime(now))
+    }
+
+    /// Waits until sim time reaches `t` (at once if it already has).
+    pub async fn sleep_until(&self, t: SimTime) {
+        match self.mode {
+            ClockMode::Realtime { speed } => {
+                let wall = Duration::from_secs_f64(t.as_secs_f64() / speed);
+                tokio::time::sleep_until(self.started + wall).await;
+            }
+            ClockMode::Virtual => {
+                let mut ticks = self.ticks.subscribe();
+                // `wait_for` checks the current value first, so a time already reached returns at once.
+                let _ = ticks.wait_for(|&now| now >= t.as_millis()).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn virtual_clock_moves_only_when_advanced() {
+        let clock = Clock::new(ClockMode::Virtual);
+        assert_eq!(clock.now(), SimTime::ZERO);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(clock.now(), SimTime::ZERO);
+        assert_eq!(clock.advance(250), Ok(SimTime::from_millis(250)));
+        assert_eq!(clock.now().as_millis(), 250);
+    }
+
+    #[tokio::test]
+    async fn virtual_sleepers_wake_when_their_time_is_reached() {
+        let clock = std::sync::Arc::new(Clock::new(ClockMode::Virtual));
+        let sleeper = {
+            let clock = clock.clone();
+            tokio::spawn(async move { clock.sleep_until(SimTime::from_millis(100)).await })
+        };
+        clock.advance(99).unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(!sleeper.is_finished());
+        clock.advance(1).unwrap();
+        tokio::time::timeout(Duration::from_secs(2), sleeper)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    #[test]
+    fn realtime_clock_cannot_be_advanced() {
+        let clock = Clock::new(ClockMode::Realtime { speed: 1.0 });
+        assert_eq!(clock.advance(1), Err(ClockError::NotVirtual));
+    }
+
+    #[tokio::test]
+    async fn realtime_clock_scales_with_speed() {
+        let clock = Clock::new(ClockMode::Realtime { speed: 10.0 });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(clock.now().as_millis() >= 200, "now = {:?}", clock.now());
+    }
+}

@@ -1,0 +1,23 @@
+//! The simulator's error type at its edges: starting, binding, writing the transcript.
+
+use std::net::SocketAddr;
+
+/// What can stop the simulator from starting or running.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("cannot listen on {addr} for {endpoint}: {source}")]
+    Bind {
+        endpoint: String,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot write the transcript {path}: {source}")]
+    Transcript {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("unknown device `{0}` (known: {1})")]
+    UnknownDevice(String, String),
+    #[error("{0}")]
+    Config(String),
+}

@@ -1,0 +1,15 @@
+//! Understudy's simulator: device models, their wire protocols, and the sockets that serve them.
+//! Models are sans-IO and read no clock; the `serve` layer owns sockets and time and feeds them.
+
+pub mod cli;
+pub mod clock;
+pub mod error;
+pub mod model;
+pub mod proto;
+pub mod seed;
+pub mod serve;
+pub mod transcript;
+
+pub use clock::{Clock, ClockMode, SimTime};
+pub use error::SimError;
+pub use serve::{BoundEndpoint, SimConfig, Simulator};

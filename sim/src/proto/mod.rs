@@ -1,0 +1,6 @@
+//! Wire formats: one module per protocol (message types, parsing, the mapping model <-> wire), plus
+//! the encodings they share.
+
+pub mod endrpi;
+pub mod http;
+pub mod pyjson;

@@ -1,0 +1,108 @@
+//! What a device plugs into the serve layer: its endpoints (one per listening socket), the per-connection
+//! `Session` that turns frames into replies, plain HTTP on the same port, and its control commands.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
+
+use crate::clock::SimTime;
+use crate::proto::http::{HttpRequest, HttpResponse};
+
+/// A frame or action a session sends to its peer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outgoing {
+    /// A text frame.
+    Text(String),
+    /// A text frame shared by many connections (serialized once).
+    SharedText(tokio_tungstenite::tungstenite::Utf8Bytes),
+    /// A binary frame.
+    Binary(Bytes),
+    /// Close the connection with this code and reason.
+    Close(u16, String),
+}
+
+/// Facts about one accepted WebSocket connection, handed to the device when its session opens.
+#[derive(Clone, Debug)]
+pub struct ConnInfo {
+    /// The connection's label in logs and the transcript, e.g. `endrpi/3`.
+    pub label: Arc<str>,
+    /// The request path, without the query string.
+    pub path: String,
+    /// The raw query string, if any (may hold secrets: never log it).
+    pub query: Option<String>,
+    /// Where to push frames that are not replies to a request (reports, fan-out).
+    pub push: mpsc::Sender<Outgoing>,
+}
+
+/// One WebSocket connection's protocol state. Methods are synchronous and sans-IO: they get the sim time
+/// and append what to send to `out`.
+pub trait Session: Send + 'static {
+    /// Called once, right after the upgrade.
+    fn on_open(&mut self, _now: SimTime, _out: &mut Vec<Outgoing>) {}
+    /// A text frame arrived.
+    fn on_text(&mut self, now: SimTime, text: &str, out: &mut Vec<Outgoing>);
+    /// A binary frame arrived.
+    fn on_binary(&mut self, now: SimTime, data: &[u8], out: &mut Vec<Outgoing>);
+    /// The next sim time at which `on_deadline` wants to run, if any.
+    fn next_deadline(&self) -> Option<SimTime> {
+        None
+    }
+    /// The deadline returned by `next_deadline` was reached.
+    fn on_deadline(&mut self, _now: SimTime, _out: &mut Vec<Outgoing>) {}
+    /// The connection is gone (closed by either side, or the server is shutting down).
+    fn on_close(&mut self, _now: SimTime) {}
+}
+
+/// How a device answers a WebSocket upgrade request.
+pub struct Upgrade {
+    /// The subprotocol to echo in `Sec-WebSocket-Protocol`, if any.
+    pub subprotocol: Option<String>,
+}
+
+/// One listening socket of a device and how it answers.
+pub trait Service: Send + Sync + 'static {
+    /// Decides whether to accept a WebSocket upgrade; `Err` is the HTTP response sent instead.
+    // tungstenite's own response type is large; it is built once per refused handshake.
+    #[allow(clippy::result_large_err)]
+    fn upgrade(&self, request: &Request) -> Result<Upgrade, ErrorResponse>;
+    /// Starts the protocol state for an accepted connection.
+    fn open_session(&self, conn: ConnInfo) -> Box<dyn Session>;
+    /// Answers a plain HTTP request on the same port.
+    fn http(&self, now: SimTime, request: HttpRequest) -> HttpResponse;
+}
+
+/// A listening socket a device wants, with its default port.
+pub struct EndpointSpec {
+    /// The name printed at start and used for `--<name>-port`, e.g. `endrpi`.
+    pub name: &'static str,
+    /// The port used when none is given.
+    pub default_port: u16,
+    /// The URL scheme clients use (`ws` or `wss`).
+    pub scheme: &'static str,
+    /// The WebSocket path printed in the URL, e.g. `/` or `/ws`.
+    pub path: &'static str,
+    /// The service behind the socket.
+    pub service: Arc<dyn Service>,
+}
+
+/// Why a control command failed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ControlError {
+    #[error("unknown command `{0}`")]
+    UnknownCommand(String),
+    #[error("bad arguments: {0}")]
+    BadArguments(String),
+}
+
+/// A running simulated device: its endpoints and its control commands (fault injection, forced states).
+pub trait Device: Send + Sync + 'static {
+    /// The device's name, e.g. `endrpi`.
+    fn name(&self) -> &'static str;
+    /// The sockets it serves.
+    fn endpoints(&self) -> Vec<EndpointSpec>;
+    /// Runs a control command (`@sim-only` scenarios and the control API use these).
+    fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError>;
+}

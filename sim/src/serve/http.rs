@@ -1,0 +1,103 @@
+//! Plain HTTP/1.1 on a device's port (REST mirrors, status pages, the control API), served by hyper
+//! with request types small enough that devices never see hyper.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::proto::http::{HttpRequest, HttpResponse};
+use crate::serve::ServeContext;
+use crate::serve::device::Service;
+use crate::transcript::{Direction, RecordKind};
+
+/// The largest request body accepted; a larger one gets 413.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Serves HTTP/1.1 requests on one connection until the peer closes it or the simulator shuts down.
+pub async fn serve<S>(io: S, service: Arc<dyn Service>, ctx: Arc<ServeContext>, label: Arc<str>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let handler = {
+        let ctx = ctx.clone();
+        service_fn(move |request: hyper::Request<Incoming>| {
+            let service = service.clone();
+            let ctx = ctx.clone();
+            let label = label.clone();
+            async move { Ok::<_, Infallible>(answer(request, service.as_ref(), &ctx, &label).await) }
+        })
+    };
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), handler);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(error) = result {
+                tracing::debug!(%error, "http connection ended with an error");
+            }
+        }
+        _ = ctx.shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+async fn answer(
+    request: hyper::Request<Incoming>,
+    service: &dyn Service,
+    ctx: &ServeContext,
+    label: &str,
+) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => {
+            let request = HttpRequest {
+                method: parts.method.as_str().to_string(),
+                path: parts.uri.path().to_string(),
+                query: parts.uri.query().map(str::to_string),
+                content_type: parts
+                    .headers
+                    .get(hyper::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+                body: collected.to_bytes(),
+            };
+            service.http(ctx.clock.now(), request)
+        }
+        Err(_) => HttpResponse::json(413, r#"{"error":"request body too large"}"#),
+    };
+    if ctx.transcript.is_enabled() {
+        let summary = format!(
+            "{} {} -> {}",
+            parts.method,
+            parts.uri.path(),
+            response.status
+        );
+        ctx.transcript.record(
+            ctx.clock.now(),
+            label,
+            Direction::In,
+            RecordKind::Http,
+            &summary,
+        );
+    }
+    let mut builder = hyper::Response::builder()
+        .status(response.status)
+        .header(hyper::header::CONTENT_TYPE, response.content_type);
+    if let Some(location) = &response.location {
+        builder = builder.header(hyper::header::LOCATION, location.as_str());
+    }
+    if ctx.shutdown.is_cancelled() {
+        builder = builder.header(hyper::header::CONNECTION, "close");
+    }
+    builder
+        .body(Full::new(response.body))
+        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
+}

@@ -1,0 +1,212 @@
+//! The accept loop shared by every endpoint: it reads each connection's request head, then hands the
+//! connection (head replayed) to the WebSocket session driver or to the HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::serve::device::Service;
+use crate::serve::rewind::Rewind;
+use crate::serve::{ServeContext, http, session};
+
+/// The largest request head accepted before a connection is answered 431 and closed.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// How long a client may take to send its request head.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections on `listener` until shutdown, serving each with `service`.
+pub fn spawn(
+    listener: TcpListener,
+    name: &'static str,
+    service: Arc<dyn Service>,
+    ctx: Arc<ServeContext>,
+) {
+    let tracker = ctx.tracker.clone();
+    tracker.spawn(async move {
+        let counter = Arc::new(AtomicU64::new(0));
+        loop {
+            let accepted = tokio::select! {
+                _ = ctx.shutdown.cancelled() => break,
+                accepted = listener.accept() => accepted,
+            };
+            match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let ctx2 = ctx.clone();
+                    let service = service.clone();
+                    let counter = counter.clone();
+                    ctx.tracker.spawn(async move {
+                        route(stream, peer, name, service, ctx2, counter).await
+                    });
+                }
+                Err(error) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(endpoint = name, %error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    });
+}
+
+async fn route(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    name: &'static str,
+    service: Arc<dyn Service>,
+    ctx: Arc<ServeContext>,
+    counter: Arc<AtomicU64>,
+) {
+    let head = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await {
+        Ok(Ok(Some(head))) => head,
+        Ok(Ok(None)) | Err(_) => return,
+        Ok(Err(HeadError::TooLarge)) => {
+            let _ = stream
+                .write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+            return;
+        }
+        Ok(Err(HeadError::Io)) => return,
+    };
+    dispatch(
+        Rewind::new(head.bytes, stream),
+        head.is_upgrade,
+        peer,
+        name,
+        service,
+        ctx,
+        counter,
+    )
+    .await;
+}
+
+/// Serves one connection whose head has been read: as a WebSocket if it asked to upgrade, else as HTTP.
+pub async fn dispatch<S>(
+    io: S,
+    is_upgrade: bool,
+    peer: SocketAddr,
+    name: &'static str,
+    service: Arc<dyn Service>,
+    ctx: Arc<ServeContext>,
+    counter: Arc<AtomicU64>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    if is_upgrade {
+        let label: Arc<str> =
+            format!("{name}/{}", counter.fetch_add(1, Ordering::Relaxed) + 1).into();
+        tracing::debug!(conn = %label, %peer, "websocket connection");
+        session::run(io, service, ctx, label).await;
+    } else {
+        let label: Arc<str> = format!("{name}/http").into();
+        http::serve(io, service, ctx, label).await;
+    }
+}
+
+/// The bytes of a request head, and whether it asks for a WebSocket upgrade.
+pub struct Head {
+    /// Everything read so far (the head, perhaps with the start of a body).
+    pub bytes: Bytes,
+    /// Whether the head carries `Upgrade: websocket`.
+    pub is_upgrade: bool,
+}
+
+/// Why a head could not be read.
+pub enum HeadError {
+    /// The head is longer than `MAX_HEAD_BYTES`.
+    TooLarge,
+    /// The socket failed.
+    Io,
+}
+
+/// Reads until the end of the request head; `None` if the peer closed first.
+pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Option<Head>, HeadError> {
+    let mut buffer = BytesMut::with_capacity(1024);
+    loop {
+        if let Some(end) = find_head_end(&buffer) {
+            let is_upgrade = is_websocket_upgrade(&buffer[..end]);
+            return Ok(Some(Head {
+                bytes: buffer.freeze(),
+                is_upgrade,
+            }));
+        }
+        if buffer.len() >= MAX_HEAD_BYTES {
+            return Err(HeadError::TooLarge);
+        }
+        match stream.read_buf(&mut buffer).await {
+            Ok(0) => return Ok(None),
+            Ok(_) => {}
+            Err(_) => return Err(HeadError::Io),
+        }
+    }
+}
+
+fn find_head_end(buffer: &[u8]) -> Option<usize> {
+    buffer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+}
+
+fn is_websocket_upgrade(head: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut request = httparse::Request::new(&mut headers);
+    if request.parse(head).is_err() {
+        return false;
+    }
+    request.headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("upgrade")
+            && String::from_utf8_lossy(h.value)
+                .trim()
+                .eq_ignore_ascii_case("websocket")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_upgrade_head_is_recognised() {
+        let mut input =
+            &b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n\r\nextra"
+                [..];
+        let head = read_head(&mut input).await.ok().flatten().unwrap();
+        assert!(head.is_upgrade);
+        assert!(head.bytes.ends_with(b"extra"));
+    }
+
+    #[tokio::test]
+    async fn a_plain_get_is_not_an_upgrade() {
+        let mut input = &b"GET /pins HTTP/1.1\r\nHost: x\r\n\r\n"[..];
+        assert!(
+            !read_head(&mut input)
+                .await
+                .ok()
+                .flatten()
+                .unwrap()
+                .is_upgrade
+        );
+    }
+
+    #[tokio::test]
+    async fn an_endless_head_is_refused() {
+        let endless = vec![b'a'; MAX_HEAD_BYTES + 10];
+        let mut input = &endless[..];
+        assert!(matches!(
+            read_head(&mut input).await,
+            Err(HeadError::TooLarge)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_hangs_up_early_is_none() {
+        let mut input = &b"GET / HTTP/1.1\r\n"[..];
+        assert!(matches!(read_head(&mut input).await, Ok(None)));
+    }
+}
