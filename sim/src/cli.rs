@@ -91,8 +91,7 @@ fn parse_speed(text: &str) -> Result<f64, String> {
 
 fn parse_hex_u32(text: &str) -> Result<u32, String> {
     let digits = text.trim_start_matches("0x").trim_start_matches("0X");
-    u32::from_str_radix(digits, 16)
-        .map_err(|_| format!("`{text}` is not a hex number such as 0x50005"))
+    u32::from_str_radix(digits, 16).map_err(|_| format!("`{text}` is not a hex number such as 0x50005"))
 }
 
 #[cfg(test)]

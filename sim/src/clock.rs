@@ -3,7 +3,7 @@
 //! moves only when a test or the control API advances it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -63,6 +63,8 @@ pub enum ClockError {
 pub struct Clock {
     mode: ClockMode,
     started: Instant,
+    /// Wall-clock Unix time (ms) at the moment sim time was zero.
+    epoch_unix_ms: u64,
     virtual_now: AtomicU64,
     ticks: watch::Sender<u64>,
 }
@@ -71,12 +73,22 @@ impl Clock {
     /// A clock that starts now at `SimTime::ZERO`.
     pub fn new(mode: ClockMode) -> Self {
         let (ticks, _) = watch::channel(0);
+        let epoch_unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
         Clock {
             mode,
             started: Instant::now(),
+            epoch_unix_ms,
             virtual_now: AtomicU64::new(0),
             ticks,
         }
+    }
+
+    /// Unix time in the simulation, in ms: the wall clock at start plus sim time elapsed. Devices use it
+    /// where a protocol carries calendar time (token expiry, timestamps).
+    pub fn unix_ms(&self) -> u64 {
+        self.epoch_unix_ms + self.now().as_millis()
     }
 
     /// The mode this clock runs in.

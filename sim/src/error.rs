@@ -12,10 +12,7 @@ pub enum SimError {
         source: std::io::Error,
     },
     #[error("cannot write the transcript {path}: {source}")]
-    Transcript {
-        path: String,
-        source: std::io::Error,
-    },
+    Transcript { path: String, source: std::io::Error },
     #[error("unknown device `{0}` (known: {1})")]
     UnknownDevice(String, String),
     #[error("{0}")]

@@ -6,10 +6,7 @@ use rand_chacha::rand_core::SeedableRng;
 
 /// The RNG for one noise source of one device: a pure function of the master seed and the two names.
 pub fn stream_rng(master_seed: u64, device: &str, stream: &str) -> ChaCha8Rng {
-    let mut state = fnv1a(
-        fnv1a(FNV_OFFSET ^ master_seed, device.as_bytes()),
-        stream.as_bytes(),
-    );
+    let mut state = fnv1a(fnv1a(FNV_OFFSET ^ master_seed, device.as_bytes()), stream.as_bytes());
     let mut seed = [0u8; 32];
     for chunk in seed.chunks_exact_mut(8) {
         chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
@@ -55,19 +52,13 @@ mod tests {
         assert_ne!(base, stream_rng(8, "endrpi", "temperature").next_u64());
         assert_ne!(base, stream_rng(7, "xarm", "temperature").next_u64());
         assert_ne!(base, stream_rng(7, "endrpi", "memory").next_u64());
-        assert_ne!(
-            stream_rng(0, "ab", "c").next_u64(),
-            stream_rng(0, "a", "bc").next_u64()
-        );
+        assert_ne!(stream_rng(0, "ab", "c").next_u64(), stream_rng(0, "a", "bc").next_u64());
     }
 
     #[test]
     fn derivation_is_pinned() {
         // Changing this value changes every simulated reading for every user's seed: do it deliberately.
-        assert_eq!(
-            stream_rng(0, "endrpi", "temperature").next_u64(),
-            PINNED_FIRST_DRAW
-        );
+        assert_eq!(stream_rng(0, "endrpi", "temperature").next_u64(), PINNED_FIRST_DRAW);
     }
     const PINNED_FIRST_DRAW: u64 = 17_535_817_554_867_985_599;
 }

@@ -112,8 +112,7 @@ mod tests {
 
     #[test]
     fn records_are_json_lines_in_order() {
-        let dir =
-            std::env::temp_dir().join(format!("understudy-transcript-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("understudy-transcript-{}", std::process::id()));
         let transcript = Transcript::to_file(&dir).unwrap();
         transcript.record(
             SimTime::from_millis(5),
@@ -129,12 +128,7 @@ mod tests {
             RecordKind::Text,
             "{\"a\":1}",
         );
-        transcript.record_binary(
-            SimTime::from_millis(9),
-            "endrpi/1",
-            Direction::In,
-            &[0, 255],
-        );
+        transcript.record_binary(SimTime::from_millis(9), "endrpi/1", Direction::In, &[0, 255]);
         transcript.flush().unwrap();
         let text = std::fs::read_to_string(&dir).unwrap();
         std::fs::remove_file(&dir).unwrap();

@@ -5,9 +5,9 @@ use std::fmt;
 
 /// The pin ids Endrpi accepts, BCM names, in the order of its `RaspberryPiPinIds` enum.
 pub const PIN_NAMES: [&str; 25] = [
-    "GPIO2", "GPIO3", "GPIO4", "GPIO14", "GPIO15", "GPIO17", "GPIO18", "GPIO27", "GPIO22",
-    "GPIO23", "GPIO24", "GPIO10", "GPIO9", "GPIO25", "GPIO11", "GPIO7", "GPIO5", "GPIO6", "GPIO12",
-    "GPIO13", "GPIO19", "GPIO16", "GPIO26", "GPIO20", "GPIO21",
+    "GPIO2", "GPIO3", "GPIO4", "GPIO14", "GPIO15", "GPIO17", "GPIO18", "GPIO27", "GPIO22", "GPIO23", "GPIO24",
+    "GPIO10", "GPIO9", "GPIO25", "GPIO11", "GPIO7", "GPIO5", "GPIO6", "GPIO12", "GPIO13", "GPIO19", "GPIO16", "GPIO26",
+    "GPIO20", "GPIO21",
 ];
 
 /// One of the 25 pins, by its place in `PIN_NAMES`.
@@ -17,10 +17,7 @@ pub struct PinId(u8);
 impl PinId {
     /// The pin with this exact (case-sensitive) BCM name.
     pub fn parse(name: &str) -> Option<PinId> {
-        PIN_NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| PinId(i as u8))
+        PIN_NAMES.iter().position(|n| *n == name).map(|i| PinId(i as u8))
     }
 
     /// Its BCM name, e.g. `GPIO17`.
@@ -209,8 +206,7 @@ mod tests {
     #[test]
     fn an_output_keeps_reporting_its_last_input_pull() {
         let mut bank = GpioBank::default();
-        bank.apply(pin("GPIO17"), PinChange::Input(Pull::Down))
-            .unwrap();
+        bank.apply(pin("GPIO17"), PinChange::Input(Pull::Down)).unwrap();
         bank.apply(pin("GPIO17"), PinChange::Output(1.0)).unwrap();
         assert_eq!(
             bank.read(pin("GPIO17")),
@@ -226,11 +222,9 @@ mod tests {
     fn back_to_floating_input_re_drives_from_the_stored_pull_first() {
         let mut bank = GpioBank::default();
         // Stored pull DOWN: the switch to input drives low before FLOATING leaves the level alone.
-        bank.apply(pin("GPIO17"), PinChange::Input(Pull::Down))
-            .unwrap();
+        bank.apply(pin("GPIO17"), PinChange::Input(Pull::Down)).unwrap();
         bank.apply(pin("GPIO17"), PinChange::Output(1.0)).unwrap();
-        bank.apply(pin("GPIO17"), PinChange::Input(Pull::Floating))
-            .unwrap();
+        bank.apply(pin("GPIO17"), PinChange::Input(Pull::Floating)).unwrap();
         assert_eq!(
             bank.read(pin("GPIO17")),
             PinReading {
@@ -241,8 +235,7 @@ mod tests {
         );
         // Stored pull FLOATING: the driven level stays.
         bank.apply(pin("GPIO4"), PinChange::Output(1.0)).unwrap();
-        bank.apply(pin("GPIO4"), PinChange::Input(Pull::Floating))
-            .unwrap();
+        bank.apply(pin("GPIO4"), PinChange::Input(Pull::Floating)).unwrap();
         assert!(bank.read(pin("GPIO4")).high);
     }
 
@@ -283,10 +276,7 @@ mod tests {
                 pull: Pull::Floating
             }
         );
-        assert!(
-            bank.apply(pin("GPIO23"), PinChange::Output(f64::NAN))
-                .is_err()
-        );
+        assert!(bank.apply(pin("GPIO23"), PinChange::Output(f64::NAN)).is_err());
         assert!(bank.apply(pin("GPIO23"), PinChange::Output(2.0)).is_err());
     }
 }

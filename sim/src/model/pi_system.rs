@@ -162,9 +162,7 @@ impl PiSystem {
     /// a capped or throttled board stays at the floor.
     pub fn frequency(&mut self, now: SimTime) -> FrequencyReading {
         let arm = *self.arm_clock.at(now);
-        let capped = self.throttled(now)
-            & (throttle_bits::ARM_FREQUENCY_CAPPED | throttle_bits::THROTTLED)
-            != 0;
+        let capped = self.throttled(now) & (throttle_bits::ARM_FREQUENCY_CAPPED | throttle_bits::THROTTLED) != 0;
         let arm_hz = if capped && arm > ARM_IDLE_HZ[1] {
             ARM_IDLE_HZ[0]
         } else {
@@ -224,11 +222,7 @@ fn step_memory(memory: &mut MemoryUse, rng: &mut ChaCha8Rng) {
 fn step_arm_clock(arm_hz: &mut u64, rng: &mut ChaCha8Rng) {
     let busy = rng.random_bool(0.1);
     let jitter = usize::from(rng.random_bool(0.5));
-    *arm_hz = if busy {
-        ARM_BUSY_HZ[jitter]
-    } else {
-        ARM_IDLE_HZ[jitter]
-    };
+    *arm_hz = if busy { ARM_BUSY_HZ[jitter] } else { ARM_IDLE_HZ[jitter] };
 }
 
 #[cfg(test)]
@@ -282,10 +276,7 @@ mod tests {
         let mut pi = PiSystem::new(9, "endrpi");
         for second in (0..86_400).step_by(97) {
             let m = pi.memory(at(second * 1000));
-            assert!(
-                m.free_kb <= m.available_kb && m.available_kb <= m.total_kb,
-                "{m:?}"
-            );
+            assert!(m.free_kb <= m.available_kb && m.available_kb <= m.total_kb, "{m:?}");
         }
     }
 

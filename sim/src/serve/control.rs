@@ -19,11 +19,10 @@ pub fn run(
     command: &str,
     args: &Value,
 ) -> Result<Value, ControlError> {
-    let target = devices.iter().find(|d| d.name() == device).ok_or_else(|| {
-        ControlError::UnknownCommand(format!(
-            "{device}/{command} (no device `{device}` is running)"
-        ))
-    })?;
+    let target = devices
+        .iter()
+        .find(|d| d.name() == device)
+        .ok_or_else(|| ControlError::UnknownCommand(format!("{device}/{command} (no device `{device}` is running)")))?;
     target.control(now, command, args)
 }
 
@@ -91,7 +90,10 @@ impl Service for ControlService {
                     .iter()
                     .map(|e| json!({ "device": e.device, "name": e.name, "url": e.url }))
                     .collect();
-                HttpResponse::json(200, json!({ "seed": self.seed, "clock": self.clock_json(), "endpoints": endpoints }).to_string())
+                HttpResponse::json(
+                    200,
+                    json!({ "seed": self.seed, "clock": self.clock_json(), "endpoints": endpoints }).to_string(),
+                )
             }
             ("GET", ["clock"]) => HttpResponse::json(200, self.clock_json().to_string()),
             ("POST", ["clock", "advance"]) => match args.get("ms").and_then(Value::as_u64) {
@@ -101,13 +103,11 @@ impl Service for ControlService {
                 },
                 None => error(400, "expected {\"ms\": <non-negative integer>}"),
             },
-            ("POST", ["devices", device, command]) => {
-                match run(&self.devices, now, device, command, &args) {
-                    Ok(result) => HttpResponse::json(200, result.to_string()),
-                    Err(e @ ControlError::UnknownCommand(_)) => error(404, e),
-                    Err(e) => error(400, e),
-                }
-            }
+            ("POST", ["devices", device, command]) => match run(&self.devices, now, device, command, &args) {
+                Ok(result) => HttpResponse::json(200, result.to_string()),
+                Err(e @ ControlError::UnknownCommand(_)) => error(404, e),
+                Err(e) => error(400, e),
+            },
             (_, ["", ..] | ["clock", ..] | ["devices", ..]) => error(405, "method not allowed"),
             _ => error(404, "not found"),
         }
@@ -125,8 +125,7 @@ fn unreachable_session() -> Box<dyn Session> {
             ));
         }
         fn on_text(&mut self, _: SimTime, _: &str, _: &mut Vec<crate::serve::device::Outgoing>) {}
-        fn on_binary(&mut self, _: SimTime, _: &[u8], _: &mut Vec<crate::serve::device::Outgoing>) {
-        }
+        fn on_binary(&mut self, _: SimTime, _: &[u8], _: &mut Vec<crate::serve::device::Outgoing>) {}
     }
     Box::new(Refused)
 }

@@ -1,14 +1,17 @@
 //! What a device plugs into the serve layer: its endpoints (one per listening socket), the per-connection
 //! `Session` that turns frames into replies, plain HTTP on the same port, and its control commands.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
+use tokio_util::sync::CancellationToken;
 
-use crate::clock::SimTime;
+use crate::clock::{Clock, SimTime};
 use crate::proto::http::{HttpRequest, HttpResponse};
 
 /// A frame or action a session sends to its peer.
@@ -105,4 +108,12 @@ pub trait Device: Send + Sync + 'static {
     fn endpoints(&self) -> Vec<EndpointSpec>;
     /// Runs a control command (`@sim-only` scenarios and the control API use these).
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError>;
+    /// A task the device runs for its whole life (physics ticks, periodic publications), driven by sim
+    /// time through `clock.sleep_until`. It must return once `shutdown` is cancelled.
+    fn background(self: Arc<Self>, _clock: Arc<Clock>, _shutdown: CancellationToken) -> Option<BackgroundTask> {
+        None
+    }
 }
+
+/// A device's background task.
+pub type BackgroundTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;

@@ -11,9 +11,7 @@ use crate::clock::SimTime;
 use crate::model::raspberry_pi::{RaspberryPi, SystemRead};
 use crate::proto::endrpi::{rest, ws};
 use crate::proto::http::{HttpRequest, HttpResponse};
-use crate::serve::device::{
-    ConnInfo, ControlError, Device, EndpointSpec, Outgoing, Service, Session, Upgrade,
-};
+use crate::serve::device::{ConnInfo, ControlError, Device, EndpointSpec, Outgoing, Service, Session, Upgrade};
 use crate::serve::registry::DeviceContext;
 
 /// Options for the simulated Pi.
@@ -39,9 +37,7 @@ impl Board {
     fn lock(&self) -> MutexGuard<'_, RaspberryPi> {
         // A panic while holding the lock cannot leave the board half-updated in a way worse than a
         // real Pi's, so keep serving.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -77,32 +73,26 @@ impl Device for Endrpi {
             "temperature" => {
                 let milli = match args.get("celsius") {
                     Some(Value::Null) | None => None,
-                    Some(v) => Some(v.as_f64().filter(|c| c.is_finite()).ok_or_else(|| {
-                        ControlError::BadArguments("`celsius` must be a number or null".into())
-                    })?),
+                    Some(v) => Some(
+                        v.as_f64()
+                            .filter(|c| c.is_finite())
+                            .ok_or_else(|| ControlError::BadArguments("`celsius` must be a number or null".into()))?,
+                    ),
                 };
-                pi.system
-                    .force_temperature(milli.map(|c| (c * 1000.0).round() as i64));
+                pi.system.force_temperature(milli.map(|c| (c * 1000.0).round() as i64));
                 Ok(json!({ "milli_celsius": pi.system.temperature_milli_c(now) }))
             }
             "fail_reads" => {
-                let names = args.get("reads").and_then(Value::as_array).ok_or_else(|| {
-                    ControlError::BadArguments(
-                        "expected {\"reads\": [\"temperature\", ...]}".into(),
-                    )
-                })?;
+                let names = args
+                    .get("reads")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| ControlError::BadArguments("expected {\"reads\": [\"temperature\", ...]}".into()))?;
                 let reads = names
                     .iter()
-                    .map(|n| {
-                        n.as_str()
-                            .and_then(SystemRead::parse)
-                            .ok_or_else(|| bad_read(n))
-                    })
+                    .map(|n| n.as_str().and_then(SystemRead::parse).ok_or_else(|| bad_read(n)))
                     .collect::<Result<_, _>>()?;
                 pi.failing_reads = reads;
-                Ok(
-                    json!({ "failing": pi.failing_reads.iter().map(|r| r.name()).collect::<Vec<_>>() }),
-                )
+                Ok(json!({ "failing": pi.failing_reads.iter().map(|r| r.name()).collect::<Vec<_>>() }))
             }
             other => Err(ControlError::UnknownCommand(format!(
                 "{other} (endrpi knows: throttle, temperature, fail_reads)"
@@ -123,9 +113,7 @@ fn parse_bits(value: Option<&Value>) -> Result<u32, ControlError> {
         Some(Value::String(s)) => u32::from_str_radix(s.trim_start_matches("0x"), 16).ok(),
         _ => None,
     };
-    bits.ok_or_else(|| {
-        ControlError::BadArguments("`bits` must be a number or a 0x-hex string".into())
-    })
+    bits.ok_or_else(|| ControlError::BadArguments("`bits` must be a number or a 0x-hex string".into()))
 }
 
 struct EndrpiService {

@@ -33,8 +33,7 @@ where
             async move { Ok::<_, Infallible>(answer(request, service.as_ref(), &ctx, &label).await) }
         })
     };
-    let connection =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), handler);
+    let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), handler);
     tokio::pin!(connection);
     tokio::select! {
         result = connection.as_mut() => {
@@ -74,19 +73,9 @@ async fn answer(
         Err(_) => HttpResponse::json(413, r#"{"error":"request body too large"}"#),
     };
     if ctx.transcript.is_enabled() {
-        let summary = format!(
-            "{} {} -> {}",
-            parts.method,
-            parts.uri.path(),
-            response.status
-        );
-        ctx.transcript.record(
-            ctx.clock.now(),
-            label,
-            Direction::In,
-            RecordKind::Http,
-            &summary,
-        );
+        let summary = format!("{} {} -> {}", parts.method, parts.uri.path(), response.status);
+        ctx.transcript
+            .record(ctx.clock.now(), label, Direction::In, RecordKind::Http, &summary);
     }
     let mut builder = hyper::Response::builder()
         .status(response.status)

@@ -20,12 +20,7 @@ const MAX_HEAD_BYTES: usize = 16 * 1024;
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Accepts connections on `listener` until shutdown, serving each with `service`.
-pub fn spawn(
-    listener: TcpListener,
-    name: &'static str,
-    service: Arc<dyn Service>,
-    ctx: Arc<ServeContext>,
-) {
+pub fn spawn(listener: TcpListener, name: &'static str, service: Arc<dyn Service>, ctx: Arc<ServeContext>) {
     let tracker = ctx.tracker.clone();
     tracker.spawn(async move {
         let counter = Arc::new(AtomicU64::new(0));
@@ -40,9 +35,8 @@ pub fn spawn(
                     let ctx2 = ctx.clone();
                     let service = service.clone();
                     let counter = counter.clone();
-                    ctx.tracker.spawn(async move {
-                        route(stream, peer, name, service, ctx2, counter).await
-                    });
+                    ctx.tracker
+                        .spawn(async move { route(stream, peer, name, service, ctx2, counter).await });
                 }
                 Err(error) => {
                     // Out of file descriptors and the like: back off instead of spinning.
@@ -67,7 +61,9 @@ async fn route(
         Ok(Ok(None)) | Err(_) => return,
         Ok(Err(HeadError::TooLarge)) => {
             let _ = stream
-                .write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .write_all(
+                    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                )
                 .await;
             return;
         }
@@ -98,8 +94,7 @@ pub async fn dispatch<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     if is_upgrade {
-        let label: Arc<str> =
-            format!("{name}/{}", counter.fetch_add(1, Ordering::Relaxed) + 1).into();
+        let label: Arc<str> = format!("{name}/{}", counter.fetch_add(1, Ordering::Relaxed) + 1).into();
         tracing::debug!(conn = %label, %peer, "websocket connection");
         session::run(io, service, ctx, label).await;
     } else {
@@ -147,10 +142,7 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Option<He
 }
 
 fn find_head_end(buffer: &[u8]) -> Option<usize> {
-    buffer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 4)
+    buffer.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
 }
 
 fn is_websocket_upgrade(head: &[u8]) -> bool {
@@ -173,9 +165,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_upgrade_head_is_recognised() {
-        let mut input =
-            &b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n\r\nextra"
-                [..];
+        let mut input = &b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n\r\nextra"[..];
         let head = read_head(&mut input).await.ok().flatten().unwrap();
         assert!(head.is_upgrade);
         assert!(head.bytes.ends_with(b"extra"));
@@ -184,24 +174,14 @@ mod tests {
     #[tokio::test]
     async fn a_plain_get_is_not_an_upgrade() {
         let mut input = &b"GET /pins HTTP/1.1\r\nHost: x\r\n\r\n"[..];
-        assert!(
-            !read_head(&mut input)
-                .await
-                .ok()
-                .flatten()
-                .unwrap()
-                .is_upgrade
-        );
+        assert!(!read_head(&mut input).await.ok().flatten().unwrap().is_upgrade);
     }
 
     #[tokio::test]
     async fn an_endless_head_is_refused() {
         let endless = vec![b'a'; MAX_HEAD_BYTES + 10];
         let mut input = &endless[..];
-        assert!(matches!(
-            read_head(&mut input).await,
-            Err(HeadError::TooLarge)
-        ));
+        assert!(matches!(read_head(&mut input).await, Err(HeadError::TooLarge)));
     }
 
     #[tokio::test]

@@ -120,8 +120,7 @@ impl Simulator {
             clock: ctx.clock.clone(),
             options: config.devices.clone(),
         };
-        let devices: Vec<Arc<dyn Device>> =
-            kinds.iter().map(|kind| (kind.build)(&device_ctx)).collect();
+        let devices: Vec<Arc<dyn Device>> = kinds.iter().map(|kind| (kind.build)(&device_ctx)).collect();
 
         let mut bound = Vec::new();
         for device in &devices {
@@ -147,6 +146,11 @@ impl Simulator {
                         url: format!("{}://{}{}", spec.scheme, addr, spec.path),
                     },
                 ));
+            }
+        }
+        for device in &devices {
+            if let Some(task) = device.clone().background(ctx.clock.clone(), ctx.shutdown.clone()) {
+                ctx.tracker.spawn(task);
             }
         }
         let devices = Arc::new(devices);
@@ -210,12 +214,7 @@ impl Simulator {
     }
 
     /// Runs a control command on a device.
-    pub fn control(
-        &self,
-        device: &str,
-        command: &str,
-        args: &Value,
-    ) -> Result<Value, ControlError> {
+    pub fn control(&self, device: &str, command: &str, args: &Value) -> Result<Value, ControlError> {
         control::run(&self.devices, self.ctx.clock.now(), device, command, args)
     }
 
@@ -237,11 +236,9 @@ impl Simulator {
 }
 
 async fn bind(addr: SocketAddr, endpoint: &str) -> Result<TcpListener, SimError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| SimError::Bind {
-            endpoint: endpoint.into(),
-            addr,
-            source,
-        })
+    TcpListener::bind(addr).await.map_err(|source| SimError::Bind {
+        endpoint: endpoint.into(),
+        addr,
+        source,
+    })
 }

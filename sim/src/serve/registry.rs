@@ -38,13 +38,7 @@ pub fn select(only: Option<&[String]>) -> Result<Vec<&'static DeviceKind>, SimEr
     let Some(names) = only else {
         return Ok(DEVICE_KINDS.iter().collect());
     };
-    let known = || {
-        DEVICE_KINDS
-            .iter()
-            .map(|k| k.name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let known = || DEVICE_KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ");
     for name in names {
         if !DEVICE_KINDS.iter().any(|k| k.name == name) {
             return Err(SimError::UnknownDevice(name.clone(), known()));

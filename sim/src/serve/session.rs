@@ -46,13 +46,8 @@ where
     #[allow(clippy::result_large_err)]
     let callback = |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
         let upgrade = service.upgrade(request)?;
-        if let Some(protocol) = upgrade
-            .subprotocol
-            .and_then(|p| HeaderValue::from_str(&p).ok())
-        {
-            response
-                .headers_mut()
-                .insert("sec-websocket-protocol", protocol);
+        if let Some(protocol) = upgrade.subprotocol.and_then(|p| HeaderValue::from_str(&p).ok()) {
+            response.headers_mut().insert("sec-websocket-protocol", protocol);
         }
         target = Some((
             request.uri().path().to_string(),
@@ -60,13 +55,7 @@ where
         ));
         Ok(response)
     };
-    let ws = match tokio_tungstenite::accept_hdr_async_with_config(
-        io,
-        callback,
-        Some(websocket_config()),
-    )
-    .await
-    {
+    let ws = match tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(websocket_config())).await {
         Ok(ws) => ws,
         Err(error) => {
             tracing::debug!(conn = %label, %error, "websocket handshake refused or failed");
@@ -81,13 +70,8 @@ where
         query,
         push,
     });
-    ctx.transcript.record(
-        ctx.clock.now(),
-        &label,
-        Direction::In,
-        RecordKind::Open,
-        &path,
-    );
+    ctx.transcript
+        .record(ctx.clock.now(), &label, Direction::In, RecordKind::Open, &path);
     Driver {
         ws,
         session,
@@ -121,13 +105,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
         let now = self.ctx.clock.now();
         self.session.on_close(now);
-        self.ctx.transcript.record(
-            now,
-            &self.label,
-            Direction::In,
-            RecordKind::Close,
-            &close_record,
-        );
+        self.ctx
+            .transcript
+            .record(now, &self.label, Direction::In, RecordKind::Close, &close_record);
     }
 
     /// The main loop; returns the close code and reason for the transcript.
@@ -208,23 +188,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             }
             let message = match outgoing {
                 Outgoing::Text(text) => {
-                    self.ctx.transcript.record(
-                        now,
-                        &self.label,
-                        Direction::Out,
-                        RecordKind::Text,
-                        &text,
-                    );
+                    self.ctx
+                        .transcript
+                        .record(now, &self.label, Direction::Out, RecordKind::Text, &text);
                     Message::text(text)
                 }
                 Outgoing::SharedText(text) => {
-                    self.ctx.transcript.record(
-                        now,
-                        &self.label,
-                        Direction::Out,
-                        RecordKind::Text,
-                        &text,
-                    );
+                    self.ctx
+                        .transcript
+                        .record(now, &self.label, Direction::Out, RecordKind::Text, &text);
                     Message::Text(text)
                 }
                 Outgoing::Binary(data) => {
@@ -235,13 +207,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 }
                 Outgoing::Close(code, reason) => {
                     let record = format!("{code} {reason}");
-                    self.ctx.transcript.record(
-                        now,
-                        &self.label,
-                        Direction::Out,
-                        RecordKind::Close,
-                        &record,
-                    );
+                    self.ctx
+                        .transcript
+                        .record(now, &self.label, Direction::Out, RecordKind::Close, &record);
                     closed = true;
                     Message::Close(Some(CloseFrame {
                         code: CloseCode::from(code),

@@ -22,18 +22,14 @@ pub struct Issue {
     pub kind: &'static str,
 }
 
-const IO_ENUM: &str =
-    "type_error.enum; enum_values=[<PinIo.INPUT: 'INPUT'>, <PinIo.OUTPUT: 'OUTPUT'>]";
-const PULL_ENUM: &str = "type_error.enum; enum_values=[<PinPull.FLOATING: 'FLOATING'>, <PinPull.UP: 'UP'>, <PinPull.DOWN: 'DOWN'>]";
+const IO_ENUM: &str = "type_error.enum; enum_values=[<PinIo.INPUT: 'INPUT'>, <PinIo.OUTPUT: 'OUTPUT'>]";
+const PULL_ENUM: &str =
+    "type_error.enum; enum_values=[<PinPull.FLOATING: 'FLOATING'>, <PinPull.UP: 'UP'>, <PinPull.DOWN: 'DOWN'>]";
 
 /// Validates `value` as pydantic would validate `PinConfiguration`; extra keys are ignored.
 pub fn validate(value: &Value) -> Result<PinBody, Vec<Issue>> {
     let Some(object) = value.as_object() else {
-        return Err(vec![issue(
-            &[],
-            "value is not a valid dict",
-            "type_error.dict",
-        )]);
+        return Err(vec![issue(&[], "value is not a valid dict", "type_error.dict")]);
     };
     let mut issues = Vec::new();
     let io = match object.get("io") {
@@ -65,11 +61,7 @@ pub fn validate(value: &Value) -> Result<PinBody, Vec<Issue>> {
         Some(value) => match coerce_float(value) {
             Some(f) => Some(f),
             None => {
-                issues.push(issue(
-                    &["state"],
-                    "value is not a valid float",
-                    "type_error.float",
-                ));
+                issues.push(issue(&["state"], "value is not a valid float", "type_error.float"));
                 None
             }
         },
@@ -165,23 +157,14 @@ mod tests {
             }
         );
         assert_eq!(
-            validate(&json!({"io": "OUTPUT", "state": true}))
-                .unwrap()
-                .state,
+            validate(&json!({"io": "OUTPUT", "state": true})).unwrap().state,
             Some(1.0)
         );
         assert_eq!(
-            validate(&json!({"io": "OUTPUT", "state": " 1_0 "}))
-                .unwrap()
-                .state,
+            validate(&json!({"io": "OUTPUT", "state": " 1_0 "})).unwrap().state,
             Some(10.0)
         );
-        assert_eq!(
-            validate(&json!({"io": "INPUT", "pull": null}))
-                .unwrap()
-                .pull,
-            None
-        );
+        assert_eq!(validate(&json!({"io": "INPUT", "pull": null})).unwrap().pull, None);
         assert!(validate(&json!({"io": "OUTPUT", "state": "high"})).is_err());
         assert!(validate(&json!({"io": "OUTPUT", "state": "1__0"})).is_err());
         assert!(validate(&json!({"io": "output"})).is_err());
@@ -206,9 +189,7 @@ mod tests {
             "1 validation error for Requestbody  field required (type=value_error.missing)"
         );
         assert_eq!(
-            describe(
-                &validate(&json!({"io": "OUTPUT", "state": "x", "pull": "SIDEWAYS"})).unwrap_err()
-            ),
+            describe(&validate(&json!({"io": "OUTPUT", "state": "x", "pull": "SIDEWAYS"})).unwrap_err()),
             "2 validation errors for Requestbody -> state  value is not a valid float (type=type_error.float)body -> pull  value is not a valid enumeration member; permitted: 'FLOATING', 'UP', 'DOWN' (type=type_error.enum; enum_values=[<PinPull.FLOATING: 'FLOATING'>, <PinPull.UP: 'UP'>, <PinPull.DOWN: 'DOWN'>])"
         );
     }

@@ -34,16 +34,9 @@ fn route(path: &str) -> Option<Route<'_>> {
         "/pins" => Some(Route::Pins),
         _ => {
             if let Some(part) = path.strip_prefix("/system/") {
-                [
-                    "platform",
-                    "temperature",
-                    "throttle",
-                    "uptime",
-                    "frequency",
-                    "memory",
-                ]
-                .contains(&part)
-                .then_some(Route::SystemPart(part))
+                ["platform", "temperature", "throttle", "uptime", "frequency", "memory"]
+                    .contains(&part)
+                    .then_some(Route::SystemPart(part))
             } else {
                 path.strip_prefix("/pins/")
                     .filter(|id| !id.is_empty() && !id.contains('/'))
@@ -67,9 +60,7 @@ pub fn answer(pi: &mut RaspberryPi, now: SimTime, request: &HttpRequest) -> Http
     };
     let method = request.method.as_str();
     match (route, method) {
-        (Route::Index, "GET") => {
-            HttpResponse::with_type(200, "text/html; charset=utf-8", INDEX_HTML)
-        }
+        (Route::Index, "GET") => HttpResponse::with_type(200, "text/html; charset=utf-8", INDEX_HTML),
         (Route::System, "GET") => respond(readings::system(pi, now)),
         (Route::SystemPart(part), "GET") => match part {
             "platform" => respond(readings::platform(pi)),
@@ -109,10 +100,7 @@ fn message_response(status: u16, message: &str) -> HttpResponse {
 fn pin_not_found(raw: &str) -> HttpResponse {
     message_response(
         404,
-        &format!(
-            "Pin with BCM pin number `{}` not found",
-            percent_decode(raw)
-        ),
+        &format!("Pin with BCM pin number `{}` not found", percent_decode(raw)),
     )
 }
 
@@ -141,9 +129,7 @@ fn put_pin(pi: &mut RaspberryPi, raw: &str, request: &HttpRequest) -> HttpRespon
             &format!("Pin configuration for pin `{pin}` was updated successfully"),
         ),
         // gpiozero raises here and FastAPI answers with its plain-text 500.
-        Err(_) => {
-            HttpResponse::with_type(500, "text/plain; charset=utf-8", "Internal Server Error")
-        }
+        Err(_) => HttpResponse::with_type(500, "text/plain; charset=utf-8", "Internal Server Error"),
     }
 }
 
@@ -153,12 +139,7 @@ fn parse_body(request: &HttpRequest) -> Result<Value, String> {
         return Err(pin_body::describe(&pin_body::missing_body()));
     }
     let is_json = request.content_type.as_deref().is_none_or(|ct| {
-        let mime = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
     });
     if !is_json {
@@ -212,11 +193,7 @@ mod tests {
     }
 
     fn call(pi: &mut RaspberryPi, method: &str, path: &str, body: &str) -> (u16, String) {
-        let response = answer(
-            pi,
-            SimTime::from_millis(1_495_400),
-            &request(method, path, body),
-        );
+        let response = answer(pi, SimTime::from_millis(1_495_400), &request(method, path, body));
         (response.status, response.text())
     }
 
@@ -229,30 +206,18 @@ mod tests {
         );
         assert_eq!(
             call(&mut pi, "GET", "/pins/GPIO1", ""),
-            (
-                404,
-                r#"{"message":"Pin with BCM pin number `GPIO1` not found"}"#.into()
-            )
+            (404, r#"{"message":"Pin with BCM pin number `GPIO1` not found"}"#.into())
         );
         assert_eq!(
-            call(
-                &mut pi,
-                "PUT",
-                "/pins/GPIO18",
-                r#"{"io":"OUTPUT","state":1}"#
-            ),
+            call(&mut pi, "PUT", "/pins/GPIO18", r#"{"io":"OUTPUT","state":1}"#),
             (
                 200,
-                r#"{"message":"Pin configuration for pin `GPIO18` was updated successfully"}"#
-                    .into()
+                r#"{"message":"Pin configuration for pin `GPIO18` was updated successfully"}"#.into()
             )
         );
         assert_eq!(
             call(&mut pi, "GET", "/pins/GPIO18", ""),
-            (
-                200,
-                r#"{"io":"OUTPUT","state":1.0,"pull":"FLOATING"}"#.into()
-            )
+            (200, r#"{"io":"OUTPUT","state":1.0,"pull":"FLOATING"}"#.into())
         );
         assert_eq!(
             call(&mut pi, "PUT", "/pins/GPIO18", r#"{"io":"OUTPUT"}"#),
@@ -280,10 +245,7 @@ mod tests {
         );
         assert_eq!(call(&mut pi, "HEAD", "/system", "").0, 405);
         let redirect = answer(&mut pi, SimTime::ZERO, &request("GET", "/pins/", ""));
-        assert_eq!(
-            (redirect.status, redirect.location.as_deref()),
-            (307, Some("/pins"))
-        );
+        assert_eq!((redirect.status, redirect.location.as_deref()), (307, Some("/pins")));
     }
 
     #[test]
@@ -292,13 +254,7 @@ mod tests {
         let (status, text) = call(&mut pi, "PUT", "/pins/GPIO99", r#"{"io":"SIDEWAYS"}"#);
         assert_eq!(status, 400, "{text}");
         assert_eq!(
-            call(
-                &mut pi,
-                "PUT",
-                "/pins/GPIO99",
-                r#"{"io":"OUTPUT","state":1}"#
-            )
-            .0,
+            call(&mut pi, "PUT", "/pins/GPIO99", r#"{"io":"OUTPUT","state":1}"#).0,
             404
         );
         let (status, text) = call(&mut pi, "PUT", "/pins/GPIO18", "notjson");
@@ -317,12 +273,7 @@ mod tests {
     fn gpio_failures_are_plain_500s_over_rest() {
         let mut pi = RaspberryPi::new(0, "endrpi");
         assert_eq!(
-            call(
-                &mut pi,
-                "PUT",
-                "/pins/GPIO2",
-                r#"{"io":"INPUT","pull":"DOWN"}"#
-            ),
+            call(&mut pi, "PUT", "/pins/GPIO2", r#"{"io":"INPUT","pull":"DOWN"}"#),
             (500, "Internal Server Error".into())
         );
     }
@@ -336,14 +287,7 @@ mod tests {
         let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
-            [
-                "platform",
-                "temperature",
-                "throttle",
-                "uptime",
-                "frequency",
-                "memory"
-            ]
+            ["platform", "temperature", "throttle", "uptime", "frequency", "memory"]
         );
         let pins: Value = serde_json::from_str(&call(&mut pi, "GET", "/pins", "").1).unwrap();
         assert_eq!(pins.as_object().unwrap().len(), 25);

@@ -10,9 +10,7 @@ use crate::clock::SimTime;
 use crate::model::gpio::{PinChange, PinError, PinId, PinIo};
 use crate::model::raspberry_pi::RaspberryPi;
 use crate::proto::endrpi::pin_body::{self, PinBody};
-use crate::proto::endrpi::readings::{
-    self, Frequency, Memory, PinMap, Temperature, Throttle, UpTime,
-};
+use crate::proto::endrpi::readings::{self, Frequency, Memory, PinMap, Temperature, Throttle, UpTime};
 use crate::proto::pyjson::{self, PyStyle};
 
 pub const INVALID_MESSAGE: &str = "Received invalid message";
@@ -94,12 +92,12 @@ pub fn parse(text: &str) -> Result<(Action, Request), Rejection> {
     };
     let action = Action::parse(name).ok_or(reject(None, INVALID_ACTION))?;
     let request = match action {
-        Action::ReadPinConfigurations => Request::ReadPins(
-            read_params(value.get("params")).map_err(|m| reject(Some(action), m))?,
-        ),
-        Action::UpdatePinConfigurations => Request::UpdatePins(
-            update_params(value.get("params")).map_err(|m| reject(Some(action), m))?,
-        ),
+        Action::ReadPinConfigurations => {
+            Request::ReadPins(read_params(value.get("params")).map_err(|m| reject(Some(action), m))?)
+        }
+        Action::UpdatePinConfigurations => {
+            Request::UpdatePins(update_params(value.get("params")).map_err(|m| reject(Some(action), m))?)
+        }
         read => Request::Read(read),
     };
     Ok((action, request))
@@ -124,9 +122,7 @@ pub type Outcome = Result<Data, Cow<'static, str>>;
 /// Runs a parsed request against the board.
 pub fn execute(pi: &mut RaspberryPi, now: SimTime, request: Request) -> Outcome {
     match request {
-        Request::Read(Action::ReadTemperature) => {
-            readings::temperature(pi, now).map(Data::Temperature)
-        }
+        Request::Read(Action::ReadTemperature) => readings::temperature(pi, now).map(Data::Temperature),
         Request::Read(Action::ReadThrottle) => readings::throttle(pi, now).map(Data::Throttle),
         Request::Read(Action::ReadUptime) => readings::uptime(pi, now).map(Data::UpTime),
         Request::Read(Action::ReadFrequency) => readings::frequency(pi, now).map(Data::Frequency),
@@ -398,10 +394,7 @@ mod tests {
     #[test]
     fn system_actions_ignore_params_and_extra_keys() {
         let mut pi = RaspberryPi::new(0, "endrpi");
-        let reply = run(
-            &mut pi,
-            r#"{"action":"READ_UPTIME","params":null,"extra":true}"#,
-        );
+        let reply = run(&mut pi, r#"{"action":"READ_UPTIME","params":null,"extra":true}"#);
         assert!(reply.contains(r#""success": true"#), "{reply}");
     }
 
@@ -417,14 +410,8 @@ mod tests {
             &mut pi,
             r#"{"action":"READ_PIN_CONFIGURATIONS","params":{"pins":["GPIO22","GPIO24"]}}"#,
         );
-        assert!(
-            read.contains(r#""GPIO22": {"io": "OUTPUT", "state": 1.0"#),
-            "{read}"
-        );
-        assert!(
-            read.contains(r#""GPIO24": {"io": "INPUT", "state": 0.0"#),
-            "{read}"
-        );
+        assert!(read.contains(r#""GPIO22": {"io": "OUTPUT", "state": 1.0"#), "{read}");
+        assert!(read.contains(r#""GPIO24": {"io": "INPUT", "state": 0.0"#), "{read}");
     }
 
     #[test]
@@ -451,10 +438,7 @@ mod tests {
             &mut pi,
             r#"{"action":"UPDATE_PIN_CONFIGURATIONS","params":{"pins":{"GPIO3":{"io":"INPUT","pull":"DOWN"}}}}"#,
         );
-        assert!(
-            fixed.contains("GPIO3 has a physical pull-up resistor"),
-            "{fixed}"
-        );
+        assert!(fixed.contains("GPIO3 has a physical pull-up resistor"), "{fixed}");
     }
 
     use proptest::strategy::Strategy;
