@@ -3,6 +3,7 @@
 
 use cucumber::{given, then, when};
 use serde_json::Value;
+use understudy_sim::proto::pytime::{round_half_even_centis, timedelta_text};
 
 use crate::steps::{Check, MAIN, parse_json};
 
@@ -220,7 +221,8 @@ async fn uptime_consistent(world: &mut Check) -> Result<(), String> {
     let reply = envelope(world, MAIN)?;
     let seconds = reply["data"]["seconds"].as_f64().ok_or("seconds is not a number")?;
     let formatted = reply["data"]["formatted"].as_str().ok_or("formatted is not a string")?;
-    let expected = python_timedelta(round_half_even(seconds));
+    let centis = (seconds * 100.0).round().max(0.0) as u64;
+    let expected = timedelta_text(round_half_even_centis(centis));
     if formatted == expected {
         Ok(())
     } else {
@@ -255,41 +257,5 @@ async fn throttle_clear(world: &mut Check) -> Result<(), String> {
     match flags.iter().find(|(_, v)| **v != Value::Bool(false)) {
         None => Ok(()),
         Some((key, value)) => Err(format!("{key} is {value}")),
-    }
-}
-
-/// Python's `round()`: halves to even.
-fn round_half_even(x: f64) -> u64 {
-    let floor = x.floor();
-    let diff = x - floor;
-    let rounded = if diff > 0.5 || (diff == 0.5 && floor % 2.0 != 0.0) {
-        floor + 1.0
-    } else {
-        floor
-    };
-    rounded.max(0.0) as u64
-}
-
-/// Python's `str(timedelta(seconds=n))`.
-fn python_timedelta(total: u64) -> String {
-    let (days, rest) = (total / 86_400, total % 86_400);
-    let clock = format!("{}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
-    match days {
-        0 => clock,
-        1 => format!("1 day, {clock}"),
-        n => format!("{n} days, {clock}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn duration_text_follows_python() {
-        assert_eq!(python_timedelta(round_half_even(1240.5)), "0:20:40");
-        assert_eq!(python_timedelta(round_half_even(1241.5)), "0:20:42");
-        assert_eq!(python_timedelta(round_half_even(86_399.94)), "1 day, 0:00:00");
-        assert_eq!(python_timedelta(2 * 86_400 + 61), "2 days, 0:01:01");
     }
 }
