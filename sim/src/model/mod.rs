@@ -5,3 +5,4 @@ pub mod arm;
 pub mod gpio;
 pub mod pi_system;
 pub mod raspberry_pi;
+pub mod xarm;

@@ -274,6 +274,12 @@ impl JointMotion {
         self.end
     }
 
+    /// The same move started `ms` later (a paused move resumes where it stopped).
+    pub fn delay(&mut self, ms: u64) {
+        self.t0 = self.t0.plus_millis(ms);
+        self.end = self.end.plus_millis(ms);
+    }
+
     /// The joint target.
     pub fn target(&self) -> &[f64] {
         &self.target
@@ -457,6 +463,17 @@ impl LinearMotion {
         self.end
     }
 
+    /// When the move began.
+    pub fn start_time(&self) -> SimTime {
+        self.t0
+    }
+
+    /// The same move started `ms` later (a paused move resumes where it stopped).
+    pub fn delay(&mut self, ms: u64) {
+        self.t0 = self.t0.plus_millis(ms);
+        self.end = self.end.plus_millis(ms);
+    }
+
     /// The final joints (IK solution of the target).
     pub fn final_joints(&self) -> &[f64] {
         self.knots.last().map(Vec::as_slice).unwrap_or(&[])
@@ -515,6 +532,22 @@ impl ArmMotion {
         match self {
             ArmMotion::Joint(m) => m.end_time(),
             ArmMotion::Linear(m) => m.end_time(),
+        }
+    }
+
+    /// When the move began.
+    pub fn start_time(&self) -> SimTime {
+        match self {
+            ArmMotion::Joint(m) => m.start_time(),
+            ArmMotion::Linear(m) => m.start_time(),
+        }
+    }
+
+    /// The same move started `ms` later (a paused move resumes where it stopped).
+    pub fn delay(&mut self, ms: u64) {
+        match self {
+            ArmMotion::Joint(m) => m.delay(ms),
+            ArmMotion::Linear(m) => m.delay(ms),
         }
     }
 
