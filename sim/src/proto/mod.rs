@@ -4,3 +4,4 @@
 pub mod endrpi;
 pub mod http;
 pub mod pyjson;
+pub mod xarm;

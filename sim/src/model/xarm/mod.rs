@@ -2,6 +2,7 @@
 //! steps, gripper and Live Control settings, answering with SDK api codes. Pure: time is always an argument.
 
 pub mod queue;
+pub mod sensors;
 pub mod step;
 
 use std::f64::consts::PI;
@@ -78,6 +79,10 @@ pub struct Settings {
     pub speed_percent: f64,
     /// Live Control acceleration percent (reported only).
     pub acc_percent: f64,
+    /// Acceleration of line moves that give none (mm/s^2; `xarm_set_motion_config` `tcpAcc`).
+    pub tcp_acc: f64,
+    /// Acceleration of joint moves that give none (deg/s^2; `xarm_set_motion_config` `jointAcc`).
+    pub joint_acc: f64,
     /// TCP offset `[x, y, z mm, roll, pitch, yaw rad]` in the flange frame: applied to every pose.
     pub tcp_offset: [f64; 6],
     /// Payload `(kg, centre of mass mm)`.
@@ -111,6 +116,8 @@ impl Settings {
         Settings {
             speed_percent: DEFAULT_SPEED_PERCENT,
             acc_percent: 1.0,
+            tcp_acc: DEFAULT_TCP_ACC,
+            joint_acc: 500.0,
             tcp_offset: [0.0; 6],
             tcp_load: (0.0, [0.0; 3]),
             position_step: 10.0,
@@ -326,14 +333,14 @@ impl<W> Controller<W> {
             (JOINT_SPEED_RANGE.0, MAX_JOINT_SPEED),
         );
         let v = (v * self.settings.speed_percent).max(JOINT_SPEED_RANGE.0);
-        let a = pick(speed.acc.map(rad), DEFAULT_JOINT_ACC, JOINT_ACC_RANGE);
+        let a = pick(speed.acc.map(rad), rad(self.settings.joint_acc), JOINT_ACC_RANGE);
         (v, a)
     }
 
     fn tcp_limits(&self, speed: Speed) -> CartesianLimits {
         let v = pick(speed.speed, LIVE_TCP_SPEED, TCP_SPEED_RANGE);
         let v = (v * self.settings.speed_percent).max(TCP_SPEED_RANGE.0);
-        let a = pick(speed.acc, DEFAULT_TCP_ACC, TCP_ACC_RANGE);
+        let a = pick(speed.acc, self.settings.tcp_acc, TCP_ACC_RANGE);
         let base = CartesianLimits::default();
         CartesianLimits {
             speed: v,

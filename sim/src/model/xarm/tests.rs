@@ -279,7 +279,10 @@ fn a_long_press_ends_with_the_limit_code_at_a_joint_limit() {
     }
     assert_eq!(codes(&mut c), vec![("lp", api::JOINT_LIMIT)]);
     let j2 = c.snapshot(ms(t)).joints[1];
-    assert!((j2 - 100f64.to_radians()).abs() < 1e-9, "stopped at the last step inside the limit: {j2}");
+    assert!(
+        (j2 - 100f64.to_radians()).abs() < 1e-9,
+        "stopped at the last step inside the limit: {j2}"
+    );
 }
 
 #[test]
