@@ -101,19 +101,18 @@ impl Shared {
     }
 
     /// Registers a new connection; returns its number (which also picks its report phase).
+    ///
+    /// Connections do not bump the version: `current_clients_count` is sampled when a slot's report is first
+    /// built, so a burst of connects cannot force a rebuild for every connection in a slot.
     pub fn connect(&self, push: mpsc::Sender<Outgoing>) -> u64 {
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let mut guard = self.lock();
-        guard.clients.insert(conn, push);
-        self.commit(&mut guard);
+        self.lock().clients.insert(conn, push);
         conn
     }
 
     /// Forgets a closed connection.
     pub fn disconnect(&self, conn: u64) {
-        let mut guard = self.lock();
-        guard.clients.remove(&conn);
-        self.commit(&mut guard);
+        self.lock().clients.remove(&conn);
     }
 
     /// Brings the controller up to `t` if an event is due; commits if anything happened.
