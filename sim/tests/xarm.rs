@@ -482,3 +482,49 @@ async fn the_same_seed_and_inputs_give_the_same_reports() {
     let c = transcript_of_a_session(12).await;
     assert_ne!(a, c, "sensor noise follows the seed");
 }
+
+#[tokio::test]
+async fn nothing_moves_until_the_virtual_clock_does_and_a_pause_holds_the_arm() {
+    let sim = start(13).await;
+    let mut ws = ready(&sim).await;
+    send(&mut ws, json!({"cmd": "xarm_move_joint", "id": "m", "data": {"I": 45}})).await;
+    assert_eq!(response(&mut ws, "m").await["code"], 100);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let idle = sim.control("xarm", "state", &json!({})).unwrap();
+    assert_eq!(
+        (idle["joints_deg"][0].as_f64(), idle["state"].as_i64()),
+        (Some(0.0), Some(1))
+    );
+    sim.clock().advance(300).unwrap();
+    send(
+        &mut ws,
+        json!({"cmd": "xarm_set_state", "id": "pause", "data": {"state": 3}}),
+    )
+    .await;
+    assert_eq!(response(&mut ws, "pause").await["code"], 0);
+    let held = sim.control("xarm", "state", &json!({})).unwrap()["joints_deg"][0]
+        .as_f64()
+        .unwrap();
+    assert!(held > 0.0 && held < 45.0, "{held}");
+    sim.clock().advance(2000).unwrap();
+    let report = status(&mut ws).await;
+    assert_eq!(
+        (field(&report, "xarm_state"), field(&report, "xarm_paused")),
+        (&json!(3), &json!(true))
+    );
+    assert_eq!(numbers(field(&report, "xarm_joint_pose"))[0], held);
+    send(
+        &mut ws,
+        json!({"cmd": "xarm_set_state", "id": "resume", "data": {"state": 0}}),
+    )
+    .await;
+    assert_eq!(response(&mut ws, "resume").await["code"], 0);
+    sim.clock().advance(2000).unwrap();
+    assert_eq!(
+        response(&mut ws, "m").await,
+        json!({"type": "response", "id": "m", "code": 0, "data": "ok"})
+    );
+    let done = sim.control("xarm", "state", &json!({})).unwrap();
+    assert!((done["joints_deg"][0].as_f64().unwrap() - 45.0).abs() < 1e-9);
+    finish(sim, vec![ws]).await;
+}

@@ -232,3 +232,132 @@ fn motion_config_changes_steps_and_validates_the_initial_point() {
     let short = r#"{"cmd":"xarm_set_motion_config","id":"1","data":{"initPos":[0,0]}}"#;
     assert_eq!(code(&mut c, 0, short), 12);
 }
+
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Map, Value, json};
+
+    use super::super::handle_text;
+    use crate::clock::SimTime;
+    use crate::model::arm::ArmModel;
+    use crate::model::xarm::Controller;
+    use crate::proto::xarm::request::NOT_SIMULATED;
+
+    const COMMANDS: &[&str] = &[
+        "xarm_move_joint",
+        "xarm_move_arc_line",
+        "xarm_move_step",
+        "xarm_move_step_online",
+        "xarm_move_step_over",
+        "xarm_set_state",
+        "xarm_urgent_stop",
+        "xarm_clear_error",
+        "xarm_clear_warn",
+        "xarm_clear_error_warn",
+        "xarm_set_speed",
+        "xarm_switch_mode",
+        "switch_mode_lite6",
+        "xarm_set_gripper_position",
+        "xarm_set_simulation_robot",
+        "start_motion_callback",
+        "xarm_set_lite6_gripper",
+        "xarm_set_bio_gripper_enable",
+        "xarm_set_motion_config",
+        "no_such_command",
+    ];
+    const FIELDS: &[&str] = &[
+        "I",
+        "J",
+        "K",
+        "L",
+        "M",
+        "N",
+        "O",
+        "R",
+        "F",
+        "Q",
+        "X",
+        "Y",
+        "Z",
+        "A",
+        "B",
+        "C",
+        "relative",
+        "direction",
+        "isLoop",
+        "isMoveTool",
+        "axis",
+        "acc",
+        "state",
+        "mode",
+        "percent",
+        "status",
+        "pos",
+        "speed",
+        "enable",
+        "wait",
+        "on_off",
+        "is_open",
+        "op",
+        "tcpAcc",
+        "jointStep",
+        "initPos",
+    ];
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-1e6f64..1e6).prop_map(|v| json!(v)),
+            (-5i64..10).prop_map(|v| json!(v)),
+            "[a-z0-9.-]{0,12}".prop_map(Value::String),
+            prop::sample::select(vec![
+                "position-x-increase",
+                "joint-angle-decrease",
+                "set-end-level",
+                "open",
+                "1e400"
+            ])
+            .prop_map(|s| json!(s)),
+            prop::collection::vec(-400.0f64..400.0, 0..8).prop_map(|v| json!(v)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn random_text_always_gets_a_response(text in ".{0,200}") {
+            let mut c: Controller<Value> = Controller::new(ArmModel::XArm6);
+            let answer = handle_text(&mut c, SimTime::ZERO, &text, Value::clone);
+            let frame: Value = serde_json::from_str(&answer.frame).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(&frame["type"], "response");
+            prop_assert!(frame["code"].is_i64());
+        }
+
+        #[test]
+        fn random_fields_never_panic_and_answer_a_known_code(
+            model in prop::sample::select(ArmModel::ALL.to_vec()),
+            script in prop::collection::vec(
+                (prop::sample::select(COMMANDS.to_vec()), prop::collection::btree_map(prop::sample::select(FIELDS.to_vec()), any_value(), 0..6), 0u64..500),
+                1..12,
+            ),
+        ) {
+            let mut c: Controller<Value> = Controller::new(model);
+            let mut now = 0;
+            for (cmd, fields, dt) in script {
+                now += dt;
+                let data: Map<String, Value> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                let text = json!({"cmd": cmd, "data": data, "id": "p"}).to_string();
+                let answer = handle_text(&mut c, SimTime::from_millis(now), &text, Value::clone);
+                let known = [-9, -7, -6, -4, -2, 0, 1, 2, 9, 11, 12, 100];
+                prop_assert!(known.contains(&answer.code), "{} -> {}", text, answer.code);
+                prop_assert!(cmd != "no_such_command" || answer.code == -4);
+                prop_assert!(!NOT_SIMULATED.contains(&cmd));
+                let snap = c.snapshot(SimTime::from_millis(now));
+                for (q, (lo, hi)) in snap.joints.iter().zip(crate::model::arm::limits::joint_limits(model)) {
+                    prop_assert!(q >= lo && q <= hi);
+                }
+                prop_assert!((0.0..=850.0).contains(&snap.gripper_pos));
+            }
+        }
+    }
+}
