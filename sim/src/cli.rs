@@ -8,9 +8,11 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 
 use crate::clock::ClockMode;
+use crate::model::arm::ArmModel;
 use crate::serve::SimConfig;
 use crate::serve::endrpi::EndrpiOptions;
 use crate::serve::registry::DeviceOptions;
+use crate::serve::xarm::{self, XarmOptions};
 
 /// How sim time moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -46,6 +48,18 @@ pub struct Cli {
     /// Endrpi: throttle bits set from the start, as vcgencmd get_throttled reports them (e.g. 0x50005).
     #[arg(long, default_value = "0x0", value_parser = parse_hex_u32)]
     pub endrpi_throttle: u32,
+    /// xArm port (UFactory Studio's WebSocket at /ws and HTTP); 0 = any free port.
+    #[arg(long, default_value_t = xarm::DEFAULT_PORT)]
+    pub xarm_port: u16,
+    /// xArm model: xarm5, xarm6, xarm7 or lite6.
+    #[arg(long, default_value = "xarm6", value_parser = parse_xarm_model)]
+    pub xarm_model: ArmModel,
+    /// xArm status reports per second on each connection (1-100).
+    #[arg(long, default_value_t = xarm::DEFAULT_REPORT_HZ, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub xarm_report_hz: u32,
+    /// xArm: start with this controller error raised (a code of the controller error table, e.g. 31 collision).
+    #[arg(long, value_parser = parse_xarm_fault)]
+    pub xarm_fault: Option<i32>,
     /// Control API port (HTTP+JSON: clock and fault injection); 0 = any free port.
     #[arg(long, default_value_t = 7400)]
     pub control_port: u16,
@@ -69,13 +83,21 @@ impl Cli {
             clock,
             bind: self.bind,
             only: self.only.clone(),
-            ports: BTreeMap::from([("endrpi".to_string(), self.endrpi_port)]),
+            ports: BTreeMap::from([
+                ("endrpi".to_string(), self.endrpi_port),
+                ("xarm".to_string(), self.xarm_port),
+            ]),
             any_port: false,
             transcript: self.transcript.clone(),
             control_port: (!self.no_control).then_some(self.control_port),
             devices: DeviceOptions {
                 endrpi: EndrpiOptions {
                     throttle: self.endrpi_throttle,
+                },
+                xarm: XarmOptions {
+                    model: self.xarm_model,
+                    report_hz: self.xarm_report_hz,
+                    fault: self.xarm_fault,
                 },
             },
         }
@@ -94,6 +116,19 @@ fn parse_hex_u32(text: &str) -> Result<u32, String> {
     u32::from_str_radix(digits, 16).map_err(|_| format!("`{text}` is not a hex number such as 0x50005"))
 }
 
+fn parse_xarm_model(text: &str) -> Result<ArmModel, String> {
+    xarm::parse_model(text).ok_or_else(|| format!("`{text}` is not an arm model: use xarm5, xarm6, xarm7 or lite6"))
+}
+
+fn parse_xarm_fault(text: &str) -> Result<i32, String> {
+    match text.parse::<i32>() {
+        Ok(code) if xarm::is_controller_error(code) => Ok(code),
+        _ => Err(format!(
+            "`{text}` is not a controller error code of xarm_api_code.md (e.g. 1, 22, 31)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +140,43 @@ mod tests {
         assert_eq!(config.control_port, Some(7400));
         assert_eq!(config.clock, ClockMode::Realtime { speed: 1.0 });
         assert_eq!(config.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(config.ports.get("xarm"), Some(&18333));
+        assert_eq!(config.devices.xarm.model, ArmModel::XArm6);
+        assert_eq!((config.devices.xarm.report_hz, config.devices.xarm.fault), (10, None));
+    }
+
+    #[test]
+    fn xarm_flags_reach_the_config() {
+        let config = Cli::parse_from([
+            "understudy-sim",
+            "--xarm-model",
+            "lite6",
+            "--xarm-port",
+            "0",
+            "--xarm-report-hz",
+            "25",
+            "--xarm-fault",
+            "31",
+        ])
+        .config();
+        assert_eq!(config.ports.get("xarm"), Some(&0));
+        assert_eq!(config.devices.xarm.model, ArmModel::Lite6);
+        assert_eq!(
+            (config.devices.xarm.report_hz, config.devices.xarm.fault),
+            (25, Some(31))
+        );
+        for bad in [
+            ["--xarm-model", "xarm8"],
+            ["--xarm-report-hz", "0"],
+            ["--xarm-report-hz", "1000"],
+            ["--xarm-fault", "4"],
+            ["--xarm-fault", "x"],
+        ] {
+            assert!(
+                Cli::try_parse_from(["understudy-sim", bad[0], bad[1]]).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

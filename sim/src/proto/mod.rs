@@ -5,3 +5,4 @@ pub mod endrpi;
 pub mod http;
 pub mod pyjson;
 pub mod pytime;
+pub mod xarm;

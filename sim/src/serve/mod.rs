@@ -4,11 +4,13 @@
 pub mod control;
 pub mod device;
 pub mod endrpi;
+pub mod fanout;
 pub mod http;
 pub mod listener;
 pub mod registry;
 pub mod rewind;
 pub mod session;
+pub mod xarm;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
