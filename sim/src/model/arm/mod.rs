@@ -14,7 +14,7 @@ mod urdf_reference;
 pub use gripper::{Gripper, GripperError};
 pub use kinematics::{IkError, Pose, fk, ik};
 pub use limits::{LimitError, TcpLimits};
-pub use motion::{ArmMotion, CartesianLimits, JointMotion, LinearMotion, MotionError};
+pub use motion::{ArmMotion, CartesianLimits, JointMotion, LinearMotion, MotionError, TimeWindow, Timed};
 pub use state::{ArmState, MotionState, StateError};
 
 /// The arm models this crate knows.

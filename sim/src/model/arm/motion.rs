@@ -179,6 +179,84 @@ fn elapsed_s(t: SimTime, t0: SimTime) -> f64 {
     t.saturating_since(t0) as f64 / 1000.0
 }
 
+/// When a move runs: from its start to the first instant its target is reached (whole milliseconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeWindow {
+    start: SimTime,
+    end: SimTime,
+}
+
+impl TimeWindow {
+    fn new(start: SimTime, duration_ms: u64) -> Self {
+        TimeWindow {
+            start,
+            end: start.plus_millis(duration_ms),
+        }
+    }
+}
+
+/// What every planned move shares: when it runs, and being shifted later when a paused move resumes.
+pub trait Timed {
+    /// The move's time window.
+    fn window(&self) -> &TimeWindow;
+    /// The move's time window, to shift it.
+    fn window_mut(&mut self) -> &mut TimeWindow;
+
+    /// Whether the move has finished at `t`.
+    fn is_done(&self, t: SimTime) -> bool {
+        t >= self.window().end
+    }
+    /// When the move began.
+    fn start_time(&self) -> SimTime {
+        self.window().start
+    }
+    /// First instant at which the target is reached.
+    fn end_time(&self) -> SimTime {
+        self.window().end
+    }
+    /// The same move started `ms` later (a paused move resumes where it stopped).
+    fn delay(&mut self, ms: u64) {
+        let window = self.window_mut();
+        *window = TimeWindow {
+            start: window.start.plus_millis(ms),
+            end: window.end.plus_millis(ms),
+        };
+    }
+}
+
+impl Timed for JointMotion {
+    fn window(&self) -> &TimeWindow {
+        &self.window
+    }
+    fn window_mut(&mut self) -> &mut TimeWindow {
+        &mut self.window
+    }
+}
+
+impl Timed for LinearMotion {
+    fn window(&self) -> &TimeWindow {
+        &self.window
+    }
+    fn window_mut(&mut self) -> &mut TimeWindow {
+        &mut self.window
+    }
+}
+
+impl Timed for ArmMotion {
+    fn window(&self) -> &TimeWindow {
+        match self {
+            ArmMotion::Joint(m) => m.window(),
+            ArmMotion::Linear(m) => m.window(),
+        }
+    }
+    fn window_mut(&mut self) -> &mut TimeWindow {
+        match self {
+            ArmMotion::Joint(m) => m.window_mut(),
+            ArmMotion::Linear(m) => m.window_mut(),
+        }
+    }
+}
+
 /// A synchronised joint move: every joint starts and stops together, following one
 /// trapezoidal profile scaled by its own distance, so the joint with the largest distance
 /// runs at the speed and acceleration limits and the others proportionally slower.
@@ -186,8 +264,7 @@ fn elapsed_s(t: SimTime, t0: SimTime) -> f64 {
 pub struct JointMotion {
     start: Vec<f64>,
     target: Vec<f64>,
-    t0: SimTime,
-    end: SimTime,
+    window: TimeWindow,
     /// Profile of the normalised path parameter in `[0, 1]`.
     profile: Trapezoid,
 }
@@ -220,12 +297,11 @@ impl JointMotion {
         } else {
             Trapezoid::new(0.0, v, a)
         };
-        let end = SimTime::from_millis(t0.as_millis().saturating_add(duration_ms(profile.duration())));
+        let window = TimeWindow::new(t0, duration_ms(profile.duration()));
         Ok(JointMotion {
             start: start.to_vec(),
             target: target.to_vec(),
-            t0,
-            end,
+            window,
             profile,
         })
     }
@@ -248,36 +324,15 @@ impl JointMotion {
     /// `(positions rad, velocities rad/s)` at `t`: the start before `t0`, the exact target
     /// from [`JointMotion::end_time`] on.
     pub fn sample(&self, t: SimTime) -> (Vec<f64>, Vec<f64>) {
-        if t >= self.end {
+        if t >= self.window.end {
             return (self.target.clone(), vec![0.0; self.target.len()]);
         }
-        let (u, du) = self.profile.sample(elapsed_s(t, self.t0));
+        let (u, du) = self.profile.sample(elapsed_s(t, self.window.start));
         self.start
             .iter()
             .zip(&self.target)
             .map(|(s, e)| (s + (e - s) * u, (e - s) * du))
             .unzip()
-    }
-
-    /// Whether the move has finished at `t`.
-    pub fn is_done(&self, t: SimTime) -> bool {
-        t >= self.end
-    }
-
-    /// When the move began.
-    pub fn start_time(&self) -> SimTime {
-        self.t0
-    }
-
-    /// First instant at which the target is reached (whole milliseconds, rounded up).
-    pub fn end_time(&self) -> SimTime {
-        self.end
-    }
-
-    /// The same move started `ms` later (a paused move resumes where it stopped).
-    pub fn delay(&mut self, ms: u64) {
-        self.t0 = self.t0.plus_millis(ms);
-        self.end = self.end.plus_millis(ms);
     }
 
     /// The joint target.
@@ -342,8 +397,7 @@ pub struct LinearMotion {
     delta_pos: [f64; 3],
     delta_rot: [f64; 3],
     profile: Trapezoid,
-    t0: SimTime,
-    end: SimTime,
+    window: TimeWindow,
     knot_ms: u64,
     knots: Vec<Vec<f64>>,
 }
@@ -389,8 +443,7 @@ impl LinearMotion {
             delta_pos,
             delta_rot,
             profile,
-            t0,
-            end: SimTime::from_millis(t0.as_millis().saturating_add(total_ms)),
+            window: TimeWindow::new(t0, total_ms),
             knot_ms,
             knots: vec![start_joints.to_vec()],
         };
@@ -425,18 +478,18 @@ impl LinearMotion {
     /// The ideal TCP pose on the line at `t` (the joints of [`LinearMotion::sample`] reach it
     /// exactly at knots and to within interpolation error between them).
     pub fn pose_at(&self, t: SimTime) -> Pose {
-        self.pose_after_ms(t.saturating_since(self.t0))
+        self.pose_after_ms(t.saturating_since(self.window.start))
     }
 
     /// `(joint positions rad, joint velocities rad/s)` at `t`: joints interpolated linearly
     /// between IK knots; the start joints before `t0` and the final knot from the end on.
     pub fn sample(&self, t: SimTime) -> (Vec<f64>, Vec<f64>) {
-        if t <= self.t0 {
+        if t <= self.window.start {
             let first = self.knots.first().cloned().unwrap_or_default();
             let n = first.len();
             return (first, vec![0.0; n]);
         }
-        let ms = t.saturating_since(self.t0);
+        let ms = t.saturating_since(self.window.start);
         let i = (ms / self.knot_ms) as usize;
         let (Some(a), Some(b)) = (self.knots.get(i), self.knots.get(i + 1)) else {
             let last = self.knots.last().cloned().unwrap_or_default();
@@ -444,34 +497,13 @@ impl LinearMotion {
             return (last, vec![0.0; n]);
         };
         let seg_start = i as u64 * self.knot_ms;
-        let seg_end = (seg_start + self.knot_ms).min(self.end.saturating_since(self.t0));
+        let seg_end = (seg_start + self.knot_ms).min(self.window.end.saturating_since(self.window.start));
         let span = seg_end.saturating_sub(seg_start).max(1) as f64;
         let f = (ms - seg_start) as f64 / span;
         a.iter()
             .zip(b)
             .map(|(x, y)| (x + (y - x) * f, (y - x) / (span / 1000.0)))
             .unzip()
-    }
-
-    /// Whether the move has finished at `t`.
-    pub fn is_done(&self, t: SimTime) -> bool {
-        t >= self.end
-    }
-
-    /// First instant at which the final knot is reached.
-    pub fn end_time(&self) -> SimTime {
-        self.end
-    }
-
-    /// When the move began.
-    pub fn start_time(&self) -> SimTime {
-        self.t0
-    }
-
-    /// The same move started `ms` later (a paused move resumes where it stopped).
-    pub fn delay(&mut self, ms: u64) {
-        self.t0 = self.t0.plus_millis(ms);
-        self.end = self.end.plus_millis(ms);
     }
 
     /// The final joints (IK solution of the target).
@@ -519,35 +551,6 @@ impl ArmMotion {
         match self {
             ArmMotion::Joint(m) => m.sample(t),
             ArmMotion::Linear(m) => m.sample(t),
-        }
-    }
-
-    /// Whether the move has finished at `t`.
-    pub fn is_done(&self, t: SimTime) -> bool {
-        t >= self.end_time()
-    }
-
-    /// First instant at which the final joints are reached.
-    pub fn end_time(&self) -> SimTime {
-        match self {
-            ArmMotion::Joint(m) => m.end_time(),
-            ArmMotion::Linear(m) => m.end_time(),
-        }
-    }
-
-    /// When the move began.
-    pub fn start_time(&self) -> SimTime {
-        match self {
-            ArmMotion::Joint(m) => m.start_time(),
-            ArmMotion::Linear(m) => m.start_time(),
-        }
-    }
-
-    /// The same move started `ms` later (a paused move resumes where it stopped).
-    pub fn delay(&mut self, ms: u64) {
-        match self {
-            ArmMotion::Joint(m) => m.delay(ms),
-            ArmMotion::Linear(m) => m.delay(ms),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod step;
 use std::f64::consts::PI;
 
 use crate::clock::SimTime;
+use crate::model::arm::Timed;
 use crate::model::arm::limits::check_joints;
 use crate::model::arm::math::{norm, sub};
 use crate::model::arm::motion::{

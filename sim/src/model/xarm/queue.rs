@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use crate::clock::SimTime;
-use crate::model::arm::ArmMotion;
+use crate::model::arm::{ArmMotion, Timed};
 
 /// One planned move and who waits for its end.
 #[derive(Clone, Debug, PartialEq)]

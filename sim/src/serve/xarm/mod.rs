@@ -179,14 +179,7 @@ impl Device for Xarm {
                 let offset: [f64; 6] = values.try_into().map_err(|_| {
                     ControlError::BadArguments("expected {\"offset\": [x, y, z mm, roll, pitch, yaw deg]}".into())
                 })?;
-                let rad = [
-                    offset[0],
-                    offset[1],
-                    offset[2],
-                    offset[3].to_radians(),
-                    offset[4].to_radians(),
-                    offset[5].to_radians(),
-                ];
+                let rad = crate::proto::xarm::pose_from_studio(offset);
                 let code = self.change(|c| c.set_tcp_offset(now, rad));
                 if code != 0 {
                     return Err(ControlError::BadArguments(format!(

@@ -127,14 +127,9 @@ fn the_tcp_pose_is_the_forward_kinematics_of_the_reported_joints() {
             }
             let offset = numbers(at(&v, "xarm_tcp_offset"));
             assert_eq!(offset[2], 60.0);
-            let offset_rad = [
-                offset[0],
-                offset[1],
-                offset[2],
-                offset[3].to_radians(),
-                offset[4].to_radians(),
-                offset[5].to_radians(),
-            ];
+            let offset_rad = crate::proto::xarm::pose_from_studio([
+                offset[0], offset[1], offset[2], offset[3], offset[4], offset[5],
+            ]);
             let expected = fk(model, &radians, offset_rad).unwrap();
             let pose = numbers(at(&v, "xarm_tcp_pose"));
             let e = expected.to_array();
