@@ -2,5 +2,7 @@
 //! draws noise only from its own seeded streams.
 
 pub mod gpio;
+pub mod mobile_base;
 pub mod pi_system;
 pub mod raspberry_pi;
+pub mod topics;

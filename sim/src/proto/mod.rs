@@ -3,4 +3,5 @@
 
 pub mod endrpi;
 pub mod http;
+pub mod pubsub;
 pub mod pyjson;

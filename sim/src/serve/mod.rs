@@ -5,6 +5,7 @@ pub mod control;
 pub mod device;
 pub mod endrpi;
 pub mod http;
+pub mod jwt_auth;
 pub mod listener;
 pub mod registry;
 pub mod rewind;
