@@ -7,6 +7,7 @@ pub mod endrpi;
 pub mod http;
 pub mod jwt_auth;
 pub mod listener;
+pub mod pubsub;
 pub mod registry;
 pub mod rewind;
 pub mod session;
