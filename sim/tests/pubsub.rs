@@ -673,3 +673,33 @@ async fn certificate_files_are_served_and_unreadable_ones_stop_the_start() {
     std::fs::remove_file(&cert).unwrap();
     std::fs::remove_file(&key).unwrap();
 }
+
+/// One scripted session: a command, then 1.2 s of virtual time; every frame received, as text.
+async fn scripted_run(seed: u64) -> Vec<String> {
+    let sim = Simulator::start(config(seed)).await.unwrap();
+    let mut ws = connect(&sim).await;
+    for topic in ["odom", "diagnostics", "battery"] {
+        subscribe(&mut ws, topic).await;
+    }
+    let cmd = json!({"action": "publish", "topic": "cmd_vel",
+        "data": {"name": "cmd_vel", "type": "geometry_msgs/Twist", "data": {"linear": 3.0, "angular": 0.5}}});
+    send(&mut ws, cmd).await;
+    assert_eq!(recv(&mut ws).await["action"], "published");
+    for _ in 0..4 {
+        sim.clock().advance(300).unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let frames = until_marker(&mut ws, "end").await;
+    drop(ws);
+    sim.shutdown().await;
+    frames.iter().map(Value::to_string).collect()
+}
+
+#[tokio::test]
+async fn the_same_inputs_at_the_same_sim_times_give_the_same_frames() {
+    let first = scripted_run(11).await;
+    assert_eq!(first.iter().filter(|f| f.contains(r#""topic":"odom""#)).count(), 12);
+    assert!(first.iter().any(|f| f.contains("no cmd_vel for 500 ms")));
+    assert!(first.iter().any(|f| f.contains("cmd_vel clamped")));
+    assert_eq!(scripted_run(11).await, first);
+}
