@@ -109,4 +109,17 @@ mod tests {
         assert_eq!(query_param(query, "missing"), None);
         assert_eq!(query_param("", "token"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_query_decodes_without_panicking(query in ".*", name in "[a-z%+]{0,6}") {
+            let _ = query_param(&query, &name);
+        }
+
+        #[test]
+        fn a_plain_value_comes_back_as_written(value in "[A-Za-z0-9._-]{0,64}") {
+            let query = format!("a=1&token={value}&b=2");
+            proptest::prop_assert_eq!(query_param(&query, "token"), Some(value));
+        }
+    }
 }
