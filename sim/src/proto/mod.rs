@@ -5,3 +5,4 @@ pub mod endrpi;
 pub mod http;
 pub mod pubsub;
 pub mod pyjson;
+pub mod pytime;
