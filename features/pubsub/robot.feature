@@ -82,6 +82,21 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
     Then I receive the ack "published" for "cmd_vel"
     And I receive the delivery of '{"name":"diagnostics","type":"diagnostic_msgs/DiagnosticStatus","data":{"level":"ok","name":"watchdog","message":"cmd_vel resumed","t":4000}}' on "diagnostics"
 
+  @PUBSUB-26 @motion
+  Scenario: Without cmd_vel for 500 ms the robot stops once and says so; the next command resumes
+    Given a pub/sub connection subscribed to "diagnostics"
+    When I publish '{"name":"cmd_vel","type":"geometry_msgs/Twist","data":{"linear":0.05,"angular":0}}' to "cmd_vel"
+    Then I receive the ack "published" for "cmd_vel"
+    When 1500 ms pass
+    And I collect what has arrived
+    Then the collected "diagnostics" data are, apart from t:
+      """
+      {"level":"warn","name":"watchdog","message":"no cmd_vel for 500 ms; stopping"}
+      """
+    When I publish '{"name":"cmd_vel","type":"geometry_msgs/Twist","data":{"linear":0,"angular":0}}' to "cmd_vel"
+    Then I receive the ack "published" for "cmd_vel"
+    And I receive the delivery of '{"name":"diagnostics","type":"diagnostic_msgs/DiagnosticStatus","data":{"level":"ok","name":"watchdog","message":"cmd_vel resumed"}}' on "diagnostics", apart from t
+
   @PUBSUB-26 @sim-only
   Scenario: Commands every 400 ms keep the watchdog quiet
     Given a pub/sub connection subscribed to "diagnostics"

@@ -130,8 +130,13 @@ async fn collected_value(
     }
 }
 
-#[then(regex = r#"^the collected "(\w+)" data are exactly:$"#)]
-async fn collected_exactly(world: &mut Check, topic: String, step: &cucumber::gherkin::Step) -> Result<(), String> {
+#[then(regex = r#"^the collected "(\w+)" data (are exactly|are, apart from t):$"#)]
+async fn collected_exactly(
+    world: &mut Check,
+    topic: String,
+    how: String,
+    step: &cucumber::gherkin::Step,
+) -> Result<(), String> {
     let expected: Vec<Value> = step
         .docstring
         .as_deref()
@@ -143,7 +148,15 @@ async fn collected_exactly(world: &mut Check, topic: String, step: &cucumber::gh
         .collect::<Result<_, _>>()?;
     let got: Vec<Value> = collected(world, &topic)
         .into_iter()
-        .map(|m| m["data"]["data"].clone())
+        .map(|m| {
+            let mut data = m["data"]["data"].clone();
+            if how != "are exactly" {
+                if let Some(fields) = data.as_object_mut() {
+                    fields.shift_remove("t");
+                }
+            }
+            data
+        })
         .collect();
     if got == expected {
         Ok(())
