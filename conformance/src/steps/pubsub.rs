@@ -32,8 +32,6 @@ pub struct PubsubState {
     last_log: Option<String>,
     /// Markers sent so far (each collect uses a fresh topic).
     markers: u64,
-    /// Where the last in-order read stopped, by connection.
-    next_number: BTreeMap<String, u64>,
 }
 
 /// The schema every server message is checked against, by its `action` (and topic for server topics).
@@ -508,7 +506,6 @@ async fn numbered_until_unsubscribed(world: &mut Check, name: String, from: u64,
     loop {
         let got = world.pubsub_next(&name).await?;
         if got == ack("unsubscribed", &topic) {
-            world.pubsub.next_number.insert(name, next);
             return Ok(());
         }
         let expected = json!({"action": "message", "topic": topic, "data": numbered(next)});
