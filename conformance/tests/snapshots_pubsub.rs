@@ -8,6 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use understudy_conformance::client::{self, Transport, WsClient};
+use understudy_conformance::schema::{self, Schemas};
+use understudy_conformance::steps::pubsub::schemas_for;
 use understudy_sim::serve::pubsub::{DEV_SECRET, PubsubTls};
 use understudy_sim::{SimConfig, Simulator};
 
@@ -67,6 +69,15 @@ impl Robot {
 
 fn http_json(reply: &client::HttpReply) -> Value {
     let body: Value = serde_json::from_str(&reply.body).unwrap_or(Value::String(reply.body.clone()));
+    let schema = if reply.status == 401 {
+        "pubsub/unauthorized"
+    } else {
+        "pubsub/http-error"
+    };
+    Schemas::load(schema::default_dir())
+        .unwrap()
+        .check(schema, &body)
+        .unwrap();
     json!({
         "status": reply.status,
         "content-type": reply.header("content-type"),
@@ -75,8 +86,20 @@ fn http_json(reply: &client::HttpReply) -> Value {
     })
 }
 
+/// The shipped schemas, loaded once.
+fn schemas() -> &'static Schemas {
+    static SCHEMAS: std::sync::OnceLock<Schemas> = std::sync::OnceLock::new();
+    SCHEMAS.get_or_init(|| Schemas::load(schema::default_dir()).unwrap())
+}
+
+/// The next message, which must match the schemas of its kind: the snapshots and the schemas agree.
 async fn next(ws: &mut WsClient) -> Value {
-    serde_json::from_str(&ws.next_text().await.unwrap()).unwrap()
+    let message: Value = serde_json::from_str(&ws.next_text().await.unwrap()).unwrap();
+    let schemas = schemas();
+    for name in schemas_for(&message).unwrap() {
+        schemas.check(name, &message).unwrap();
+    }
+    message
 }
 
 async fn ask(ws: &mut WsClient, request: &str) -> Value {

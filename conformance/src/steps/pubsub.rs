@@ -34,8 +34,8 @@ pub struct PubsubState {
     markers: u64,
 }
 
-/// The schema every server message is checked against, by its `action` (and topic for server topics).
-fn schemas_for(message: &Value) -> Result<Vec<&'static str>, String> {
+/// The schemas a pub/sub server message is checked against, by its `action` (and topic for server topics).
+pub fn schemas_for(message: &Value) -> Result<Vec<&'static str>, String> {
     let action = message.get("action").and_then(Value::as_str).unwrap_or_default();
     Ok(match action {
         "subscribed" | "unsubscribed" | "published" => vec!["pubsub/ack"],
@@ -131,8 +131,9 @@ impl Check {
     async fn pubsub_open(&mut self, name: &str) -> Result<(), String> {
         let url = self.url(ENDPOINT).await?;
         let token = auth::valid_token(self).await?;
-        let separator = if url.contains('?') { '&' } else { '?' };
-        let client = self.open_ws(&format!("{url}{separator}token={token}")).await?;
+        // The token goes in the query string (a target URL's own query, which may hold a token, is replaced).
+        let base = url.split_once('?').map_or(url.as_str(), |(base, _)| base);
+        let client = self.open_ws(&format!("{base}?token={token}")).await?;
         self.conns.insert(name.to_string(), client);
         Ok(())
     }
@@ -676,4 +677,40 @@ async fn log_without_tokens(world: &mut Check) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_templates_bind_labels_once_and_escape_the_rest() {
+        let mut labels = BTreeMap::new();
+        let (pattern, fresh) = log_pattern("{other} subscribed to a.b (x)", &labels);
+        assert_eq!(fresh, ["other"]);
+        let regex = regex::Regex::new(&pattern).unwrap();
+        assert!(regex.is_match("pubsub/3 subscribed to a.b (x)"));
+        assert!(!regex.is_match("pubsub/3 subscribed to aXb (x)"));
+        labels.insert("other".to_string(), "pubsub/3".to_string());
+        let (pattern, fresh) = log_pattern("{other} disconnected", &labels);
+        assert!(fresh.is_empty());
+        let regex = regex::Regex::new(&pattern).unwrap();
+        assert!(regex.is_match("pubsub/3 disconnected"));
+        assert!(!regex.is_match("pubsub/4 disconnected"));
+    }
+
+    #[test]
+    fn each_server_message_kind_has_its_schemas() {
+        assert_eq!(schemas_for(&ack("published", "t")).unwrap(), ["pubsub/ack"]);
+        assert_eq!(
+            schemas_for(&json!({"action": "message", "topic": "odom"})).unwrap(),
+            ["pubsub/delivery", "pubsub/odom"]
+        );
+        assert_eq!(
+            schemas_for(&json!({"action": "message", "topic": "mine"})).unwrap(),
+            ["pubsub/delivery"]
+        );
+        let unknown = schemas_for(&json!({"action": "subscribe", "topic": "t"})).unwrap_err();
+        assert!(unknown.contains("PUBSUB-16"), "{unknown}");
+    }
 }

@@ -20,7 +20,7 @@ pub(super) async fn valid_token(world: &mut Check) -> Result<String, String> {
     if let Some(token) = &world.pubsub.token {
         return Ok(token.clone());
     }
-    world.url(ENDPOINT).await?;
+    let url = world.url(ENDPOINT).await?;
     let token = match &world.sim {
         Some(sim) => sim
             .control(ENDPOINT, "token", &json!({}))
@@ -33,6 +33,10 @@ pub(super) async fn valid_token(world: &mut Check) -> Result<String, String> {
             .run
             .as_ref()
             .and_then(|run| run.config.token.clone())
+            .or_else(|| {
+                let query = url.split_once('?')?.1;
+                understudy_sim::proto::http::query_param(query, "token").filter(|t| !t.is_empty())
+            })
             .ok_or("the pub/sub target needs a token: pass --token JWT")?,
     };
     world.pubsub.token = Some(token.clone());
