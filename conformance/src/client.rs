@@ -1,17 +1,236 @@
-//! Small clients the steps use against any target: a WebSocket connection that reports frames and closes
-//! as values (never panics), and a plain HTTP/1.1 client for REST mirrors and refused upgrades.
+//! Small clients the steps use against any target, over plain TCP or TLS: a WebSocket connection that reports
+//! frames and closes as values (never panics), and a plain HTTP/1.1 client for REST mirrors and refused
+//! upgrades. Tokens in URLs never reach an error message: see [`redact`].
 
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// How long a step waits for an answer before it fails.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Replaces the value of every `token` query parameter in `text` (a URL, a path or a message holding
+/// one) with `<redacted>`, so that a failure message or a report never shows a credential.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("token=") {
+        let is_param = at == 0 || matches!(rest.as_bytes()[at - 1], b'?' | b'&');
+        let value_start = at + "token=".len();
+        out.push_str(&rest[..value_start]);
+        rest = &rest[value_start..];
+        if is_param {
+            let end = rest
+                .find(|c: char| c == '&' || c == '#' || c.is_whitespace() || c == '"' || c == '\'')
+                .unwrap_or(rest.len());
+            out.push_str("<redacted>");
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Which server certificates a TLS client accepts.
+#[derive(Clone, Debug)]
+pub enum Trust {
+    /// The system's trusted roots (`SSL_CERT_FILE` and `SSL_CERT_DIR` are honoured).
+    System,
+    /// Exactly these PEM certificates as roots (e.g. a simulator's self-signed certificate).
+    PemFiles(Vec<std::path::PathBuf>),
+    /// Any certificate at all (`--insecure`): the device's identity is not verified.
+    AnyCertificate,
+}
+
+/// How the client reaches a socket.
+#[derive(Clone)]
+pub enum Transport {
+    /// Plain TCP (`ws://`, `http://`).
+    Plain,
+    /// TLS over TCP (`wss://`, `https://`) with this client configuration.
+    Tls(Arc<ClientConfig>),
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::Plain => "Transport::Plain",
+            Transport::Tls(_) => "Transport::Tls",
+        })
+    }
+}
+
+impl Transport {
+    /// TLS with the given trust.
+    pub fn tls(trust: &Trust) -> Result<Transport, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("cannot set up TLS: {e}"))?;
+        let config = match trust {
+            Trust::AnyCertificate => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+                .with_no_client_auth(),
+            Trust::System => {
+                let mut roots = RootCertStore::empty();
+                let found = rustls_native_certs::load_native_certs();
+                let (added, _) = roots.add_parsable_certificates(found.certs);
+                if added == 0 {
+                    return Err(
+                        "no trusted root certificates were found on this system (set SSL_CERT_FILE, \
+                                or pass --insecure)"
+                            .into(),
+                    );
+                }
+                builder.with_root_certificates(roots).with_no_client_auth()
+            }
+            Trust::PemFiles(files) => {
+                let mut roots = RootCertStore::empty();
+                for file in files {
+                    let certs = CertificateDer::pem_file_iter(file)
+                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                    for cert in certs {
+                        let cert = cert.map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                        roots.add(cert).map_err(|e| format!("{}: {e}", file.display()))?;
+                    }
+                }
+                builder.with_root_certificates(roots).with_no_client_auth()
+            }
+        };
+        Ok(Transport::Tls(Arc::new(config)))
+    }
+
+    /// Opens a connection to `authority` (`host:port`), completing TLS when the transport has it. The
+    /// certificate must be valid for the host part of `authority`, unless `server_name` names another.
+    pub async fn open(&self, authority: &str, server_name: Option<&str>) -> Result<Stream, String> {
+        let connect = async {
+            let tcp = TcpStream::connect(authority)
+                .await
+                .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
+            let _ = tcp.set_nodelay(true);
+            match self {
+                Transport::Plain => Ok(Stream::Plain(tcp)),
+                Transport::Tls(config) => {
+                    let host = server_name.unwrap_or_else(|| host_of(authority));
+                    let name = ServerName::try_from(host.to_string())
+                        .map_err(|e| format!("{host} is not a TLS server name: {e}"))?;
+                    let tls = tokio_rustls::TlsConnector::from(config.clone())
+                        .connect(name, tcp)
+                        .await
+                        .map_err(|e| format!("TLS handshake with {authority} failed: {e}"))?;
+                    Ok(Stream::Tls(Box::new(tls)))
+                }
+            }
+        };
+        tokio::time::timeout(REPLY_TIMEOUT, connect)
+            .await
+            .map_err(|_| format!("connecting to {authority} timed out"))?
+    }
+}
+
+/// The host of `host:port` (IPv6 brackets removed).
+fn host_of(authority: &str) -> &str {
+    let host = authority.rsplit_once(':').map_or(authority, |(host, _)| host);
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// `host:port` of a `scheme://host:port/path` URL.
+pub fn authority_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?']).next().unwrap_or(rest)
+}
+
+/// Accepts any server certificate but still checks the handshake signatures.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A connection to the target, plain or TLS.
+#[derive(Debug)]
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
 
 /// What arrived on a WebSocket.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,16 +248,30 @@ pub enum Frame {
 /// An open WebSocket to the target.
 #[derive(Debug)]
 pub struct WsClient {
-    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    stream: WebSocketStream<Stream>,
 }
 
 impl WsClient {
-    /// Connects to `url` (`ws://` or `wss://`).
-    pub async fn connect(url: &str) -> Result<WsClient, String> {
-        match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::connect_async(url)).await {
+    /// Connects to `url` (`ws://` or `wss://`) over `transport`. A refused upgrade reports its HTTP status
+    /// and body; the URL's token never appears in the error.
+    pub async fn connect(url: &str, transport: &Transport) -> Result<WsClient, String> {
+        let shown = redact(url);
+        let stream = transport.open(authority_of(url), None).await?;
+        match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::client_async(url, stream)).await {
             Ok(Ok((stream, _))) => Ok(WsClient { stream }),
-            Ok(Err(error)) => Err(format!("cannot connect to {url}: {error}")),
-            Err(_) => Err(format!("connecting to {url} timed out")),
+            Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {
+                let body = response
+                    .body()
+                    .as_deref()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                Err(format!(
+                    "the upgrade at {shown} was refused with HTTP {}: {body}",
+                    response.status().as_u16()
+                ))
+            }
+            Ok(Err(error)) => Err(redact(&format!("cannot connect to {shown}: {error}"))),
+            Err(_) => Err(format!("connecting to {shown} timed out")),
         }
     }
 
@@ -115,7 +348,7 @@ impl HttpReply {
     }
 }
 
-/// Sends one HTTP/1.1 request to `host:port` and reads the whole response (`Connection: close`).
+/// Sends one HTTP/1.1 request to `host:port` over plain TCP and reads the whole response (`Connection: close`).
 pub async fn http_request(
     authority: &str,
     method: &str,
@@ -123,54 +356,78 @@ pub async fn http_request(
     extra_headers: &[(&str, &str)],
     body: &str,
 ) -> Result<HttpReply, String> {
-    let exchange = async {
-        let mut stream = TcpStream::connect(authority)
-            .await
-            .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
-        let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\n");
-        for (name, value) in extra_headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        if !body.is_empty() || method == "PUT" || method == "POST" {
-            request.push_str(&format!("content-length: {}\r\n", body.len()));
-        }
-        request.push_str("\r\n");
-        request.push_str(body);
-        stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.map_err(|e| e.to_string())?;
-        parse_response(&raw)
-    };
-    tokio::time::timeout(REPLY_TIMEOUT, exchange)
-        .await
-        .map_err(|_| format!("{method} {path} timed out"))?
+    http_request_via(&Transport::Plain, authority, method, path, extra_headers, body).await
 }
 
-/// Sends a WebSocket upgrade request and returns the HTTP answer (a refusal, or the 101).
+/// Sends one HTTP/1.1 request to `host:port` over `transport` and reads the whole response.
+pub async fn http_request_via(
+    transport: &Transport,
+    authority: &str,
+    method: &str,
+    path: &str,
+    extra_headers: &[(&str, &str)],
+    body: &str,
+) -> Result<HttpReply, String> {
+    let mut headers = vec![("connection", "close")];
+    headers.extend_from_slice(extra_headers);
+    let content_length = body.len().to_string();
+    if !body.is_empty() || method == "PUT" || method == "POST" {
+        headers.push(("content-length", content_length.as_str()));
+    }
+    exchange(transport, authority, method, path, &headers, body).await
+}
+
+/// Sends a WebSocket upgrade request for `path` (which may carry a query string) over plain TCP and returns
+/// the HTTP answer (a refusal with its body, or the 101).
 pub async fn upgrade_request(authority: &str, path: &str) -> Result<HttpReply, String> {
+    upgrade_request_via(&Transport::Plain, authority, path).await
+}
+
+/// [`upgrade_request`] over `transport`.
+pub async fn upgrade_request_via(transport: &Transport, authority: &str, path: &str) -> Result<HttpReply, String> {
     let headers = [
         ("upgrade", "websocket"),
         ("connection", "Upgrade"),
         ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
         ("sec-websocket-version", "13"),
     ];
-    let exchange = async {
-        let mut stream = TcpStream::connect(authority)
-            .await
-            .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
-        let mut request = format!("GET {path} HTTP/1.1\r\nhost: {authority}\r\n");
+    exchange(transport, authority, "GET", path, &headers, "").await
+}
+
+/// One request and its answer: reads until the peer closes, the body announced by `content-length` is in,
+/// or (for a 101, which keeps the socket open) the peer goes quiet.
+async fn exchange(
+    transport: &Transport,
+    authority: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<HttpReply, String> {
+    let shown = redact(path);
+    let run = async {
+        let mut stream = transport.open(authority, None).await?;
+        let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {authority}\r\n");
         for (name, value) in headers {
             request.push_str(&format!("{name}: {value}\r\n"));
         }
         request.push_str("\r\n");
-        stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
-        // A 101 keeps the socket open; read until the head is complete and a little more for a body.
+        request.push_str(body);
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| format!("{method} {shown}: {e}"))?;
         let mut raw = Vec::new();
         let mut buffer = [0u8; 4096];
         loop {
+            if response_complete(&raw) {
+                break;
+            }
             let n = match tokio::time::timeout(Duration::from_millis(500), stream.read(&mut buffer)).await {
                 Ok(Ok(n)) => n,
-                Ok(Err(e)) => return Err(e.to_string()),
+                // A TLS peer that closes without close_notify: what arrived is the answer.
+                Ok(Err(_)) if !raw.is_empty() => break,
+                Ok(Err(e)) => return Err(format!("{method} {shown}: {e}")),
                 Err(_) => break,
             };
             if n == 0 {
@@ -180,9 +437,21 @@ pub async fn upgrade_request(authority: &str, path: &str) -> Result<HttpReply, S
         }
         parse_response(&raw)
     };
-    tokio::time::timeout(REPLY_TIMEOUT, exchange)
+    tokio::time::timeout(REPLY_TIMEOUT, run)
         .await
-        .map_err(|_| format!("upgrade at {path} timed out"))?
+        .map_err(|_| format!("{method} {shown} timed out"))?
+}
+
+/// Whether `raw` holds a whole response with a `content-length` body.
+fn response_complete(raw: &[u8]) -> bool {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    head.lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|length| raw.len() >= end + 4 + length)
 }
 
 fn parse_response(raw: &[u8]) -> Result<HttpReply, String> {
@@ -238,5 +507,31 @@ mod tests {
                 .unwrap();
         assert_eq!(chunked.body, "abcde");
         assert!(parse_response(b"garbage").is_err());
+    }
+
+    #[test]
+    fn tokens_are_redacted_wherever_they_appear() {
+        assert_eq!(
+            redact("wss://h:1/wss?token=a.b.c&x=1"),
+            "wss://h:1/wss?token=<redacted>&x=1"
+        );
+        assert_eq!(
+            redact("/wss?x=1&token=abc cannot connect"),
+            "/wss?x=1&token=<redacted> cannot connect"
+        );
+        assert_eq!(redact("/wss?mytoken=keep"), "/wss?mytoken=keep");
+        assert_eq!(redact("no query"), "no query");
+        assert_eq!(redact("/wss?token="), "/wss?token=<redacted>");
+    }
+
+    #[test]
+    fn complete_responses_and_authorities() {
+        assert!(response_complete(b"HTTP/1.1 401 X\r\ncontent-length: 2\r\n\r\n{}"));
+        assert!(!response_complete(b"HTTP/1.1 401 X\r\ncontent-length: 3\r\n\r\n{}"));
+        assert!(!response_complete(b"HTTP/1.1 101 X\r\n\r\n"));
+        assert_eq!(authority_of("wss://127.0.0.1:8443/wss?token=x"), "127.0.0.1:8443");
+        assert_eq!(authority_of("ws://h:1?token=x"), "h:1");
+        assert_eq!(host_of("[::1]:80"), "::1");
+        assert_eq!(host_of("localhost:80"), "localhost");
     }
 }

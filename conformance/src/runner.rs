@@ -162,7 +162,12 @@ pub async fn run(config: RunConfig) -> Result<Report, String> {
     }
     let mut notes = Vec::new();
     if ctx.config.is_physical() {
-        let targets: Vec<String> = ctx.config.targets.iter().map(|(p, u)| format!("{p}={u}")).collect();
+        let targets: Vec<String> = ctx
+            .config
+            .targets
+            .iter()
+            .map(|(p, u)| format!("{p}={}", crate::client::redact(u)))
+            .collect();
         notes.push(format!("target: {} (one scenario at a time)", targets.join(", ")));
         if ctx.config.insecure_tls {
             notes.push(

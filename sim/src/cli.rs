@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::clock::ClockMode;
 use crate::model::arm::ArmModel;
 use crate::serve::SimConfig;
 use crate::serve::endrpi::EndrpiOptions;
+use crate::serve::pubsub::{PubsubArgs, TokenArgs};
 use crate::serve::registry::DeviceOptions;
 use crate::serve::xarm::{self, XarmOptions};
 
@@ -23,10 +24,20 @@ pub enum ClockArg {
     Virtual,
 }
 
+/// What to do instead of running the simulator.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a JWT that the pub/sub robot accepts in `?token=`, and exit.
+    Token(TokenArgs),
+}
+
 /// Understudy: simulated devices on their real sockets.
 #[derive(Debug, Parser)]
 #[command(name = "understudy-sim", version, about)]
 pub struct Cli {
+    /// Without a subcommand, run the simulator.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Master seed; every device derives its noise from it.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -69,6 +80,8 @@ pub struct Cli {
     /// Write every connection and frame, stamped with sim time, to this file as JSON lines.
     #[arg(long)]
     pub transcript: Option<PathBuf>,
+    #[command(flatten)]
+    pub pubsub: PubsubArgs,
 }
 
 impl Cli {
@@ -86,6 +99,7 @@ impl Cli {
             ports: BTreeMap::from([
                 ("endrpi".to_string(), self.endrpi_port),
                 ("xarm".to_string(), self.xarm_port),
+                ("pubsub".to_string(), self.pubsub.pubsub_port),
             ]),
             any_port: false,
             transcript: self.transcript.clone(),
@@ -99,6 +113,7 @@ impl Cli {
                     report_hz: self.xarm_report_hz,
                     fault: self.xarm_fault,
                 },
+                pubsub: self.pubsub.options(),
             },
         }
     }
@@ -200,6 +215,42 @@ mod tests {
         assert_eq!(config.only, Some(vec!["endrpi".to_string()]));
         assert_eq!(config.devices.endrpi.throttle, 0x50005);
         assert_eq!(config.control_port, None);
+    }
+
+    #[test]
+    fn pubsub_flags_and_the_token_subcommand() {
+        use crate::serve::pubsub::{DEV_SECRET, PubsubTls};
+        let config = Cli::parse_from(["understudy-sim"]).config();
+        assert_eq!(config.ports.get("pubsub"), Some(&8443));
+        assert_eq!(config.devices.pubsub.tls, PubsubTls::SelfSigned);
+        assert_eq!(config.devices.pubsub.jwt_secret, DEV_SECRET);
+        let cli = Cli::parse_from([
+            "understudy-sim",
+            "--pubsub-plain",
+            "--jwt-secret",
+            "s",
+            "--pubsub-port",
+            "9",
+        ]);
+        let config = cli.config();
+        assert_eq!(config.devices.pubsub.tls, PubsubTls::Plain);
+        assert_eq!(
+            (config.devices.pubsub.jwt_secret.as_str(), config.ports["pubsub"]),
+            ("s", 9)
+        );
+        let cli = Cli::parse_from(["understudy-sim", "--tls-cert", "c.pem", "--tls-key", "k.pem"]);
+        assert!(matches!(cli.config().devices.pubsub.tls, PubsubTls::Files { .. }));
+        assert!(Cli::try_parse_from(["understudy-sim", "--tls-cert", "c.pem"]).is_err());
+        assert!(
+            Cli::try_parse_from(["understudy-sim", "--pubsub-plain", "--tls-cert", "c", "--tls-key", "k"]).is_err()
+        );
+        let cli = Cli::parse_from(["understudy-sim", "token", "--ttl", "15m", "--sub", "app"]);
+        match cli.command {
+            Some(Command::Token(args)) => assert_eq!((args.ttl, args.sub.as_str()), (900, "app")),
+            None => panic!("expected the token subcommand"),
+        }
+        assert!(Cli::parse_from(["understudy-sim"]).command.is_none());
+        assert!(Cli::try_parse_from(["understudy-sim", "token", "--ttl", "soon"]).is_err());
     }
 
     #[test]

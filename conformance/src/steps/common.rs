@@ -43,30 +43,30 @@ async fn silence(world: &mut Check, name: String, ms: u64) -> Result<(), String>
 
 #[when(regex = r#"^I GET "(.*)" from the (\w+)$"#)]
 async fn http_get(world: &mut Check, path: String, endpoint: String) -> Result<(), String> {
-    let authority = world.authority(&endpoint.to_lowercase()).await?;
-    world.http = Some(client::http_request(&authority, "GET", &path, &[], "").await?);
+    let (transport, authority) = world.http_target(&endpoint.to_lowercase()).await?;
+    world.http = Some(client::http_request_via(&transport, &authority, "GET", &path, &[], "").await?);
     Ok(())
 }
 
 #[when(regex = r#"^I send HTTP (\w+) "(.*)" to the (\w+)$"#)]
 async fn http_method(world: &mut Check, method: String, path: String, endpoint: String) -> Result<(), String> {
-    let authority = world.authority(&endpoint.to_lowercase()).await?;
-    world.http = Some(client::http_request(&authority, &method, &path, &[], "").await?);
+    let (transport, authority) = world.http_target(&endpoint.to_lowercase()).await?;
+    world.http = Some(client::http_request_via(&transport, &authority, &method, &path, &[], "").await?);
     Ok(())
 }
 
 #[when(regex = r#"^I PUT '(.*)' to "(.*)" on the (\w+)$"#)]
 async fn http_put(world: &mut Check, body: String, path: String, endpoint: String) -> Result<(), String> {
-    let authority = world.authority(&endpoint.to_lowercase()).await?;
+    let (transport, authority) = world.http_target(&endpoint.to_lowercase()).await?;
     let headers = [("content-type", "application/json")];
-    world.http = Some(client::http_request(&authority, "PUT", &path, &headers, &body).await?);
+    world.http = Some(client::http_request_via(&transport, &authority, "PUT", &path, &headers, &body).await?);
     Ok(())
 }
 
 #[when(regex = r#"^I ask to upgrade to a WebSocket at "(.*)" on the (\w+)$"#)]
 async fn upgrade_at(world: &mut Check, path: String, endpoint: String) -> Result<(), String> {
-    let authority = world.authority(&endpoint.to_lowercase()).await?;
-    world.http = Some(client::upgrade_request(&authority, &path).await?);
+    let (transport, authority) = world.http_target(&endpoint.to_lowercase()).await?;
+    world.http = Some(client::upgrade_request_via(&transport, &authority, &path).await?);
     Ok(())
 }
 
@@ -130,6 +130,7 @@ async fn http_header(world: &mut Check, name: String, how: String, value: String
 }
 
 #[given(regex = r#"^the simulator runs "(\w+)" command "(\w+)" with '(.*)'$"#)]
+#[when(regex = r#"^the simulator runs "(\w+)" command "(\w+)" with '(.*)'$"#)]
 async fn control(world: &mut Check, device: String, command: String, args: String) -> Result<(), String> {
     let args = parse_json(&args)?;
     world.url(&device).await?;

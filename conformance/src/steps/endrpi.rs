@@ -35,7 +35,7 @@ async fn connect_named(world: &mut Check, name: String) -> Result<(), String> {
 
 async fn open(world: &mut Check, name: &str) -> Result<(), String> {
     let url = world.url(ENDPOINT).await?;
-    let client = crate::client::WsClient::connect(&url).await?;
+    let client = world.open_ws(&url).await?;
     world.conns.insert(name.to_string(), client);
     Ok(())
 }

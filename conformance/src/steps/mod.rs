@@ -3,14 +3,16 @@
 
 pub mod common;
 pub mod endrpi;
+pub mod pubsub;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
 use understudy_sim::{SimConfig, Simulator};
 
-use crate::client::{Frame, HttpReply, WsClient};
+use crate::client::{self, Frame, HttpReply, Transport, Trust, WsClient};
 use crate::runner::{self, RunContext};
 
 /// The connection steps use when they name none.
@@ -34,6 +36,12 @@ pub struct Check {
     pub http: Option<HttpReply>,
     /// Requests sent without waiting, for ordering checks.
     pub in_flight: Vec<String>,
+    /// The TLS client for `wss://` targets, made on first use.
+    pub tls: Option<Transport>,
+    /// Where the in-process simulator writes its transcript, if a scenario asked for one before it started.
+    pub transcript: Option<PathBuf>,
+    /// What the pub/sub steps remember between steps.
+    pub pubsub: pubsub::PubsubState,
 }
 
 impl std::fmt::Debug for Check {
@@ -55,6 +63,9 @@ impl Check {
             last_frame: BTreeMap::new(),
             http: None,
             in_flight: Vec::new(),
+            tls: None,
+            transcript: None,
+            pubsub: pubsub::PubsubState::default(),
         }
     }
 
@@ -76,9 +87,9 @@ impl Check {
                 .ok_or_else(|| format!("no --target for {endpoint}"));
         }
         if self.sim.is_none() {
-            let sim = Simulator::start(SimConfig::for_tests(run.config.seed))
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut config = SimConfig::for_tests(run.config.seed);
+            config.transcript = self.transcript.clone();
+            let sim = Simulator::start(config).await.map_err(|e| e.to_string())?;
             self.sim = Some(sim);
         }
         let sim = self.sim.as_ref().ok_or("the simulator did not start")?;
@@ -87,11 +98,42 @@ impl Check {
             .ok_or_else(|| format!("the simulator serves no endpoint {endpoint}"))
     }
 
-    /// `host:port` of `endpoint`, for plain HTTP on the same port.
-    pub async fn authority(&mut self, endpoint: &str) -> Result<String, String> {
+    /// How to reach `endpoint` for plain HTTP on its port (TLS when it serves `wss://`), and its `host:port`.
+    pub async fn http_target(&mut self, endpoint: &str) -> Result<(Transport, String), String> {
         let url = self.url(endpoint).await?;
-        let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
-        Ok(rest.split('/').next().unwrap_or(rest).to_string())
+        let transport = self.transport_for(&url)?;
+        Ok((transport, client::authority_of(&url).to_string()))
+    }
+
+    /// The transport for `url`: plain for `ws://`; for `wss://`, TLS trusting the in-process simulator's
+    /// announced certificates, or (physical targets) the system's roots, or anything with `--insecure`.
+    pub fn transport_for(&mut self, url: &str) -> Result<Transport, String> {
+        if !url.starts_with("wss://") && !url.starts_with("https://") {
+            return Ok(Transport::Plain);
+        }
+        if let Some(tls) = &self.tls {
+            return Ok(tls.clone());
+        }
+        let trust = match (&self.sim, self.run()?.config.insecure_tls) {
+            (Some(sim), _) => Trust::PemFiles(
+                sim.announcements()
+                    .into_iter()
+                    .filter(|(key, _)| key.ends_with("-ca"))
+                    .map(|(_, path)| PathBuf::from(path))
+                    .collect(),
+            ),
+            (None, true) => Trust::AnyCertificate,
+            (None, false) => Trust::System,
+        };
+        let tls = Transport::tls(&trust)?;
+        self.tls = Some(tls.clone());
+        Ok(tls)
+    }
+
+    /// Opens a WebSocket to `url` over the right transport.
+    pub async fn open_ws(&mut self, url: &str) -> Result<WsClient, String> {
+        let transport = self.transport_for(url)?;
+        WsClient::connect(url, &transport).await
     }
 
     /// The simulator, for `@sim-only` steps.
@@ -137,6 +179,9 @@ impl Check {
         self.conns.clear();
         if let Some(sim) = self.sim.take() {
             sim.shutdown().await;
+        }
+        if let Some(path) = self.transcript.take() {
+            let _ = std::fs::remove_file(path);
         }
     }
 }

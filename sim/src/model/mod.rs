@@ -3,6 +3,8 @@
 
 pub mod arm;
 pub mod gpio;
+pub mod mobile_base;
 pub mod pi_system;
 pub mod raspberry_pi;
+pub mod topics;
 pub mod xarm;

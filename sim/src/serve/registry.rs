@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::error::SimError;
 use crate::serve::device::Device;
 use crate::serve::endrpi;
+use crate::serve::pubsub;
 use crate::serve::xarm;
 
 /// Options that only one device reads.
@@ -14,6 +15,7 @@ use crate::serve::xarm;
 pub struct DeviceOptions {
     pub endrpi: endrpi::EndrpiOptions,
     pub xarm: xarm::XarmOptions,
+    pub pubsub: pubsub::PubsubOptions,
 }
 
 /// What a device gets when it is built.
@@ -38,6 +40,10 @@ pub const DEVICE_KINDS: &[DeviceKind] = &[
     DeviceKind {
         name: "xarm",
         build: xarm::build,
+    },
+    DeviceKind {
+        name: "pubsub",
+        build: pubsub::build,
     },
 ];
 

@@ -2,6 +2,7 @@
 //! device's `Session`, writes what it answers, and closes cleanly (with a close frame) on either side's
 //! request or at shutdown.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,14 +41,14 @@ pub fn websocket_config() -> WebSocketConfig {
 }
 
 /// Upgrades `io` (whose request head is still unread) and runs the session until the connection ends.
-pub async fn run<S>(io: S, service: Arc<dyn Service>, ctx: Arc<ServeContext>, label: Arc<str>)
+pub async fn run<S>(io: S, service: Arc<dyn Service>, ctx: Arc<ServeContext>, label: Arc<str>, peer: SocketAddr)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut target: Option<(String, Option<String>)> = None;
     #[allow(clippy::result_large_err)]
     let callback = |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
-        let upgrade = service.upgrade(request)?;
+        let upgrade = service.upgrade_from(request, peer)?;
         if let Some(protocol) = upgrade.subprotocol.and_then(|p| HeaderValue::from_str(&p).ok()) {
             response.headers_mut().insert("sec-websocket-protocol", protocol);
         }

@@ -145,6 +145,7 @@ impl Device for Xarm {
             service: Arc::new(XarmService {
                 shared: self.shared.clone(),
             }),
+            tls: None,
         }]
     }
 
