@@ -3,6 +3,7 @@
 
 pub mod common;
 pub mod endrpi;
+pub mod xarm;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct Check {
     pub last_frame: BTreeMap<String, Frame>,
     /// The last plain HTTP answer.
     pub http: Option<HttpReply>,
+    /// What the xArm connections received.
+    pub xarm: xarm::XarmState,
     /// Requests sent without waiting, for ordering checks.
     pub in_flight: Vec<String>,
 }
@@ -54,6 +57,7 @@ impl Check {
             last_text: BTreeMap::new(),
             last_frame: BTreeMap::new(),
             http: None,
+            xarm: xarm::XarmState::default(),
             in_flight: Vec::new(),
         }
     }
