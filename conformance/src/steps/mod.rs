@@ -4,6 +4,7 @@
 pub mod common;
 pub mod endrpi;
 pub mod pubsub;
+pub mod xarm;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ pub struct Check {
     pub last_frame: BTreeMap<String, Frame>,
     /// The last plain HTTP answer.
     pub http: Option<HttpReply>,
+    /// What the xArm connections received.
+    pub xarm: xarm::XarmState,
     /// Requests sent without waiting, for ordering checks.
     pub in_flight: Vec<String>,
     /// The TLS client for `wss://` targets, made on first use.
@@ -62,6 +65,7 @@ impl Check {
             last_text: BTreeMap::new(),
             last_frame: BTreeMap::new(),
             http: None,
+            xarm: xarm::XarmState::default(),
             in_flight: Vec::new(),
             tls: None,
             transcript: None,

@@ -1,0 +1,211 @@
+//! The suite must be able to fail for the xArm too: a relay in front of a real-time simulator that sends the
+//! first status report before the keys, drops the final answer of every completed motion and reports the TCP
+//! 0.5 mm off the forward kinematics is checked as a physical arm (`--allow-motion`), and the rules it
+//! breaks must be named while the rules it keeps still pass.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use understudy_conformance::report::{Outcome, RuleStatus};
+use understudy_conformance::runner::{self, RunConfig};
+use understudy_sim::serve::listener::read_head;
+use understudy_sim::serve::rewind::Rewind;
+use understudy_sim::{ClockMode, SimConfig, Simulator};
+
+/// How far off the forward kinematics the relay reports the TCP (mm, along x).
+const POSE_ERROR_MM: f64 = 0.5;
+
+/// Rewrites what the arm sends: keys held back behind the first status report, completed motions' finals
+/// dropped, the TCP pose shifted.
+#[derive(Default)]
+struct Faults {
+    held_keys: Option<String>,
+    seen_status: bool,
+    tcp_index: Option<usize>,
+    accepted: HashSet<String>,
+}
+
+impl Faults {
+    /// The frames to pass on for one frame from the arm, in order.
+    fn rewrite(&mut self, text: &str) -> Vec<String> {
+        let Ok(mut value) = serde_json::from_str::<Value>(text) else {
+            return vec![text.to_string()];
+        };
+        match (value["type"].as_str(), value["cmd"].as_str()) {
+            (Some("report"), Some("devices_status_keys_report")) if !self.seen_status => {
+                self.tcp_index = value["data"]
+                    .as_array()
+                    .and_then(|keys| keys.iter().position(|k| k == "xarm_tcp_pose"));
+                self.held_keys = Some(text.to_string());
+                Vec::new()
+            }
+            (Some("report"), Some("devices_status_report")) => {
+                self.seen_status = true;
+                if let Some(x) = value["data"]
+                    .get_mut(self.tcp_index.unwrap_or(usize::MAX))
+                    .and_then(|pose| pose.get_mut(0))
+                {
+                    *x = Value::from(x.as_f64().unwrap_or_default() + POSE_ERROR_MM);
+                }
+                let mut out = vec![value.to_string()];
+                out.extend(self.held_keys.take());
+                out
+            }
+            (Some("response"), _) => {
+                let id = value["id"].to_string();
+                match value["code"].as_i64() {
+                    Some(100) => {
+                        self.accepted.insert(id);
+                        vec![text.to_string()]
+                    }
+                    Some(0) if self.accepted.remove(&id) => Vec::new(),
+                    _ => vec![text.to_string()],
+                }
+            }
+            _ => vec![text.to_string()],
+        }
+    }
+}
+
+/// Serves a WebSocket at `/ws` that relays to the arm at `upstream` through [`Faults`]; any other request is
+/// passed through to the arm's port untouched (HTTP, refused upgrades).
+async fn faulty_relay(upstream: SocketAddr) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(Some(head)) = read_head(&mut stream).await else {
+                    return;
+                };
+                let line = String::from_utf8_lossy(&head.bytes)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                if head.is_upgrade && (target == "/ws" || target.starts_with("/ws?")) {
+                    relay_websocket(Rewind::new(head.bytes, stream), format!("ws://{upstream}{target}")).await;
+                } else if let Ok(mut arm) = TcpStream::connect(upstream).await {
+                    if arm.write_all(&head.bytes).await.is_ok() {
+                        let _ = tokio::io::copy_bidirectional(&mut stream, &mut arm).await;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+async fn relay_websocket(client: Rewind<TcpStream>, upstream: String) {
+    let Ok(client) = tokio_tungstenite::accept_async(client).await else {
+        return;
+    };
+    let Ok((arm, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else {
+        return;
+    };
+    let (mut to_client, mut from_client) = client.split();
+    let (mut to_arm, mut from_arm) = arm.split();
+    let mut faults = Faults::default();
+    loop {
+        tokio::select! {
+            message = from_client.next() => match message {
+                Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
+                    if to_arm.send(message).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            message = from_arm.next() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    for frame in faults.rewrite(&text) {
+                        if to_client.send(Message::text(frame)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Some(Ok(_)) => {}
+                None | Some(Err(_)) => break,
+            },
+        }
+    }
+    let _ = to_arm.send(Message::Close(None)).await;
+    let _ = to_client.send(Message::Close(None)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arm_with_keys_late_finals_lost_and_the_pose_off_fk_fails_by_name() {
+    let mut sim_config = SimConfig::for_tests(0);
+    sim_config.clock = ClockMode::Realtime { speed: 1.0 };
+    sim_config.only = Some(vec!["xarm".into()]);
+    // Fast reports: a wait for a lost final gives up after a fixed number of idle reports.
+    sim_config.devices.xarm.report_hz = 50;
+    let sim = Simulator::start(sim_config).await.unwrap();
+    let arm = sim.endpoints().iter().find(|e| e.name == "xarm").unwrap().addr;
+    let relay = faulty_relay(arm).await;
+
+    let mut config = RunConfig::simulator();
+    config.targets.insert("xarm".into(), format!("ws://{relay}/ws"));
+    config.allow_motion = true;
+    config.tags = Some("@xarm".into());
+    let report = runner::run(config).await.unwrap();
+    println!("{}", report.console());
+
+    let failed = report.failed_rules();
+    for rule in ["XARM-2", "XARM-5", "XARM-10", "XARM-11"] {
+        assert!(
+            failed.contains(&rule.to_string()),
+            "{rule} should fail; failed: {failed:?}"
+        );
+    }
+    let status = |id: &str| {
+        report
+            .rule_statuses()
+            .into_iter()
+            .find(|(r, _)| r == id)
+            .map(|(_, s)| s)
+    };
+    // What the relay leaves alone still passes: the suite tells the broken rules from the kept ones.
+    for rule in ["XARM-1", "XARM-3", "XARM-6", "XARM-8", "XARM-23", "XARM-24", "XARM-25"] {
+        assert_eq!(status(rule), Some(RuleStatus::Passed), "{rule}");
+    }
+    // Each fault is caught with its reason.
+    let reason = |scenario: &str| {
+        report
+            .results
+            .iter()
+            .find(|r| r.scenario.starts_with(scenario))
+            .map(|r| r.outcome.clone())
+            .unwrap_or_else(|| panic!("the scenario {scenario:?} ran"))
+    };
+    let expect = |scenario: &str, words: &str| match reason(scenario) {
+        Outcome::Failed(why) => assert!(why.contains(words), "{scenario}: {why}"),
+        other => panic!("{scenario} should fail, it {other:?}"),
+    };
+    expect("The seed's 91 keys come first", "came before the keys report");
+    expect(
+        "At rest the TCP pose is the forward kinematics",
+        "from the forward kinematics",
+    );
+    expect(
+        "A motion answers 100 at once and its final code later",
+        "no final answer to \"move-1\"",
+    );
+    // Physical targets never run simulator-only scenarios.
+    assert!(
+        report
+            .results
+            .iter()
+            .filter(|r| r.tags.iter().any(|t| t == "sim-only"))
+            .all(|r| matches!(r.outcome, Outcome::Skipped(_)))
+    );
+    assert!(report.has_failures());
+    sim.shutdown().await;
+}
