@@ -89,6 +89,14 @@ impl Report {
         ordered
     }
 
+    /// The status of one rule, if any scenario or table names it.
+    pub fn rule_status(&self, id: &str) -> Option<RuleStatus> {
+        self.rule_statuses()
+            .into_iter()
+            .find(|(rule, _)| rule == id)
+            .map(|(_, status)| status)
+    }
+
     /// The ids of the rules that failed.
     pub fn failed_rules(&self) -> Vec<String> {
         self.rule_statuses()

@@ -11,7 +11,8 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
-use understudy_conformance::report::{Outcome, RuleStatus};
+mod common;
+
 use understudy_conformance::runner::{self, RunConfig};
 use understudy_sim::serve::listener::read_head;
 use understudy_sim::serve::rewind::Rewind;
@@ -158,54 +159,24 @@ async fn an_arm_with_keys_late_finals_lost_and_the_pose_off_fk_fails_by_name() {
     let report = runner::run(config).await.unwrap();
     println!("{}", report.console());
 
-    let failed = report.failed_rules();
-    for rule in ["XARM-2", "XARM-5", "XARM-10", "XARM-11"] {
-        assert!(
-            failed.contains(&rule.to_string()),
-            "{rule} should fail; failed: {failed:?}"
-        );
-    }
-    let status = |id: &str| {
-        report
-            .rule_statuses()
-            .into_iter()
-            .find(|(r, _)| r == id)
-            .map(|(_, s)| s)
-    };
     // What the relay leaves alone still passes: the suite tells the broken rules from the kept ones.
-    for rule in ["XARM-1", "XARM-3", "XARM-6", "XARM-8", "XARM-23", "XARM-24", "XARM-25"] {
-        assert_eq!(status(rule), Some(RuleStatus::Passed), "{rule}");
-    }
+    common::expect_rules(
+        &report,
+        &["XARM-2", "XARM-5", "XARM-10", "XARM-11"],
+        &["XARM-1", "XARM-3", "XARM-6", "XARM-8", "XARM-23", "XARM-24", "XARM-25"],
+    );
     // Each fault is caught with its reason.
-    let reason = |scenario: &str| {
-        report
-            .results
-            .iter()
-            .find(|r| r.scenario.starts_with(scenario))
-            .map(|r| r.outcome.clone())
-            .unwrap_or_else(|| panic!("the scenario {scenario:?} ran"))
-    };
-    let expect = |scenario: &str, words: &str| match reason(scenario) {
-        Outcome::Failed(why) => assert!(why.contains(words), "{scenario}: {why}"),
-        other => panic!("{scenario} should fail, it {other:?}"),
-    };
-    expect("The seed's 91 keys come first", "came before the keys report");
-    expect(
+    common::expect_failure_reason(&report, "The seed's 91 keys come first", "came before the keys report");
+    common::expect_failure_reason(
+        &report,
         "At rest the TCP pose is the forward kinematics",
         "from the forward kinematics",
     );
-    expect(
+    common::expect_failure_reason(
+        &report,
         "A motion answers 100 at once and its final code later",
         "no final answer to \"move-1\"",
     );
-    // Physical targets never run simulator-only scenarios.
-    assert!(
-        report
-            .results
-            .iter()
-            .filter(|r| r.tags.iter().any(|t| t == "sim-only"))
-            .all(|r| matches!(r.outcome, Outcome::Skipped(_)))
-    );
-    assert!(report.has_failures());
+    common::expect_sim_only_skipped(&report);
     sim.shutdown().await;
 }

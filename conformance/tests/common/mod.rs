@@ -1,0 +1,44 @@
+//! Checks shared by the tests that run the suite against a deliberately wrong device: the rules it breaks fail
+//! by name, the rules it keeps pass, each fault is caught with its reason, and simulator-only scenarios never run.
+
+#![allow(dead_code)]
+
+use understudy_conformance::report::{Outcome, Report, RuleStatus};
+
+/// Every rule in `failing` failed and every rule in `passing` passed.
+pub fn expect_rules(report: &Report, failing: &[&str], passing: &[&str]) {
+    for rule in failing {
+        assert_eq!(report.rule_status(rule), Some(RuleStatus::Failed), "{rule} should fail");
+    }
+    for rule in passing {
+        assert_eq!(report.rule_status(rule), Some(RuleStatus::Passed), "{rule} should pass");
+    }
+    assert!(report.has_failures());
+}
+
+/// The scenario whose name starts with `scenario` failed, and its reason contains `words`.
+pub fn expect_failure_reason(report: &Report, scenario: &str, words: &str) {
+    let result = report
+        .results
+        .iter()
+        .find(|r| r.scenario.starts_with(scenario))
+        .unwrap_or_else(|| panic!("the scenario {scenario:?} did not run"));
+    match &result.outcome {
+        Outcome::Failed(reason) => assert!(reason.contains(words), "{scenario}: {reason}"),
+        other => panic!("{scenario} should fail, it {other:?}"),
+    }
+}
+
+/// Physical targets never run simulator-only scenarios.
+pub fn expect_sim_only_skipped(report: &Report) {
+    let ran: Vec<&str> = report
+        .results
+        .iter()
+        .filter(|r| r.tags.iter().any(|t| t == "sim-only") && !matches!(r.outcome, Outcome::Skipped(_)))
+        .map(|r| r.scenario.as_str())
+        .collect();
+    assert!(
+        ran.is_empty(),
+        "sim-only scenarios ran against a physical target: {ran:?}"
+    );
+}
