@@ -1,0 +1,175 @@
+//! `endrpi-load`: runs the Endrpi comparison (simulator vs a bare tokio-tungstenite server, on loopback) for a
+//! few seconds and prints p50/p99 latency on one connection, requests/s over many, and the sim/bare ratios.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+use understudy_benches::endrpi::{self, Target, Targets};
+use understudy_benches::load_client::{self, Client};
+use understudy_benches::stats::{percentile, rate};
+use understudy_benches::{Error, runtime};
+
+/// Compares the simulator's Endrpi endpoint with a bare tokio-tungstenite server doing the same work.
+#[derive(Parser, Debug)]
+#[command(name = "endrpi-load")]
+struct Args {
+    /// Seconds each target runs per measurement and round.
+    #[arg(long, default_value_t = 0.25)]
+    seconds: f64,
+    /// Rounds per measurement; the targets alternate which goes first.
+    #[arg(long, default_value_t = 3)]
+    rounds: u32,
+    /// Connections in the throughput measurement.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Worker threads of the servers' runtime.
+    #[arg(long, default_value_t = 2)]
+    server_threads: usize,
+    /// Worker threads of the load client's runtime.
+    #[arg(long, default_value_t = 2)]
+    client_threads: usize,
+}
+
+/// One measured cell of the table, for both targets: `[sim, bare]`.
+struct Row {
+    request: &'static str,
+    measure: String,
+    values: [f64; 2],
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(rows) => {
+            print_table(&args, &rows);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("endrpi-load: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<Vec<Row>, Error> {
+    let per_run = Duration::from_secs_f64(args.seconds.clamp(0.01, 60.0));
+    let server = runtime(args.server_threads, "server")?;
+    let client = runtime(args.client_threads, "client")?;
+    let targets = server.block_on(Targets::start())?;
+    let rows = client.block_on(async {
+        for target in targets.list() {
+            endrpi::check(target).await?;
+        }
+        let mut rows = Vec::new();
+        for request in endrpi::requests() {
+            rows.extend(latency_rows(targets.list(), &request.text, request.name, args.rounds, per_run).await?);
+            rows.push(throughput_row(targets.list(), &request.text, request.name, args, per_run).await?);
+        }
+        Ok::<_, Error>(rows)
+    });
+    server.block_on(targets.shutdown());
+    rows
+}
+
+/// The order targets run in, round `round`: alternating, so neither always runs on a warmer machine.
+fn order(round: u32) -> [usize; 2] {
+    if round % 2 == 0 { [0, 1] } else { [1, 0] }
+}
+
+async fn latency_rows(
+    targets: &[Target; 2],
+    request: &Utf8Bytes,
+    name: &'static str,
+    rounds: u32,
+    per_run: Duration,
+) -> Result<[Row; 2], Error> {
+    let mut clients = [
+        Client::connect(&targets[0].url).await?,
+        Client::connect(&targets[1].url).await?,
+    ];
+    for client in clients.iter_mut() {
+        load_client::latencies(client, request, per_run / 4).await?; // warm-up
+    }
+    let mut samples: [Vec<Duration>; 2] = Default::default();
+    for round in 0..rounds.max(1) {
+        for i in order(round) {
+            samples[i].extend(load_client::latencies(&mut clients[i], request, per_run).await?);
+        }
+    }
+    for client in clients {
+        client.close().await;
+    }
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    let [mut sim, mut bare] = samples;
+    Ok([
+        Row {
+            request: name,
+            measure: "1-conn p50 (µs)".into(),
+            values: [micros(percentile(&mut sim, 50.0)), micros(percentile(&mut bare, 50.0))],
+        },
+        Row {
+            request: name,
+            measure: "1-conn p99 (µs)".into(),
+            values: [micros(percentile(&mut sim, 99.0)), micros(percentile(&mut bare, 99.0))],
+        },
+    ])
+}
+
+async fn throughput_row(
+    targets: &[Target; 2],
+    request: &Utf8Bytes,
+    name: &'static str,
+    args: &Args,
+    per_run: Duration,
+) -> Result<Row, Error> {
+    let mut conns = [
+        load_client::connect_many(&targets[0].url, args.connections).await?,
+        load_client::connect_many(&targets[1].url, args.connections).await?,
+    ];
+    let mut counts = [0u64; 2];
+    let mut elapsed = [Duration::ZERO; 2];
+    for slot in conns.iter_mut() {
+        *slot = load_client::sustained(std::mem::take(slot), request, per_run / 4)
+            .await?
+            .clients; // warm-up
+    }
+    for round in 0..args.rounds.max(1) {
+        for i in order(round) {
+            let run = load_client::sustained(std::mem::take(&mut conns[i]), request, per_run).await?;
+            counts[i] += run.round_trips;
+            elapsed[i] += run.elapsed;
+            conns[i] = run.clients;
+        }
+    }
+    for slot in conns {
+        load_client::close_all(slot).await;
+    }
+    Ok(Row {
+        request: name,
+        measure: format!("{}-conn req/s", args.connections),
+        values: [rate(counts[0], elapsed[0]), rate(counts[1], elapsed[1])],
+    })
+}
+
+fn print_table(args: &Args, rows: &[Row]) {
+    println!(
+        "Endrpi on loopback: simulator vs bare tokio-tungstenite, {} rounds x {} s per cell; \
+         server {} threads, client {} threads",
+        args.rounds, args.seconds, args.server_threads, args.client_threads
+    );
+    println!(
+        "{:<12} {:<18} {:>10} {:>10} {:>9}",
+        "request", "measure", "sim", "bare", "sim/bare"
+    );
+    for row in rows {
+        let [sim, bare] = row.values;
+        let ratio = if bare > 0.0 { sim / bare } else { f64::NAN };
+        let digits = if sim >= 1000.0 { 0 } else { 1 };
+        println!(
+            "{:<12} {:<18} {:>10.digits$} {:>10.digits$} {:>9.2}",
+            row.request, row.measure, sim, bare, ratio
+        );
+    }
+}
