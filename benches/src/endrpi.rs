@@ -1,9 +1,12 @@
 //! The Endrpi comparison: the requests sent, a bare server doing the same parse-and-answer work, and both
 //! targets (the simulator's Endrpi endpoint with a realtime clock, and the bare server) started on loopback.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+
+use serde_json::Value;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use understudy_sim::{ClockMode, SimConfig, Simulator};
 
@@ -39,31 +42,99 @@ pub fn requests() -> [Request; 2] {
     ]
 }
 
-/// The bare server's work per frame: parse the JSON, build a reply object of the simulator's shape and
-/// size (fixed readings, no device model), serialize it.
+/// The bare server's work per frame: parse the JSON, build a typed reply of the simulator's shape and size
+/// (fixed readings, no device model), serialize it with plain serde_json.
 pub fn bare_answer(text: &str) -> Option<String> {
-    let error = |message: &str| json!({"action": null, "success": false, "data": null, "error": {"message": message}});
-    let reply = match serde_json::from_str::<Value>(text) {
-        Err(_) => error("Received invalid message"),
-        Ok(request) => match request.get("action").and_then(Value::as_str) {
-            Some(action @ "READ_TEMPERATURE") => json!({
-                "action": action,
-                "success": true,
-                "data": {"systemOnChip": {"quantity": 47.236, "prefix": null, "unitOfMeasurement": "CELSIUS"}},
-                "error": null,
-            }),
-            Some(action @ "READ_PIN_CONFIGURATIONS") => {
-                let mut pins = Map::new();
-                let requested = request.pointer("/params/pins").and_then(Value::as_array);
-                for pin in requested.into_iter().flatten().filter_map(Value::as_str) {
-                    pins.insert(pin.to_string(), json!({"io": "INPUT", "state": 0.0, "pull": "DOWN"}));
-                }
-                json!({"action": action, "success": true, "data": pins, "error": null})
-            }
-            _ => error("Received message with invalid 'action' field"),
-        },
+    let request = serde_json::from_str::<Value>(text).ok();
+    let action = request.as_ref().and_then(|r| r.get("action")).and_then(Value::as_str);
+    let reply = match action {
+        Some(action @ "READ_TEMPERATURE") => serde_json::to_string(&Reply::ok(
+            action,
+            Temperature {
+                system_on_chip: Measurement {
+                    quantity: 47.236,
+                    prefix: None,
+                    unit: "CELSIUS",
+                },
+            },
+        )),
+        Some(action @ "READ_PIN_CONFIGURATIONS") => {
+            let requested = request
+                .as_ref()
+                .and_then(|r| r.pointer("/params/pins"))
+                .and_then(Value::as_array);
+            let pins: BTreeMap<&str, Pin> = requested
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|pin| {
+                    let config = Pin {
+                        io: "INPUT",
+                        state: 0.0,
+                        pull: "DOWN",
+                    };
+                    (pin, config)
+                })
+                .collect();
+            serde_json::to_string(&Reply::ok(action, pins))
+        }
+        _ => serde_json::to_string(&Reply::<()>::error("Received message with invalid 'action' field")),
     };
-    Some(reply.to_string())
+    reply.ok()
+}
+
+#[derive(Serialize)]
+struct Reply<'a, D> {
+    action: Option<&'a str>,
+    success: bool,
+    data: Option<D>,
+    error: Option<ErrorBody<'a>>,
+}
+
+impl<'a, D> Reply<'a, D> {
+    fn ok(action: &'a str, data: D) -> Self {
+        Reply {
+            action: Some(action),
+            success: true,
+            data: Some(data),
+            error: None,
+        }
+    }
+
+    fn error(message: &'a str) -> Self {
+        Reply {
+            action: None,
+            success: false,
+            data: None,
+            error: Some(ErrorBody { message }),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Measurement {
+    quantity: f64,
+    prefix: Option<&'static str>,
+    #[serde(rename = "unitOfMeasurement")]
+    unit: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Temperature {
+    system_on_chip: Measurement,
+}
+
+#[derive(Serialize)]
+struct Pin {
+    io: &'static str,
+    state: f64,
+    pull: &'static str,
 }
 
 /// One server under test.

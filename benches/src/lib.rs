@@ -2,6 +2,7 @@
 //! measures round trips and throughput, and per-device comparisons (sim vs bare) shared by benches and tools.
 
 pub mod bare_server;
+pub mod cpu;
 pub mod endrpi;
 pub mod load_client;
 pub mod stats;

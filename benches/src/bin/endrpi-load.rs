@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use understudy_benches::endrpi::{self, Target, Targets};
 use understudy_benches::load_client::{self, Client};
 use understudy_benches::stats::{percentile, rate};
-use understudy_benches::{Error, runtime};
+use understudy_benches::{Error, cpu, runtime};
 
 /// Compares the simulator's Endrpi endpoint with a bare tokio-tungstenite server doing the same work.
 #[derive(Parser, Debug)]
@@ -53,9 +53,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// The name of the servers' runtime threads, whose CPU time is read.
+const SERVER_THREADS: &str = "server";
+
 fn run(args: &Args) -> Result<Vec<Row>, Error> {
     let per_run = Duration::from_secs_f64(args.seconds.clamp(0.01, 60.0));
-    let server = runtime(args.server_threads, "server")?;
+    let server = runtime(args.server_threads, SERVER_THREADS)?;
     let client = runtime(args.client_threads, "client")?;
     let targets = server.block_on(Targets::start())?;
     let rows = client.block_on(async {
@@ -65,7 +68,7 @@ fn run(args: &Args) -> Result<Vec<Row>, Error> {
         let mut rows = Vec::new();
         for request in endrpi::requests() {
             rows.extend(latency_rows(targets.list(), &request.text, request.name, args.rounds, per_run).await?);
-            rows.push(throughput_row(targets.list(), &request.text, request.name, args, per_run).await?);
+            rows.extend(throughput_rows(targets.list(), &request.text, request.name, args, per_run).await?);
         }
         Ok::<_, Error>(rows)
     });
@@ -117,19 +120,21 @@ async fn latency_rows(
     ])
 }
 
-async fn throughput_row(
+/// Requests/s over many connections, and the server threads' CPU time per request (when readable).
+async fn throughput_rows(
     targets: &[Target; 2],
     request: &Utf8Bytes,
     name: &'static str,
     args: &Args,
     per_run: Duration,
-) -> Result<Row, Error> {
+) -> Result<Vec<Row>, Error> {
     let mut conns = [
         load_client::connect_many(&targets[0].url, args.connections).await?,
         load_client::connect_many(&targets[1].url, args.connections).await?,
     ];
     let mut counts = [0u64; 2];
     let mut elapsed = [Duration::ZERO; 2];
+    let mut server_cpu = [Some(Duration::ZERO); 2];
     for slot in conns.iter_mut() {
         *slot = load_client::sustained(std::mem::take(slot), request, per_run / 4)
             .await?
@@ -137,7 +142,12 @@ async fn throughput_row(
     }
     for round in 0..args.rounds.max(1) {
         for i in order(round) {
+            let cpu_before = cpu::threads_cpu(SERVER_THREADS);
             let run = load_client::sustained(std::mem::take(&mut conns[i]), request, per_run).await?;
+            let cpu_used = cpu::threads_cpu(SERVER_THREADS)
+                .zip(cpu_before)
+                .map(|(after, before)| after - before);
+            server_cpu[i] = server_cpu[i].zip(cpu_used).map(|(sum, used)| sum + used);
             counts[i] += run.round_trips;
             elapsed[i] += run.elapsed;
             conns[i] = run.clients;
@@ -146,11 +156,20 @@ async fn throughput_row(
     for slot in conns {
         load_client::close_all(slot).await;
     }
-    Ok(Row {
+    let mut rows = vec![Row {
         request: name,
         measure: format!("{}-conn req/s", args.connections),
         values: [rate(counts[0], elapsed[0]), rate(counts[1], elapsed[1])],
-    })
+    }];
+    if let [Some(sim), Some(bare)] = server_cpu {
+        let per_request = |cpu: Duration, count: u64| cpu.as_secs_f64() * 1e6 / count.max(1) as f64;
+        rows.push(Row {
+            request: name,
+            measure: "server CPU µs/req".into(),
+            values: [per_request(sim, counts[0]), per_request(bare, counts[1])],
+        });
+    }
+    Ok(rows)
 }
 
 fn print_table(args: &Args, rows: &[Row]) {
@@ -166,7 +185,13 @@ fn print_table(args: &Args, rows: &[Row]) {
     for row in rows {
         let [sim, bare] = row.values;
         let ratio = if bare > 0.0 { sim / bare } else { f64::NAN };
-        let digits = if sim >= 1000.0 { 0 } else { 1 };
+        let digits = if sim >= 1000.0 {
+            0
+        } else if sim >= 10.0 {
+            1
+        } else {
+            2
+        };
         println!(
             "{:<12} {:<18} {:>10.digits$} {:>10.digits$} {:>9.2}",
             row.request, row.measure, sim, bare, ratio
