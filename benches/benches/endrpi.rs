@@ -1,7 +1,6 @@
 //! Endrpi round trips through the simulator on loopback, each beside the bare tokio-tungstenite server doing
 //! the same parse-and-answer work: latency on one connection, throughput of a fixed batch over 64 connections.
 
-use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
@@ -34,19 +33,20 @@ fn bench_endrpi(c: &mut Criterion) {
 fn latency(c: &mut Criterion, rt: &Runtime, targets: &[Target], request: &Request) {
     let mut group = c.benchmark_group(format!("endrpi/{}/1conn", request.name));
     for target in targets {
-        let mut conn = rt.block_on(Client::connect(&target.url)).expect("connect");
+        let mut conn = Some(rt.block_on(Client::connect(&target.url)).expect("connect"));
         group.bench_function(target.name, |b| {
             b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        black_box(conn.round_trip(&request.text).await.expect("round trip"));
-                    }
-                    start.elapsed()
-                })
+                let client = conn.take().expect("the connection is handed back after each run");
+                let (client, elapsed) = rt
+                    .block_on(load_client::round_trips(client, &request.text, iters))
+                    .expect("round trips");
+                conn = Some(client);
+                elapsed
             })
         });
-        rt.block_on(conn.close());
+        if let Some(conn) = conn {
+            rt.block_on(conn.close());
+        }
     }
     group.finish();
 }

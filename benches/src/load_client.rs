@@ -58,18 +58,41 @@ pub async fn close_all(clients: Vec<Client>) {
     futures_util::future::join_all(clients.into_iter().map(Client::close)).await;
 }
 
-/// Round trips on one connection, back to back, for `duration`; returns each one's time.
-pub async fn latencies(client: &mut Client, request: &Utf8Bytes, duration: Duration) -> Result<Vec<Duration>, Error> {
-    let mut samples = Vec::with_capacity(64 * 1024);
-    let end = Instant::now() + duration;
-    loop {
-        let start = Instant::now();
-        if start >= end {
-            return Ok(samples);
+/// Round trips on one connection, back to back, for `duration`; returns the client and each round trip's
+/// time. Runs as a task of the current runtime, so the thread that polls the socket also runs the loop.
+pub async fn latencies(
+    mut client: Client,
+    request: &Utf8Bytes,
+    duration: Duration,
+) -> Result<(Client, Vec<Duration>), Error> {
+    let request = request.clone();
+    tokio::spawn(async move {
+        let mut samples = Vec::with_capacity(64 * 1024);
+        let end = Instant::now() + duration;
+        loop {
+            let start = Instant::now();
+            if start >= end {
+                return Ok((client, samples));
+            }
+            client.round_trip(&request).await?;
+            samples.push(start.elapsed());
         }
-        client.round_trip(request).await?;
-        samples.push(start.elapsed());
-    }
+    })
+    .await?
+}
+
+/// `n` round trips on one connection, back to back; returns the client and the time they took. Runs as a
+/// task of the current runtime, like `latencies`.
+pub async fn round_trips(mut client: Client, request: &Utf8Bytes, n: u64) -> Result<(Client, Duration), Error> {
+    let request = request.clone();
+    tokio::spawn(async move {
+        let start = Instant::now();
+        for _ in 0..n {
+            client.round_trip(&request).await?;
+        }
+        Ok((client, start.elapsed()))
+    })
+    .await?
 }
 
 /// Sends `per_client` requests on every client at once (each client one request at a time, the clients

@@ -15,11 +15,12 @@ use understudy_benches::{Error, cpu, runtime};
 #[derive(Parser, Debug)]
 #[command(name = "endrpi-load")]
 struct Args {
-    /// Seconds each target runs per measurement and round.
-    #[arg(long, default_value_t = 0.25)]
+    /// Seconds each target is measured for, per measurement (after a warm-up of a quarter of that).
+    #[arg(long, default_value_t = 0.6)]
     seconds: f64,
-    /// Rounds per measurement; the targets alternate which goes first.
-    #[arg(long, default_value_t = 3)]
+    /// Slices each measurement is cut into; the targets take turns slice by slice, so that a burst of
+    /// other load on the machine falls on both.
+    #[arg(long, default_value_t = 12)]
     rounds: u32,
     /// Connections in the throughput measurement.
     #[arg(long, default_value_t = 64)]
@@ -56,8 +57,33 @@ fn main() -> ExitCode {
 /// The name of the servers' runtime threads, whose CPU time is read.
 const SERVER_THREADS: &str = "server";
 
+/// How a measurement is cut up: `turns` slices of `slice` per target, after a warm-up of `warm_up` each.
+#[derive(Clone, Copy)]
+struct Plan {
+    turns: u32,
+    slice: Duration,
+    warm_up: Duration,
+}
+
+impl Plan {
+    fn new(args: &Args) -> Plan {
+        let turns = args.rounds.clamp(1, 10_000);
+        let total = Duration::from_secs_f64(args.seconds.clamp(0.01, 60.0));
+        Plan {
+            turns,
+            slice: total / turns,
+            warm_up: total / 4,
+        }
+    }
+
+    /// Which target goes first in turn `turn`: alternating, so neither always runs on a warmer machine.
+    fn order(turn: u32) -> [usize; 2] {
+        if turn % 2 == 0 { [0, 1] } else { [1, 0] }
+    }
+}
+
 fn run(args: &Args) -> Result<Vec<Row>, Error> {
-    let per_run = Duration::from_secs_f64(args.seconds.clamp(0.01, 60.0));
+    let plan = Plan::new(args);
     let server = runtime(args.server_threads, SERVER_THREADS)?;
     let client = runtime(args.client_threads, "client")?;
     let targets = server.block_on(Targets::start())?;
@@ -67,8 +93,8 @@ fn run(args: &Args) -> Result<Vec<Row>, Error> {
         }
         let mut rows = Vec::new();
         for request in endrpi::requests() {
-            rows.extend(latency_rows(targets.list(), &request.text, request.name, args.rounds, per_run).await?);
-            rows.extend(throughput_rows(targets.list(), &request.text, request.name, args, per_run).await?);
+            rows.extend(latency_rows(targets.list(), &request.text, request.name, plan).await?);
+            rows.extend(throughput_rows(targets.list(), &request.text, request.name, args.connections, plan).await?);
         }
         Ok::<_, Error>(rows)
     });
@@ -76,32 +102,27 @@ fn run(args: &Args) -> Result<Vec<Row>, Error> {
     rows
 }
 
-/// The order targets run in, round `round`: alternating, so neither always runs on a warmer machine.
-fn order(round: u32) -> [usize; 2] {
-    if round % 2 == 0 { [0, 1] } else { [1, 0] }
-}
-
 async fn latency_rows(
     targets: &[Target; 2],
     request: &Utf8Bytes,
     name: &'static str,
-    rounds: u32,
-    per_run: Duration,
+    plan: Plan,
 ) -> Result<[Row; 2], Error> {
-    let mut clients = [
-        Client::connect(&targets[0].url).await?,
-        Client::connect(&targets[1].url).await?,
-    ];
-    for client in clients.iter_mut() {
-        load_client::latencies(client, request, per_run / 4).await?; // warm-up
+    let mut clients = Vec::with_capacity(2);
+    for target in targets {
+        let client = Client::connect(&target.url).await?;
+        clients.push(Some(load_client::latencies(client, request, plan.warm_up).await?.0));
     }
     let mut samples: [Vec<Duration>; 2] = Default::default();
-    for round in 0..rounds.max(1) {
-        for i in order(round) {
-            samples[i].extend(load_client::latencies(&mut clients[i], request, per_run).await?);
+    for turn in 0..plan.turns {
+        for i in Plan::order(turn) {
+            let Some(client) = clients[i].take() else { continue };
+            let (client, slice) = load_client::latencies(client, request, plan.slice).await?;
+            samples[i].extend(slice);
+            clients[i] = Some(client);
         }
     }
-    for client in clients {
+    for client in clients.into_iter().flatten() {
         client.close().await;
     }
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
@@ -125,25 +146,25 @@ async fn throughput_rows(
     targets: &[Target; 2],
     request: &Utf8Bytes,
     name: &'static str,
-    args: &Args,
-    per_run: Duration,
+    connections: usize,
+    plan: Plan,
 ) -> Result<Vec<Row>, Error> {
     let mut conns = [
-        load_client::connect_many(&targets[0].url, args.connections).await?,
-        load_client::connect_many(&targets[1].url, args.connections).await?,
+        load_client::connect_many(&targets[0].url, connections).await?,
+        load_client::connect_many(&targets[1].url, connections).await?,
     ];
     let mut counts = [0u64; 2];
     let mut elapsed = [Duration::ZERO; 2];
     let mut server_cpu = [Some(Duration::ZERO); 2];
     for slot in conns.iter_mut() {
-        *slot = load_client::sustained(std::mem::take(slot), request, per_run / 4)
+        *slot = load_client::sustained(std::mem::take(slot), request, plan.warm_up)
             .await?
-            .clients; // warm-up
+            .clients;
     }
-    for round in 0..args.rounds.max(1) {
-        for i in order(round) {
+    for turn in 0..plan.turns {
+        for i in Plan::order(turn) {
             let cpu_before = cpu::threads_cpu(SERVER_THREADS);
-            let run = load_client::sustained(std::mem::take(&mut conns[i]), request, per_run).await?;
+            let run = load_client::sustained(std::mem::take(&mut conns[i]), request, plan.slice).await?;
             let cpu_used = cpu::threads_cpu(SERVER_THREADS)
                 .zip(cpu_before)
                 .map(|(after, before)| after - before);
@@ -158,7 +179,7 @@ async fn throughput_rows(
     }
     let mut rows = vec![Row {
         request: name,
-        measure: format!("{}-conn req/s", args.connections),
+        measure: format!("{connections}-conn req/s"),
         values: [rate(counts[0], elapsed[0]), rate(counts[1], elapsed[1])],
     }];
     if let [Some(sim), Some(bare)] = server_cpu {
@@ -174,9 +195,9 @@ async fn throughput_rows(
 
 fn print_table(args: &Args, rows: &[Row]) {
     println!(
-        "Endrpi on loopback: simulator vs bare tokio-tungstenite, {} rounds x {} s per cell; \
+        "Endrpi on loopback: simulator vs bare tokio-tungstenite, {} s per target and cell in {} turns; \
          server {} threads, client {} threads",
-        args.rounds, args.seconds, args.server_threads, args.client_threads
+        args.seconds, args.rounds, args.server_threads, args.client_threads
     );
     println!(
         "{:<12} {:<18} {:>10} {:>10} {:>9}",
