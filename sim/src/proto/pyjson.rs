@@ -29,53 +29,78 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T, style: PyStyle) -> String {
 /// Python's `repr(float)`: the shortest round-trip digits, positional for exponents -4..16, otherwise
 /// scientific with a signed, at least two-digit exponent.
 pub fn float_repr(value: f64) -> String {
+    let mut out = Vec::with_capacity(24);
+    // Writing into a Vec cannot fail, and only ASCII is written.
+    let _ = write_float_repr(&mut out, value);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes `float_repr(value)` to `writer` without allocating (floats are most of what some replies hold).
+pub fn write_float_repr<W: ?Sized + Write>(writer: &mut W, value: f64) -> io::Result<()> {
     if value.is_nan() {
-        return "NaN".into();
+        return writer.write_all(b"NaN");
     }
     if value.is_infinite() {
-        return if value > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
+        return writer.write_all(if value > 0.0 { b"Infinity" } else { b"-Infinity" });
     }
     if value == 0.0 {
-        return if value.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
+        return writer.write_all(if value.is_sign_negative() { b"-0.0" } else { b"0.0" });
     }
-    // Rust's `{:e}` gives the shortest round-trip digits, e.g. "-1.24094e3".
-    let sci = format!("{value:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", mantissa),
+    // Rust's `{:e}` gives the shortest round-trip digits, e.g. "1.24094e3" (at most 17 digits and a
+    // three-digit exponent, so 32 bytes hold it).
+    let mut sci = [0u8; 32];
+    let sci_len = {
+        let mut cursor = &mut sci[..];
+        write!(cursor, "{:e}", value.abs())?;
+        32 - cursor.len()
     };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let sci = &sci[..sci_len];
+    let e = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
+    let exp: i32 = std::str::from_utf8(sci.get(e + 1..).unwrap_or_default())
+        .ok()
+        .and_then(|exp| exp.parse().ok())
+        .unwrap_or(0);
+    let mut digit_buf = [0u8; 32];
+    let mut n = 0;
+    for &b in sci[..e].iter().filter(|&&b| b != b'.') {
+        digit_buf[n] = b;
+        n += 1;
+    }
+    let digits = &digit_buf[..n];
+    if value.is_sign_negative() {
+        writer.write_all(b"-")?;
+    }
     if (-4..16).contains(&exp) {
         let point = exp + 1; // digits before the decimal point
-        let body = if point <= 0 {
-            format!("0.{}{}", "0".repeat((-point) as usize), digits)
+        if point <= 0 {
+            writer.write_all(b"0.")?;
+            write_zeros(writer, (-point) as usize)?;
+            writer.write_all(digits)
         } else if point as usize >= digits.len() {
-            format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
+            writer.write_all(digits)?;
+            write_zeros(writer, point as usize - digits.len())?;
+            writer.write_all(b".0")
         } else {
             let (int, frac) = digits.split_at(point as usize);
-            format!("{int}.{frac}")
-        };
-        format!("{sign}{body}")
+            writer.write_all(int)?;
+            writer.write_all(b".")?;
+            writer.write_all(frac)
+        }
     } else {
-        let (first, rest) = digits.split_at(1);
-        let mantissa = if rest.is_empty() {
-            first.to_string()
-        } else {
-            format!("{first}.{rest}")
-        };
+        let (first, rest) = digits.split_at(1.min(digits.len()));
+        writer.write_all(first)?;
+        if !rest.is_empty() {
+            writer.write_all(b".")?;
+            writer.write_all(rest)?;
+        }
         let exp_sign = if exp < 0 { '-' } else { '+' };
-        format!("{sign}{mantissa}e{exp_sign}{:02}", exp.abs())
+        write!(writer, "e{exp_sign}{:02}", exp.abs())
     }
+}
+
+fn write_zeros<W: ?Sized + Write>(writer: &mut W, count: usize) -> io::Result<()> {
+    const ZEROS: [u8; 16] = [b'0'; 16];
+    writer.write_all(&ZEROS[..count.min(ZEROS.len())])
 }
 
 struct PyFormatter {
@@ -116,7 +141,7 @@ impl Formatter for PyFormatter {
     }
 
     fn write_f64<W: ?Sized + Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
-        writer.write_all(float_repr(value).as_bytes())
+        write_float_repr(writer, value)
     }
 
     fn write_f32<W: ?Sized + Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
@@ -180,6 +205,11 @@ mod tests {
             (-0.0, "-0.0"),
             (0.0, "0.0"),
             (1e100, "1e+100"),
+            (-1.5e-7, "-1.5e-07"),
+            (0.00012, "0.00012"),
+            (-123456.789, "-123456.789"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
         ];
         for (value, python) in cases {
             assert_eq!(float_repr(value), python, "repr({value})");

@@ -117,12 +117,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     async fn serve(&mut self) -> String {
         let mut close_record = String::from("1006");
         let mut close_deadline: Option<tokio::time::Instant> = None;
+        // Created once: a `cancelled()` future per frame would take and release the token's lock, which every
+        // connection shares, twice per frame.
+        let shutdown = self.ctx.shutdown.clone().cancelled_owned();
+        tokio::pin!(shutdown);
         loop {
             let deadline = self.session.next_deadline().filter(|_| !self.closing);
-            let clock = self.ctx.clock.clone();
+            let clock = &self.ctx.clock;
             tokio::select! {
                 biased;
-                _ = self.ctx.shutdown.cancelled(), if !self.closing => {
+                _ = &mut shutdown, if !self.closing => {
                     self.out.push(Outgoing::Close(1001, "server shutting down".into()));
                 }
                 _ = sleep_until_opt(close_deadline) => return close_record,
@@ -251,5 +255,40 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SimConfig, Simulator};
+
+    #[tokio::test]
+    async fn shutdown_closes_an_open_connection_with_1001_after_traffic() {
+        let config = SimConfig {
+            only: Some(vec!["endrpi".into()]),
+            ..SimConfig::for_tests(0)
+        };
+        let sim = Simulator::start(config).await.unwrap();
+        let url = sim.url("endrpi").unwrap().to_string();
+        let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+        // A few round trips first, so the driver loop has gone round with the shutdown signal pending.
+        for _ in 0..3 {
+            ws.send(Message::text(r#"{"action":"READ_TEMPERATURE"}"#))
+                .await
+                .unwrap();
+            assert!(matches!(ws.next().await, Some(Ok(Message::Text(_)))));
+        }
+        let shutdown = tokio::spawn(sim.shutdown());
+        let closed = tokio::time::timeout(Duration::from_secs(3), ws.next()).await.unwrap();
+        match closed {
+            Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1001),
+            other => panic!("expected a 1001 close frame, got {other:?}"),
+        }
+        while let Some(Ok(_)) = ws.next().await {}
+        tokio::time::timeout(Duration::from_secs(3), shutdown)
+            .await
+            .unwrap()
+            .unwrap();
     }
 }

@@ -1,0 +1,71 @@
+//! The baseline: a bare tokio-tungstenite request/response server with the simulator's socket settings,
+//! answering each text frame with a caller-supplied function and nothing else around it.
+
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use understudy_sim::serve::session::websocket_config;
+
+/// Answers one text frame; `None` sends nothing back.
+pub type Answer = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// A running bare server on 127.0.0.1; it stops accepting when dropped (open connections end when their
+/// clients close).
+pub struct BareServer {
+    url: String,
+    accept: JoinHandle<()>,
+}
+
+impl BareServer {
+    /// Binds a free loopback port and serves WebSocket connections at any path, answering with `answer`.
+    /// Must be called inside the tokio runtime that is to run the server.
+    pub async fn start(answer: Answer) -> std::io::Result<BareServer> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let url = format!("ws://{}/", listener.local_addr()?);
+        let accept = tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        tokio::spawn(serve(stream, answer.clone()));
+                    }
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+                }
+            }
+        });
+        Ok(BareServer { url, accept })
+    }
+
+    /// The URL clients connect to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for BareServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+async fn serve(stream: TcpStream, answer: Answer) {
+    let _ = stream.set_nodelay(true);
+    let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(websocket_config())).await else {
+        return;
+    };
+    // Poll until the stream ends, so that tungstenite sends its queued reply to a close frame.
+    while let Some(message) = ws.next().await {
+        match message {
+            Ok(Message::Text(text)) => {
+                let Some(reply) = answer(&text) else { continue };
+                if ws.send(Message::text(reply)).await.is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => return,
+        }
+    }
+}
