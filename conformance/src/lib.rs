@@ -1,1 +1,9 @@
+//! Understudy's conformance suite: Gherkin scenarios, JSON Schemas and rules tables that check any
+//! implementation of the device protocols (the simulator or a physical device) and report per rule.
 
+pub mod client;
+pub mod report;
+pub mod rules;
+pub mod runner;
+pub mod schema;
+pub mod steps;

@@ -1,10 +1,11 @@
-//! `understudy-sim`: starts the simulated devices, prints one line per socket (`NAME URL`) for scripts to
-//! read, and on Ctrl-C (or SIGTERM) closes every connection with a close frame and flushes the transcript.
+//! `understudy-sim`: starts the simulated devices, prints one line per socket (`NAME URL`) and per device
+//! announcement (`KEY VALUE`, e.g. a certificate to trust) for scripts to read, and on Ctrl-C (or SIGTERM)
+//! closes every connection with a close frame and flushes the transcript. `understudy-sim token` prints a JWT.
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use understudy_sim::Simulator;
-use understudy_sim::cli::Cli;
+use understudy_sim::cli::{Cli, Command};
+use understudy_sim::{Clock, ClockMode, Simulator};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -13,6 +14,12 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(Command::Token(args)) = &cli.command {
+        // Tokens carry Unix times; outside a running simulation that is the wall clock.
+        let clock = Clock::new(ClockMode::Realtime { speed: 1.0 });
+        println!("{}", args.mint(clock.unix_ms()));
+        return std::process::ExitCode::SUCCESS;
+    }
     let simulator = match Simulator::start(cli.config()).await {
         Ok(simulator) => simulator,
         Err(error) => {
@@ -23,6 +30,9 @@ async fn main() -> std::process::ExitCode {
     println!("seed {}", simulator.seed());
     for endpoint in simulator.endpoints() {
         println!("{} {}", endpoint.name, endpoint.url);
+    }
+    for (key, value) in simulator.announcements() {
+        println!("{key} {value}");
     }
     if let Some(url) = simulator.control_url() {
         println!("control {url}");

@@ -1,6 +1,10 @@
 //! Pure device models: no I/O, no clock reads, no tasks. Each takes the sim time as an argument and
 //! draws noise only from its own seeded streams.
 
+pub mod arm;
 pub mod gpio;
+pub mod mobile_base;
 pub mod pi_system;
 pub mod raspberry_pi;
+pub mod topics;
+pub mod xarm;

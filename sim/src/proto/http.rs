@@ -78,6 +78,16 @@ pub fn percent_decode(segment: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The first value of parameter `name` in a query string (`a=1&b=2`), `+` read as a space and `%XX`
+/// decoded. `None` when the parameter is absent.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decode = |text: &str| percent_decode(&text.replace('+', " "));
+        (decode(key) == name).then(|| decode(value))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +98,28 @@ mod tests {
         assert_eq!(percent_decode("%C3%A9"), "é");
         assert_eq!(percent_decode("a%2"), "a%2");
         assert_eq!(percent_decode("%zz"), "%zz");
+    }
+
+    #[test]
+    fn query_parameters() {
+        let query = "channel=prod&token=a.b.c&token=second&flag&sp=a+b%2Bc";
+        assert_eq!(query_param(query, "token").as_deref(), Some("a.b.c"));
+        assert_eq!(query_param(query, "flag").as_deref(), Some(""));
+        assert_eq!(query_param(query, "sp").as_deref(), Some("a b+c"));
+        assert_eq!(query_param(query, "missing"), None);
+        assert_eq!(query_param("", "token"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_query_decodes_without_panicking(query in ".*", name in "[a-z%+]{0,6}") {
+            let _ = query_param(&query, &name);
+        }
+
+        #[test]
+        fn a_plain_value_comes_back_as_written(value in "[A-Za-z0-9._-]{0,64}") {
+            let query = format!("a=1&token={value}&b=2");
+            proptest::prop_assert_eq!(query_param(&query, "token"), Some(value));
+        }
     }
 }

@@ -3,4 +3,7 @@
 
 pub mod endrpi;
 pub mod http;
+pub mod pubsub;
 pub mod pyjson;
+pub mod pytime;
+pub mod xarm;

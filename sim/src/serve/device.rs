@@ -2,6 +2,7 @@
 //! `Session` that turns frames into replies, plain HTTP on the same port, and its control commands.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -71,6 +72,11 @@ pub trait Service: Send + Sync + 'static {
     // tungstenite's own response type is large; it is built once per refused handshake.
     #[allow(clippy::result_large_err)]
     fn upgrade(&self, request: &Request) -> Result<Upgrade, ErrorResponse>;
+    /// Like `upgrade`, knowing the peer's address (for a device that logs refusals). Defaults to `upgrade`.
+    #[allow(clippy::result_large_err)]
+    fn upgrade_from(&self, request: &Request, _peer: SocketAddr) -> Result<Upgrade, ErrorResponse> {
+        self.upgrade(request)
+    }
     /// Starts the protocol state for an accepted connection.
     fn open_session(&self, conn: ConnInfo) -> Box<dyn Session>;
     /// Answers a plain HTTP request on the same port.
@@ -89,6 +95,8 @@ pub struct EndpointSpec {
     pub path: &'static str,
     /// The service behind the socket.
     pub service: Arc<dyn Service>,
+    /// Serve TLS with this configuration (then `scheme` is `wss`); `None` serves plain TCP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Why a control command failed.
@@ -108,6 +116,15 @@ pub trait Device: Send + Sync + 'static {
     fn endpoints(&self) -> Vec<EndpointSpec>;
     /// Runs a control command (`@sim-only` scenarios and the control API use these).
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError>;
+    /// Whether the device's options are usable; an `Err` (e.g. an unreadable certificate) stops the
+    /// simulator from starting.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+    /// `(key, value)` lines printed at start for clients, e.g. a certificate file to trust.
+    fn announcements(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
     /// A task the device runs for its whole life (physics ticks, periodic publications), driven by sim
     /// time through `clock.sleep_until`. It must return once `shutdown` is cancelled.
     fn background(self: Arc<Self>, _clock: Arc<Clock>, _shutdown: CancellationToken) -> Option<BackgroundTask> {

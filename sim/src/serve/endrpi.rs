@@ -59,6 +59,7 @@ impl Device for Endrpi {
             service: Arc::new(EndrpiService {
                 board: self.board.clone(),
             }),
+            tls: None,
         }]
     }
 

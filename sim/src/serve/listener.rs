@@ -1,5 +1,6 @@
-//! The accept loop shared by every endpoint: it reads each connection's request head, then hands the
-//! connection (head replayed) to the WebSocket session driver or to the HTTP server.
+//! The accept loop shared by every endpoint: it completes TLS where the endpoint serves it, reads each
+//! connection's request head, then hands the connection (head replayed) to the WebSocket session driver
+//! or to the HTTP server.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 
 use crate::serve::device::Service;
 use crate::serve::rewind::Rewind;
@@ -19,8 +21,15 @@ const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// How long a client may take to send its request head.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accepts connections on `listener` until shutdown, serving each with `service`.
-pub fn spawn(listener: TcpListener, name: &'static str, service: Arc<dyn Service>, ctx: Arc<ServeContext>) {
+/// Accepts connections on `listener` until shutdown, serving each with `service`, over TLS when `tls` is given.
+pub fn spawn(
+    listener: TcpListener,
+    name: &'static str,
+    service: Arc<dyn Service>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    ctx: Arc<ServeContext>,
+) {
+    let tls = tls.map(TlsAcceptor::from);
     let tracker = ctx.tracker.clone();
     tracker.spawn(async move {
         let counter = Arc::new(AtomicU64::new(0));
@@ -35,8 +44,20 @@ pub fn spawn(listener: TcpListener, name: &'static str, service: Arc<dyn Service
                     let ctx2 = ctx.clone();
                     let service = service.clone();
                     let counter = counter.clone();
-                    ctx.tracker
-                        .spawn(async move { route(stream, peer, name, service, ctx2, counter).await });
+                    let tls = tls.clone();
+                    ctx.tracker.spawn(async move {
+                        let endpoint = Endpoint {
+                            peer,
+                            name,
+                            service,
+                            ctx: ctx2,
+                            counter,
+                        };
+                        match tls {
+                            Some(acceptor) => accept_tls(stream, acceptor, endpoint).await,
+                            None => route(stream, endpoint).await,
+                        }
+                    });
                 }
                 Err(error) => {
                     // Out of file descriptors and the like: back off instead of spinning.
@@ -48,14 +69,35 @@ pub fn spawn(listener: TcpListener, name: &'static str, service: Arc<dyn Service
     });
 }
 
-async fn route(
-    mut stream: TcpStream,
+/// What a connection task needs to serve one accepted connection.
+struct Endpoint {
     peer: SocketAddr,
     name: &'static str,
     service: Arc<dyn Service>,
     ctx: Arc<ServeContext>,
     counter: Arc<AtomicU64>,
-) {
+}
+
+/// Completes the TLS handshake, then routes the decrypted stream. A failed or stalled handshake only
+/// ends this connection.
+async fn accept_tls(stream: TcpStream, acceptor: TlsAcceptor, endpoint: Endpoint) {
+    let handshake = tokio::select! {
+        _ = endpoint.ctx.shutdown.cancelled() => return,
+        handshake = tokio::time::timeout(HEAD_TIMEOUT, acceptor.accept(stream)) => handshake,
+    };
+    match handshake {
+        Ok(Ok(tls)) => route(tls, endpoint).await,
+        Ok(Err(error)) => {
+            tracing::debug!(endpoint = endpoint.name, peer = %endpoint.peer, %error, "TLS handshake failed")
+        }
+        Err(_) => tracing::debug!(endpoint = endpoint.name, peer = %endpoint.peer, "TLS handshake timed out"),
+    }
+}
+
+async fn route<S>(mut stream: S, endpoint: Endpoint)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let head = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await {
         Ok(Ok(Some(head))) => head,
         Ok(Ok(None)) | Err(_) => return,
@@ -65,10 +107,18 @@ async fn route(
                     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
                 )
                 .await;
+            let _ = stream.shutdown().await;
             return;
         }
         Ok(Err(HeadError::Io)) => return,
     };
+    let Endpoint {
+        peer,
+        name,
+        service,
+        ctx,
+        counter,
+    } = endpoint;
     dispatch(
         Rewind::new(head.bytes, stream),
         head.is_upgrade,
@@ -96,7 +146,7 @@ pub async fn dispatch<S>(
     if is_upgrade {
         let label: Arc<str> = format!("{name}/{}", counter.fetch_add(1, Ordering::Relaxed) + 1).into();
         tracing::debug!(conn = %label, %peer, "websocket connection");
-        session::run(io, service, ctx, label).await;
+        session::run(io, service, ctx, label, peer).await;
     } else {
         let label: Arc<str> = format!("{name}/http").into();
         http::serve(io, service, ctx, label).await;

@@ -4,11 +4,16 @@
 pub mod control;
 pub mod device;
 pub mod endrpi;
+pub mod fanout;
 pub mod http;
+pub mod jwt_auth;
 pub mod listener;
+pub mod pubsub;
 pub mod registry;
 pub mod rewind;
 pub mod session;
+pub mod tls;
+pub mod xarm;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -121,6 +126,11 @@ impl Simulator {
             options: config.devices.clone(),
         };
         let devices: Vec<Arc<dyn Device>> = kinds.iter().map(|kind| (kind.build)(&device_ctx)).collect();
+        for device in &devices {
+            device
+                .check()
+                .map_err(|reason| SimError::Config(format!("{}: {reason}", device.name())))?;
+        }
 
         let mut bound = Vec::new();
         for device in &devices {
@@ -138,7 +148,7 @@ impl Simulator {
                 })?;
                 bound.push((
                     listener,
-                    spec.service,
+                    (spec.service, spec.tls),
                     BoundEndpoint {
                         device: device.name(),
                         name: spec.name,
@@ -159,8 +169,8 @@ impl Simulator {
             None => None,
         };
         let endpoints: Vec<BoundEndpoint> = bound.iter().map(|(_, _, e)| e.clone()).collect();
-        for (listener, service, endpoint) in bound {
-            listener::spawn(listener, endpoint.name, service, ctx.clone());
+        for (listener, (service, tls), endpoint) in bound {
+            listener::spawn(listener, endpoint.name, service, tls, ctx.clone());
         }
         let control_url = match control_listener {
             Some(listener) => {
@@ -171,7 +181,7 @@ impl Simulator {
                     endpoints.clone(),
                     config.seed,
                 ));
-                listener::spawn(listener, "control", service, ctx.clone());
+                listener::spawn(listener, "control", service, None, ctx.clone());
                 addr.map(|a| format!("http://{a}/"))
             }
             None => None,
@@ -196,6 +206,11 @@ impl Simulator {
             .iter()
             .find(|e| e.name == endpoint)
             .map(|e| e.url.as_str())
+    }
+
+    /// What the devices want printed at start for clients, as `(key, value)` pairs.
+    pub fn announcements(&self) -> Vec<(&'static str, String)> {
+        self.devices.iter().flat_map(|d| d.announcements()).collect()
     }
 
     /// The control API's URL, if it is served.

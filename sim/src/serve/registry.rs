@@ -7,11 +7,15 @@ use crate::clock::Clock;
 use crate::error::SimError;
 use crate::serve::device::Device;
 use crate::serve::endrpi;
+use crate::serve::pubsub;
+use crate::serve::xarm;
 
 /// Options that only one device reads.
 #[derive(Clone, Debug, Default)]
 pub struct DeviceOptions {
     pub endrpi: endrpi::EndrpiOptions,
+    pub xarm: xarm::XarmOptions,
+    pub pubsub: pubsub::PubsubOptions,
 }
 
 /// What a device gets when it is built.
@@ -28,10 +32,20 @@ pub struct DeviceKind {
 }
 
 /// Every device kind, in start order.
-pub const DEVICE_KINDS: &[DeviceKind] = &[DeviceKind {
-    name: "endrpi",
-    build: endrpi::build,
-}];
+pub const DEVICE_KINDS: &[DeviceKind] = &[
+    DeviceKind {
+        name: "endrpi",
+        build: endrpi::build,
+    },
+    DeviceKind {
+        name: "xarm",
+        build: xarm::build,
+    },
+    DeviceKind {
+        name: "pubsub",
+        build: pubsub::build,
+    },
+];
 
 /// The device kinds named in `only` (all when `None`), refusing unknown names.
 pub fn select(only: Option<&[String]>) -> Result<Vec<&'static DeviceKind>, SimError> {

@@ -2,11 +2,12 @@
 //! device's `Session`, writes what it answers, and closes cleanly (with a close frame) on either side's
 //! request or at shutdown.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -24,6 +25,8 @@ use crate::transcript::{Direction, RecordKind};
 pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
 /// Frames waiting to be pushed to one connection; a producer that finds the queue full decides what to drop.
 pub const PUSH_QUEUE: usize = 1024;
+/// The most a closing connection reads away after refusing an oversized message.
+const LINGER_MAX_BYTES: usize = 32 << 20;
 /// How long a closing handshake may take before the connection is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(3);
 
@@ -38,14 +41,14 @@ pub fn websocket_config() -> WebSocketConfig {
 }
 
 /// Upgrades `io` (whose request head is still unread) and runs the session until the connection ends.
-pub async fn run<S>(io: S, service: Arc<dyn Service>, ctx: Arc<ServeContext>, label: Arc<str>)
+pub async fn run<S>(io: S, service: Arc<dyn Service>, ctx: Arc<ServeContext>, label: Arc<str>, peer: SocketAddr)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut target: Option<(String, Option<String>)> = None;
     #[allow(clippy::result_large_err)]
     let callback = |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
-        let upgrade = service.upgrade(request)?;
+        let upgrade = service.upgrade_from(request, peer)?;
         if let Some(protocol) = upgrade.subprotocol.and_then(|p| HeaderValue::from_str(&p).ok()) {
             response.headers_mut().insert("sec-websocket-protocol", protocol);
         }
@@ -151,6 +154,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                             _ => "frame too big",
                         };
                         self.out.push(Outgoing::Close(1009, reason.into()));
+                        let _ = self.flush_out().await;
+                        // The rest of the oversized message is still on its way: read it away so the peer
+                        // sees our close frame instead of a reset.
+                        self.linger().await;
+                        return format!("1009 {reason}");
                     }
                     Some(Err(error)) => {
                         tracing::debug!(conn = %self.label, %error, "websocket error");
@@ -175,6 +183,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 }
                 Ok(false) => {}
                 Err(()) => return close_record,
+            }
+        }
+    }
+
+    /// Reads and discards what the peer still sends, for a bounded time and amount, then lets the socket go.
+    async fn linger(&mut self) {
+        let mut buffer = vec![0u8; 16 * 1024];
+        let mut budget = LINGER_MAX_BYTES;
+        let deadline = tokio::time::Instant::now() + CLOSE_GRACE;
+        while budget > 0 {
+            match tokio::time::timeout_at(deadline, self.ws.get_mut().read(&mut buffer)).await {
+                Ok(Ok(n)) if n > 0 => budget = budget.saturating_sub(n),
+                _ => break,
             }
         }
     }

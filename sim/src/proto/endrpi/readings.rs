@@ -10,6 +10,7 @@ use crate::clock::SimTime;
 use crate::model::gpio::{PinId, PinIo, PinReading, Pull};
 use crate::model::pi_system::throttle_bits as bits;
 use crate::model::raspberry_pi::{RaspberryPi, SystemRead};
+use crate::proto::pytime::{round_half_even_centis, timedelta_text};
 
 /// A quantity with an optional SI prefix and a unit.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -177,7 +178,7 @@ pub fn uptime(pi: &RaspberryPi, now: SimTime) -> ReadResult<UpTime> {
     let centis = pi.system.uptime_centis(now);
     Ok(UpTime {
         seconds: centis as f64 / 100.0,
-        formatted: format_timedelta(round_half_even_centis(centis)),
+        formatted: timedelta_text(round_half_even_centis(centis)),
     })
 }
 
@@ -253,49 +254,9 @@ fn describe_pin(reading: PinReading) -> PinConfiguration {
     }
 }
 
-/// Python's `round()` of a value given in hundredths: halves go to the even neighbour.
-fn round_half_even_centis(centis: u64) -> u64 {
-    let (whole, frac) = (centis / 100, centis % 100);
-    if frac > 50 || (frac == 50 && whole % 2 == 1) {
-        whole + 1
-    } else {
-        whole
-    }
-}
-
-/// Python's `str(timedelta(seconds=n))`: `H:MM:SS`, prefixed by `N day(s), ` from one day on.
-fn format_timedelta(total_seconds: u64) -> String {
-    let days = total_seconds / 86_400;
-    let rest = total_seconds % 86_400;
-    let clock = format!("{}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
-    match days {
-        0 => clock,
-        1 => format!("1 day, {clock}"),
-        n => format!("{n} days, {clock}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timedelta_text_matches_python() {
-        assert_eq!(format_timedelta(1234), "0:20:34");
-        assert_eq!(format_timedelta(0), "0:00:00");
-        assert_eq!(format_timedelta(86_400), "1 day, 0:00:00");
-        assert_eq!(format_timedelta(2 * 86_400 + 3661), "2 days, 1:01:01");
-        assert_eq!(format_timedelta(36_000), "10:00:00");
-    }
-
-    #[test]
-    fn rounding_is_bankers() {
-        assert_eq!(round_half_even_centis(124_050), 1240);
-        assert_eq!(round_half_even_centis(124_150), 1242);
-        assert_eq!(round_half_even_centis(124_094), 1241);
-        assert_eq!(round_half_even_centis(124_049), 1240);
-        assert_eq!(round_half_even_centis(50), 0);
-    }
 
     #[test]
     fn uptime_has_two_decimals_like_proc_uptime() {

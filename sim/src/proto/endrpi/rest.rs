@@ -296,4 +296,18 @@ mod tests {
             Some("GPIO2")
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_request_gets_a_known_status(
+            method in proptest::sample::select(vec!["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"]),
+            path in "(/[a-zA-Z0-9%._~-]{0,12}){0,4}/?",
+            body in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..64),
+        ) {
+            let mut pi = RaspberryPi::new(0, "endrpi");
+            let request = HttpRequest { method: method.into(), path, query: None, content_type: None, body: Bytes::from(body) };
+            let response = answer(&mut pi, SimTime::ZERO, &request);
+            proptest::prop_assert!([200, 307, 400, 404, 405, 500].contains(&response.status), "{}", response.status);
+        }
+    }
 }

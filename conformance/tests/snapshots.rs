@@ -1,0 +1,152 @@
+//! Pins the exact message of every Endrpi reply kind (each action's success, each error, the REST answers)
+//! as insta JSON snapshots under `snapshots/endrpi/`; values that move with time are redacted.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use understudy_conformance::client;
+use understudy_sim::{SimConfig, Simulator};
+
+struct Device {
+    sim: Simulator,
+    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Device {
+    async fn start() -> Device {
+        let sim = Simulator::start(SimConfig::for_tests(0)).await.unwrap();
+        sim.clock().advance(1_234_567).unwrap();
+        let (ws, _) = tokio_tungstenite::connect_async(sim.url("endrpi").unwrap())
+            .await
+            .unwrap();
+        Device { sim, ws }
+    }
+
+    async fn ask(&mut self, request: &str) -> Value {
+        self.ws.send(Message::text(request)).await.unwrap();
+        match self.ws.next().await {
+            Some(Ok(Message::Text(text))) => serde_json::from_str(&text).unwrap(),
+            other => panic!("expected a reply, got {other:?}"),
+        }
+    }
+
+    async fn http(&self, method: &str, path: &str, body: &str) -> Value {
+        let authority = self.sim.endpoints()[0].addr.to_string();
+        let headers = [("content-type", "application/json")];
+        let reply = client::http_request(&authority, method, path, &headers, body)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_str(&reply.body).unwrap_or(Value::String(reply.body.clone()));
+        json!({ "status": reply.status, "content-type": reply.header("content-type"), "body": body })
+    }
+}
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {{
+        insta::with_settings!({ snapshot_path => "../../snapshots/endrpi", prepend_module_to_snapshot => false }, {
+            insta::assert_json_snapshot!($name, $value, {
+                ".data.seconds" => "[uptime seconds]",
+                ".data.formatted" => "[uptime text]",
+                ".data.systemOnChip.quantity" => "[temperature]",
+                ".data.arm.quantity" => "[arm clock]",
+                ".data.free.quantity" => "[free kB]",
+                ".data.available.quantity" => "[available kB]",
+                ".body.seconds" => "[uptime seconds]",
+                ".body.formatted" => "[uptime text]",
+                ".body.uptime.seconds" => "[uptime seconds]",
+                ".body.uptime.formatted" => "[uptime text]",
+                ".body.temperature.systemOnChip.quantity" => "[temperature]",
+                ".body.frequency.arm.quantity" => "[arm clock]",
+                ".body.memory.free.quantity" => "[free kB]",
+                ".body.memory.available.quantity" => "[available kB]",
+            });
+        });
+    }};
+}
+
+#[tokio::test]
+async fn every_websocket_reply_kind() {
+    let mut device = Device::start().await;
+    let cases = [
+        ("read_temperature", r#"{"action":"READ_TEMPERATURE"}"#),
+        ("read_throttle", r#"{"action":"READ_THROTTLE"}"#),
+        ("read_uptime", r#"{"action":"READ_UPTIME"}"#),
+        ("read_frequency", r#"{"action":"READ_FREQUENCY"}"#),
+        ("read_memory", r#"{"action":"READ_MEMORY"}"#),
+        (
+            "read_pin_configurations",
+            r#"{"action":"READ_PIN_CONFIGURATIONS","params":{"pins":["GPIO2","GPIO17"]}}"#,
+        ),
+        (
+            "update_pin_configurations",
+            r#"{"action":"UPDATE_PIN_CONFIGURATIONS","params":{"pins":{"GPIO17":{"io":"OUTPUT","state":1}}}}"#,
+        ),
+        ("error_invalid_message", "not json"),
+        ("error_missing_action", "{}"),
+        ("error_invalid_action", r#"{"action":"GET_TEMPERATURE"}"#),
+        ("error_missing_params", r#"{"action":"READ_PIN_CONFIGURATIONS"}"#),
+        (
+            "error_invalid_params",
+            r#"{"action":"READ_PIN_CONFIGURATIONS","params":{"pins":["GPIO1"]}}"#,
+        ),
+        (
+            "error_no_pins",
+            r#"{"action":"UPDATE_PIN_CONFIGURATIONS","params":{"pins":{}}}"#,
+        ),
+        (
+            "error_no_state",
+            r#"{"action":"UPDATE_PIN_CONFIGURATIONS","params":{"pins":{"GPIO17":{"io":"OUTPUT"}}}}"#,
+        ),
+        (
+            "error_no_pull",
+            r#"{"action":"UPDATE_PIN_CONFIGURATIONS","params":{"pins":{"GPIO17":{"io":"INPUT"}}}}"#,
+        ),
+        (
+            "error_state_out_of_range",
+            r#"{"action":"UPDATE_PIN_CONFIGURATIONS","params":{"pins":{"GPIO17":{"io":"OUTPUT","state":2}}}}"#,
+        ),
+        (
+            "error_fixed_pull_up",
+            r#"{"action":"UPDATE_PIN_CONFIGURATIONS","params":{"pins":{"GPIO2":{"io":"INPUT","pull":"DOWN"}}}}"#,
+        ),
+    ];
+    for (name, request) in cases {
+        let reply = device.ask(request).await;
+        snapshot!(name, &reply);
+    }
+    device
+        .sim
+        .control("endrpi", "fail_reads", &json!({"reads": ["temperature"]}))
+        .unwrap();
+    let failed_read = device.ask(r#"{"action":"READ_TEMPERATURE"}"#).await;
+    snapshot!("error_failed_read", &failed_read);
+    device.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_rest_answer_kind() {
+    let device = Device::start().await;
+    let cases = [
+        ("rest_system", "GET", "/system", ""),
+        ("rest_uptime", "GET", "/system/uptime", ""),
+        ("rest_platform", "GET", "/system/platform", ""),
+        ("rest_pin", "GET", "/pins/GPIO2", ""),
+        ("rest_unknown_pin", "GET", "/pins/GPIO1", ""),
+        ("rest_put_pin", "PUT", "/pins/GPIO18", r#"{"io":"OUTPUT","state":1}"#),
+        ("rest_put_invalid", "PUT", "/pins/GPIO18", r#"{"io":"SIDEWAYS"}"#),
+        ("rest_put_no_state", "PUT", "/pins/GPIO18", r#"{"io":"OUTPUT"}"#),
+        (
+            "rest_put_gpio_failure",
+            "PUT",
+            "/pins/GPIO2",
+            r#"{"io":"INPUT","pull":"DOWN"}"#,
+        ),
+        ("rest_not_found", "GET", "/nope", ""),
+        ("rest_method_not_allowed", "POST", "/pins", ""),
+    ];
+    for (name, method, path, body) in cases {
+        let answer = device.http(method, path, body).await;
+        snapshot!(name, &answer);
+    }
+    device.sim.shutdown().await;
+}

@@ -1,0 +1,128 @@
+//! The suite must be able to fail for pub/sub: a relay in front of the simulator that lets any token in (101
+//! instead of 401) and swallows the `published` acks is checked as a physical `wss://` target with a
+//! self-signed certificate (`--insecure`), and the rules it breaks must be named.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+use understudy_conformance::report::{Outcome, RuleStatus};
+use understudy_conformance::runner::{self, RunConfig};
+use understudy_sim::serve::pubsub::PubsubTls;
+use understudy_sim::serve::tls;
+use understudy_sim::{SimConfig, Simulator};
+
+/// Serves `wss://` on a free port and relays every connection, whatever its path and token, to `upstream`
+/// (a URL with a valid token), dropping the server's `published` acks on the way back.
+async fn careless_robot(upstream: String) -> String {
+    let made = tls::self_signed(&["localhost", "127.0.0.1"]).unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(made.config);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let Ok(client) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                let Ok((device, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else {
+                    return;
+                };
+                let (mut to_client, mut from_client) = client.split();
+                let (mut to_device, mut from_device) = device.split();
+                let requests = async {
+                    while let Some(Ok(message)) = from_client.next().await {
+                        let closing = message.is_close();
+                        if to_device.send(message).await.is_err() || closing {
+                            break;
+                        }
+                    }
+                };
+                let replies = async {
+                    while let Some(Ok(message)) = from_device.next().await {
+                        if let Message::Text(text) = &message {
+                            let reply: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+                            if reply["action"] == "published" {
+                                continue;
+                            }
+                        }
+                        let closing = message.is_close();
+                        if to_client.send(message).await.is_err() || closing {
+                            break;
+                        }
+                    }
+                };
+                tokio::select! {
+                    _ = requests => {}
+                    _ = replies => {}
+                }
+            });
+        }
+    });
+    format!("wss://{addr}/wss")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_robot_that_lets_bad_tokens_in_and_drops_acks_fails_by_name() {
+    let mut sim_config = SimConfig::for_tests(0);
+    sim_config.only = Some(vec!["pubsub".into()]);
+    sim_config.devices.pubsub.tls = PubsubTls::Plain;
+    let sim = Simulator::start(sim_config).await.unwrap();
+    let token = sim.control("pubsub", "token", &json!({})).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let upstream = format!("{}?token={token}", sim.url("pubsub").unwrap());
+    let wrong = careless_robot(upstream).await;
+
+    let mut config = RunConfig::simulator();
+    config.targets.insert("pubsub".into(), wrong);
+    config.token = Some(token.clone());
+    config.insecure_tls = true;
+    config.tags = Some("@PUBSUB-11 or @PUBSUB-15 or @PUBSUB-16 or @PUBSUB-18 or @PUBSUB-21 or @PUBSUB-29".into());
+    let report = runner::run(config).await.unwrap();
+    let console = report.console();
+    println!("{console}");
+
+    let status = |id: &str| {
+        report
+            .rule_statuses()
+            .into_iter()
+            .find(|(r, _)| r == id)
+            .map(|(_, s)| s)
+    };
+    for rule in ["PUBSUB-11", "PUBSUB-15", "PUBSUB-16", "PUBSUB-18"] {
+        assert_eq!(status(rule), Some(RuleStatus::Failed), "{rule} should fail");
+    }
+    // What the relay gets right still passes: server-only topics, and TLS checked with --insecure.
+    assert_eq!(status("PUBSUB-21"), Some(RuleStatus::Passed));
+    assert_eq!(status("PUBSUB-29"), Some(RuleStatus::Passed));
+    // A bad token let in is caught with the status in the reason.
+    let alg_none = report
+        .results
+        .iter()
+        .find(|r| r.scenario.starts_with("alg none is refused"))
+        .expect("the alg none example ran");
+    assert!(
+        matches!(&alg_none.outcome, Outcome::Failed(reason) if reason.contains("HTTP 101 (expected 401)")),
+        "{alg_none:?}"
+    );
+    // Physical targets never run simulator-only scenarios, the report says certificates were not checked,
+    // and the token never shows.
+    assert!(
+        report
+            .results
+            .iter()
+            .filter(|r| r.tags.iter().any(|t| t == "sim-only"))
+            .all(|r| matches!(r.outcome, Outcome::Skipped(_)))
+    );
+    assert!(console.contains("--insecure"), "{console}");
+    assert!(!console.contains(&token) && !report.junit().contains(&token));
+    assert!(report.has_failures());
+    sim.shutdown().await;
+}

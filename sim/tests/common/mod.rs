@@ -1,0 +1,50 @@
+//! Helpers shared by the simulator's socket-level tests: a WebSocket client with timeouts.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Connects to `url`, failing the test after 5 s.
+pub async fn connect(url: &str) -> Client {
+    let connecting = tokio_tungstenite::connect_async(url);
+    tokio::time::timeout(Duration::from_secs(5), connecting)
+        .await
+        .expect("connect timed out")
+        .expect("connect")
+        .0
+}
+
+/// Sends `text` and returns the next text frame.
+pub async fn ask(client: &mut Client, text: &str) -> String {
+    client.send(Message::text(text)).await.expect("send");
+    next_text(client).await
+}
+
+/// The next text frame, failing the test after 5 s or on anything else.
+pub async fn next_text(client: &mut Client) -> String {
+    match next_message(client).await {
+        Some(Message::Text(text)) => text.to_string(),
+        other => panic!("expected a text frame, got {other:?}"),
+    }
+}
+
+/// The next message (pings skipped), `None` when the connection ended.
+pub async fn next_message(client: &mut Client) -> Option<Message> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), client.next())
+            .await
+            .expect("no frame within 5 s");
+        match message {
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(message)) => return Some(message),
+            _ => return None,
+        }
+    }
+}
