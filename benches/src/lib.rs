@@ -1,9 +1,11 @@
 //! Load benches of the simulator: a bare tokio-tungstenite server to compare against, a load client that
 //! measures round trips and throughput, and per-device comparisons (sim vs bare) shared by benches and tools.
 
+pub mod bare_broadcast;
 pub mod bare_server;
 pub mod cpu;
 pub mod endrpi;
+pub mod fanout;
 pub mod load_client;
 pub mod stats;
 
