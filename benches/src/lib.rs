@@ -7,7 +7,9 @@ pub mod cpu;
 pub mod endrpi;
 pub mod fanout;
 pub mod load_client;
+pub mod pubsub;
 pub mod stats;
+pub mod tls;
 
 /// A multi-threaded tokio runtime with `workers` worker threads, for one side (server or client) of a bench.
 pub fn runtime(workers: usize, name: &str) -> std::io::Result<tokio::runtime::Runtime> {
@@ -25,6 +27,8 @@ pub enum Error {
     Sim(#[from] understudy_sim::SimError),
     #[error("the simulator serves no endpoint named {0}")]
     NoEndpoint(&'static str),
+    #[error("tls: {0}")]
+    Tls(String),
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),
     #[error("websocket: {0}")]
