@@ -5,13 +5,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use serde_json::json;
 use understudy_benches::bare_broadcast::BareBroadcast;
 use understudy_benches::stats::{percentile, rate};
 use understudy_benches::tls::{self, BareTlsBroadcast, CertFiles};
 use understudy_benches::{Error, pubsub, runtime};
-use understudy_sim::serve::pubsub::{PubsubOptions, PubsubTls};
-use understudy_sim::{ClockMode, SimConfig, Simulator};
+use understudy_sim::serve::pubsub::PubsubTls;
 
 #[derive(Parser, Debug)]
 #[command(name = "pubsub-fanout")]
@@ -43,30 +41,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// A simulator serving only the pub/sub robot, over `tls`.
-async fn start_sim(tls: PubsubTls) -> Result<(Simulator, String), Error> {
-    let mut config = SimConfig {
-        clock: ClockMode::Realtime { speed: 1.0 },
-        only: Some(vec!["pubsub".into()]),
-        ..SimConfig::for_tests(0)
-    };
-    config.devices.pubsub = PubsubOptions {
-        tls,
-        ..PubsubOptions::default()
-    };
-    let sim = Simulator::start(config).await?;
-    let token = sim
-        .control("pubsub", "token", &json!({}))
-        .ok()
-        .and_then(|v| v["token"].as_str().map(str::to_owned))
-        .ok_or(Error::NoEndpoint("pubsub token"))?;
-    let url = format!(
-        "{}?token={token}",
-        sim.url("pubsub").ok_or(Error::NoEndpoint("pubsub"))?
-    );
-    Ok((sim, url))
-}
-
 fn run(args: &Args) -> Result<(), Error> {
     let servers = runtime(args.threads, "server")?;
     let clients = runtime(args.threads, "client")?;
@@ -76,8 +50,8 @@ fn run(args: &Args) -> Result<(), Error> {
         key: files.key.path().to_path_buf(),
     };
     let (plain_sim, plain_url, wss_sim, wss_url, bare, bare_tls) = servers.block_on(async {
-        let (plain_sim, plain_url) = start_sim(PubsubTls::Plain).await?;
-        let (wss_sim, wss_url) = start_sim(tls_files).await?;
+        let (plain_sim, plain_url) = pubsub::start_sim(PubsubTls::Plain).await?;
+        let (wss_sim, wss_url) = pubsub::start_sim(tls_files).await?;
         let bare = BareBroadcast::start().await?;
         let bare_tls = BareTlsBroadcast::start(&files).await?;
         Ok::<_, Error>((plain_sim, plain_url, wss_sim, wss_url, bare, bare_tls))
