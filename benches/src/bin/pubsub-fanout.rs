@@ -21,8 +21,11 @@ struct Args {
     #[arg(long, default_value_t = 50)]
     rounds: u32,
     /// Seconds of handshakes per target.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 4.0)]
     seconds: f64,
+    /// Slices the handshake measurement is cut into, the targets taking turns.
+    #[arg(long, default_value_t = 10)]
+    turns: u32,
     /// Concurrent connecting tasks in the handshake measurement.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
@@ -78,14 +81,24 @@ fn run(args: &Args) -> Result<(), Error> {
         );
     }
     let config = tls::client_config(&files.der)?;
-    let duration = Duration::from_secs_f64(args.seconds.clamp(0.2, 60.0));
-    let mut rates = Vec::new();
-    for url in [&wss_url, &bare_tls.url().to_owned()] {
-        let (count, elapsed) = clients.block_on(pubsub::handshakes(url, &config, args.concurrency, duration))?;
-        rates.push(rate(count, elapsed));
-        // Let the server close what the dropped connections left behind.
-        std::thread::sleep(Duration::from_millis(300));
+    // The targets take turns in short slices (alternating who goes first), so that a burst of other load
+    // on the machine falls on both.
+    let turns = args.turns.clamp(1, 1000);
+    let slice = Duration::from_secs_f64(args.seconds.clamp(0.2, 60.0)) / turns;
+    let bare_tls_url = bare_tls.url().to_owned();
+    let (mut counts, mut times) = ([0u64; 2], [Duration::ZERO; 2]);
+    for turn in 0..turns {
+        let order = if turn % 2 == 0 { [0, 1] } else { [1, 0] };
+        for i in order {
+            let url = if i == 0 { &wss_url } else { &bare_tls_url };
+            let (count, elapsed) = clients.block_on(pubsub::handshakes(url, &config, args.concurrency, slice))?;
+            counts[i] += count;
+            times[i] += elapsed;
+            // Let the server close what the dropped connections left behind.
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
+    let rates = [rate(counts[0], times[0]), rate(counts[1], times[1])];
     println!(
         "wss handshakes/s (TCP + TLS + upgrade, {} concurrent):",
         args.concurrency
