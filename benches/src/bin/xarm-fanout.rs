@@ -154,15 +154,29 @@ fn parent_main(args: &Args) -> Result<(), Error> {
     let sim_url = sim.url("xarm").ok_or(Error::NoEndpoint("xarm"))?.to_string();
     let lag = Duration::from_millis(args.lag_ms);
     println!("target  clients  connected  min_share  short  lag_p50_ms  lag_p99_ms  lag_max_ms  pass");
-    let mut best = Vec::new();
-    for target in &args.targets {
-        let url = match target.as_str() {
-            "sim" => sim_url.as_str(),
-            "bare" => bare.url(),
-            _ => continue,
-        };
-        let mut largest = 0;
-        for &n in &args.ladder {
+    // Step by step, the targets take turns (alternating who goes first), so that a burst of other load on
+    // the machine falls on both; a target drops out at its first failing step.
+    let targets: Vec<(&str, &str)> = args
+        .targets
+        .iter()
+        .filter_map(|t| match t.as_str() {
+            "sim" => Some(("sim", sim_url.as_str())),
+            "bare" => Some(("bare", bare.url())),
+            _ => None,
+        })
+        .collect();
+    let mut best: Vec<(&str, usize)> = targets.iter().map(|(name, _)| (*name, 0)).collect();
+    let mut alive = vec![true; targets.len()];
+    for (i, &n) in args.ladder.iter().enumerate() {
+        let mut order: Vec<usize> = (0..targets.len()).collect();
+        if i % 2 == 1 {
+            order.reverse();
+        }
+        for t in order {
+            if !alive[t] {
+                continue;
+            }
+            let (target, url) = targets[t];
             let report = step(args, url, n)?;
             let pass = report.passes(lag);
             println!(
@@ -175,14 +189,14 @@ fn parent_main(args: &Args) -> Result<(), Error> {
                 ms(report.lag_max),
                 if pass { "yes" } else { "no" }
             );
-            if !pass {
-                break;
+            if pass {
+                best[t].1 = n;
+            } else {
+                alive[t] = false;
             }
-            largest = n;
             // Let the server finish closing the step's connections.
             std::thread::sleep(Duration::from_millis(500));
         }
-        best.push((target.clone(), largest));
     }
     for (target, largest) in &best {
         println!("largest passing N ({target}): {largest}");
