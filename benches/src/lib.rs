@@ -1,11 +1,15 @@
 //! Load benches of the simulator: a bare tokio-tungstenite server to compare against, a load client that
 //! measures round trips and throughput, and per-device comparisons (sim vs bare) shared by benches and tools.
 
+pub mod bare_broadcast;
 pub mod bare_server;
 pub mod cpu;
 pub mod endrpi;
+pub mod fanout;
 pub mod load_client;
+pub mod pubsub;
 pub mod stats;
+pub mod tls;
 
 /// A multi-threaded tokio runtime with `workers` worker threads, for one side (server or client) of a bench.
 pub fn runtime(workers: usize, name: &str) -> std::io::Result<tokio::runtime::Runtime> {
@@ -23,6 +27,8 @@ pub enum Error {
     Sim(#[from] understudy_sim::SimError),
     #[error("the simulator serves no endpoint named {0}")]
     NoEndpoint(&'static str),
+    #[error("tls: {0}")]
+    Tls(String),
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),
     #[error("websocket: {0}")]

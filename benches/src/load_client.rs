@@ -25,7 +25,17 @@ impl Client {
 
     /// Sends `request` and waits for the next text frame, which it returns.
     pub async fn round_trip(&mut self, request: &Utf8Bytes) -> Result<Utf8Bytes, Error> {
-        self.ws.send(Message::Text(request.clone())).await?;
+        self.send(request).await?;
+        self.next_text().await
+    }
+
+    /// Sends one text frame.
+    pub async fn send(&mut self, text: &Utf8Bytes) -> Result<(), Error> {
+        Ok(self.ws.send(Message::Text(text.clone())).await?)
+    }
+
+    /// Waits for the next text frame (skipping other frames) and returns it.
+    pub async fn next_text(&mut self) -> Result<Utf8Bytes, Error> {
         loop {
             match self.ws.next().await {
                 Some(Ok(Message::Text(reply))) => return Ok(reply),
