@@ -177,9 +177,7 @@ async fn connect_named(world: &mut Check, name: String) -> Result<(), String> {
 async fn open_subscribed(world: &mut Check, name: &str, topic: &str, times: usize) -> Result<(), String> {
     world.pubsub_open(name).await?;
     for _ in 0..times {
-        world
-            .pubsub_send(name, &json!({"action": "subscribe", "topic": topic}))
-            .await?;
+        topic_request(world, name, "subscribe", topic).await?;
         let reply = world.pubsub_next(name).await?;
         expect_equal(name, &reply, &ack("subscribed", topic))?;
     }
@@ -235,30 +233,22 @@ async fn raw_named(world: &mut Check, name: String, text: String) -> Result<(), 
 
 #[when(regex = r#"^I subscribe to "(.*)"$"#)]
 async fn subscribe_main(world: &mut Check, topic: String) -> Result<(), String> {
-    world
-        .pubsub_send(MAIN, &json!({"action": "subscribe", "topic": topic}))
-        .await
+    topic_request(world, MAIN, "subscribe", &topic).await
 }
 
 #[when(regex = r#"^connection (\w+) subscribes to "(.*)"$"#)]
 async fn subscribe_named(world: &mut Check, name: String, topic: String) -> Result<(), String> {
-    world
-        .pubsub_send(&name, &json!({"action": "subscribe", "topic": topic}))
-        .await
+    topic_request(world, &name, "subscribe", &topic).await
 }
 
 #[when(regex = r#"^I unsubscribe from "(.*)"$"#)]
 async fn unsubscribe_main(world: &mut Check, topic: String) -> Result<(), String> {
-    world
-        .pubsub_send(MAIN, &json!({"action": "unsubscribe", "topic": topic}))
-        .await
+    topic_request(world, MAIN, "unsubscribe", &topic).await
 }
 
 #[when(regex = r#"^connection (\w+) unsubscribes from "(.*)"$"#)]
 async fn unsubscribe_named(world: &mut Check, name: String, topic: String) -> Result<(), String> {
-    world
-        .pubsub_send(&name, &json!({"action": "unsubscribe", "topic": topic}))
-        .await
+    topic_request(world, &name, "unsubscribe", &topic).await
 }
 
 #[when(regex = r#"^I publish '(.*)' to "(.*)"$"#)]
@@ -276,9 +266,7 @@ async fn publish_named(world: &mut Check, name: String, payload: String, topic: 
 #[when(regex = r#"^I subscribe to a topic of (\d+) times "(.+)"$"#)]
 async fn subscribe_long(world: &mut Check, count: usize, piece: String) -> Result<(), String> {
     let topic = piece.repeat(count);
-    world
-        .pubsub_send(MAIN, &json!({"action": "subscribe", "topic": topic}))
-        .await
+    topic_request(world, MAIN, "subscribe", &topic).await
 }
 
 #[then(regex = r#"^I receive the ack "subscribed" for the topic of (\d+) times "(.+)"$"#)]
@@ -290,9 +278,7 @@ async fn long_ack(world: &mut Check, count: usize, piece: String) -> Result<(), 
 #[when(regex = r#"^I subscribe to (\d+) distinct topics "(.*)0" to "(.*)" and each is acked$"#)]
 async fn subscribe_many(world: &mut Check, count: u64, prefix: String, _last: String) -> Result<(), String> {
     for n in 0..count {
-        world
-            .pubsub_send(MAIN, &json!({"action": "subscribe", "topic": format!("{prefix}{n}")}))
-            .await?;
+        topic_request(world, MAIN, "subscribe", &format!("{prefix}{n}")).await?;
     }
     for n in 0..count {
         let reply = world.pubsub_next(MAIN).await?;
@@ -677,6 +663,13 @@ async fn log_without_tokens(world: &mut Check) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Sends `{"action": action, "topic": topic}` on connection `name`.
+async fn topic_request(world: &mut Check, name: &str, action: &str, topic: &str) -> Result<(), String> {
+    world
+        .pubsub_send(name, &json!({ "action": action, "topic": topic }))
+        .await
 }
 
 #[cfg(test)]

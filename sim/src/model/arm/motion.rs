@@ -834,27 +834,16 @@ mod tests {
     fn linear_move_out_of_reach_fails_at_plan_time() {
         let q0 = [0.0, -0.3, -0.6, 0.0, 0.9, 0.0];
         let start = fk(ArmModel::XArm6, &q0, NO_TCP).unwrap_or(Pose::from_array([0.0; 6]));
+        let plan = |target: &Pose| {
+            LinearMotion::plan(ArmModel::XArm6, &q0, target, NO_TCP, &CartesianLimits::default(), ms(0))
+        };
         let mut target = start;
         target.x = 740.0;
         target.z = 900.0;
-        let r = LinearMotion::plan(
-            ArmModel::XArm6,
-            &q0,
-            &target,
-            NO_TCP,
-            &CartesianLimits::default(),
-            ms(0),
-        );
+        let r = plan(&target);
         assert!(matches!(r, Err(MotionError::Ik(IkError::Unreachable))), "{r:?}");
         target.x = 800.0;
-        let r = LinearMotion::plan(
-            ArmModel::XArm6,
-            &q0,
-            &target,
-            NO_TCP,
-            &CartesianLimits::default(),
-            ms(0),
-        );
+        let r = plan(&target);
         assert!(matches!(r, Err(MotionError::Ik(IkError::OutOfTcpLimits))), "{r:?}");
     }
 
