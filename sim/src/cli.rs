@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::clock::ClockMode;
-use crate::model::arm::ArmModel;
 use crate::serve::SimConfig;
 use crate::serve::endrpi::EndrpiOptions;
 use crate::serve::pubsub::{PubsubArgs, TokenArgs};
 use crate::serve::registry::DeviceOptions;
 use crate::serve::xarm::{self, XarmOptions};
+use understudy_core::model::arm::ArmModel;
 
 /// How sim time moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -8,39 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-/// A point in simulated time: milliseconds since the simulation started.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct SimTime(u64);
-
-impl SimTime {
-    /// The moment the simulation started.
-    pub const ZERO: SimTime = SimTime(0);
-
-    /// A sim time `ms` milliseconds after the start.
-    pub const fn from_millis(ms: u64) -> Self {
-        SimTime(ms)
-    }
-
-    /// Milliseconds since the start.
-    pub const fn as_millis(self) -> u64 {
-        self.0
-    }
-
-    /// Seconds since the start, as a float.
-    pub fn as_secs_f64(self) -> f64 {
-        self.0 as f64 / 1000.0
-    }
-
-    /// Milliseconds from `earlier` to `self`, or 0 if `earlier` is later.
-    pub fn saturating_since(self, earlier: SimTime) -> u64 {
-        self.0.saturating_sub(earlier.0)
-    }
-
-    /// This time plus `ms` milliseconds.
-    pub const fn plus_millis(self, ms: u64) -> SimTime {
-        SimTime(self.0.saturating_add(ms))
-    }
-}
+pub use understudy_core::time::SimTime;
 
 /// How sim time relates to the wall clock.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -101,9 +69,9 @@ impl Clock {
         match self.mode {
             ClockMode::Realtime { speed } => {
                 let wall_ms = self.started.elapsed().as_secs_f64() * 1000.0;
-                SimTime((wall_ms * speed) as u64)
+                SimTime::from_millis((wall_ms * speed) as u64)
             }
-            ClockMode::Virtual => SimTime(self.virtual_now.load(Ordering::Acquire)),
+            ClockMode::Virtual => SimTime::from_millis(self.virtual_now.load(Ordering::Acquire)),
         }
     }
 
@@ -114,7 +82,7 @@ impl Clock {
         }
         let now = self.virtual_now.fetch_add(ms, Ordering::AcqRel) + ms;
         self.ticks.send_replace(now);
-        Ok(SimTime(now))
+        Ok(SimTime::from_millis(now))
     }
 
     /// Waits until sim time reaches `t` (at once if it already has).

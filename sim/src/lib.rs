@@ -4,9 +4,6 @@
 pub mod cli;
 pub mod clock;
 pub mod error;
-pub mod model;
-pub mod proto;
-pub mod seed;
 pub mod serve;
 pub mod transcript;
 

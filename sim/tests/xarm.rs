@@ -10,9 +10,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
-use understudy_sim::model::arm::limits::joint_limits;
-use understudy_sim::model::arm::{ArmModel, fk};
-use understudy_sim::proto::xarm::report::STATUS_KEYS;
+use understudy_core::model::arm::limits::joint_limits;
+use understudy_core::model::arm::{ArmModel, fk};
+use understudy_core::proto::xarm::report::STATUS_KEYS;
 use understudy_sim::{SimConfig, Simulator};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;

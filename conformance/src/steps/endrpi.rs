@@ -3,7 +3,7 @@
 
 use cucumber::{given, then, when};
 use serde_json::Value;
-use understudy_sim::proto::pytime::{round_half_even_centis, timedelta_text};
+use understudy_core::proto::pytime::{round_half_even_centis, timedelta_text};
 
 use crate::steps::{Check, MAIN, parse_json};
 

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 
 use crate::clock::{Clock, ClockMode, SimTime};
-use crate::proto::http::{HttpRequest, HttpResponse};
 use crate::serve::BoundEndpoint;
 use crate::serve::device::{ControlError, Device, Service, Session, Upgrade};
+use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
 /// Runs `command` on the device named `device`.
 pub fn run(

@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{Clock, SimTime};
-use crate::proto::http::{HttpRequest, HttpResponse};
+use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
 /// A frame or action a session sends to its peer.
 #[derive(Clone, Debug, PartialEq)]

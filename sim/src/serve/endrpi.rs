@@ -8,11 +8,11 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
 use crate::clock::SimTime;
-use crate::model::raspberry_pi::{RaspberryPi, SystemRead};
-use crate::proto::endrpi::{rest, ws};
-use crate::proto::http::{HttpRequest, HttpResponse};
 use crate::serve::device::{ConnInfo, ControlError, Device, EndpointSpec, Outgoing, Service, Session, Upgrade};
 use crate::serve::registry::DeviceContext;
+use understudy_core::model::raspberry_pi::{RaspberryPi, SystemRead};
+use understudy_core::proto::endrpi::{rest, ws};
+use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
 /// Options for the simulated Pi.
 #[derive(Clone, Debug, Default)]

@@ -11,10 +11,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::proto::http::{HttpRequest, HttpResponse};
 use crate::serve::ServeContext;
 use crate::serve::device::Service;
 use crate::transcript::{Direction, RecordKind};
+use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
 /// The largest request body accepted; a larger one gets 413.
 pub const MAX_BODY_BYTES: usize = 1 << 20;

@@ -35,7 +35,7 @@ pub(super) async fn valid_token(world: &mut Check) -> Result<String, String> {
             .and_then(|run| run.config.token.clone())
             .or_else(|| {
                 let query = url.split_once('?')?.1;
-                understudy_sim::proto::http::query_param(query, "token").filter(|t| !t.is_empty())
+                understudy_core::proto::http::query_param(query, "token").filter(|t| !t.is_empty())
             })
             .ok_or("the pub/sub target needs a token: pass --token JWT")?,
     };

@@ -2,9 +2,9 @@
 //! limits, the TCP pose against forward kinematics, consistency between keys, and straight-line distance.
 
 use serde_json::{Map, Value};
-use understudy_sim::model::arm::kinematics::pose_distance;
-use understudy_sim::model::arm::limits::joint_limits;
-use understudy_sim::model::arm::{ArmModel, Pose, fk};
+use understudy_core::model::arm::kinematics::pose_distance;
+use understudy_core::model::arm::limits::joint_limits;
+use understudy_core::model::arm::{ArmModel, Pose, fk};
 use understudy_sim::serve::xarm::parse_model;
 
 /// A status sample keyed by name.

@@ -13,12 +13,12 @@ use tokio::sync::mpsc::{OwnedPermit, Sender};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::clock::SimTime;
-use crate::model::mobile_base::{
+use crate::serve::device::Outgoing;
+use understudy_core::model::mobile_base::{
     BATTERY_TOPIC, CMD_VEL_TOPIC, CmdVel, DIAGNOSTICS_TOPIC, MobileBase, ODOM_TOPIC, Publication,
 };
-use crate::model::topics::Topics;
-use crate::proto::pubsub::{Payload, Request, ServerMessage, parse_request};
-use crate::serve::device::Outgoing;
+use understudy_core::model::topics::Topics;
+use understudy_core::proto::pubsub::{Payload, Request, ServerMessage, parse_request};
 
 /// The topic the server publishes its own log events on (seed 001).
 pub const SERVER_LOGS_TOPIC: &str = "server_logs";

@@ -9,12 +9,12 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
 
 use crate::clock::{Clock, SimTime};
-use crate::proto::http::{HttpRequest, HttpResponse, query_param};
 use crate::serve::device::{ConnInfo, Service, Session, Upgrade};
 use crate::serve::jwt_auth::{self, AuthConfig};
 use crate::serve::pubsub::WEBSOCKET_PATH;
 use crate::serve::pubsub::hub::Hub;
 use crate::serve::pubsub::session::PubsubSession;
+use understudy_core::proto::http::{HttpRequest, HttpResponse, query_param};
 
 /// The service behind the pub/sub endpoint.
 pub struct PubsubService {

@@ -12,16 +12,16 @@ use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{Clock, SimTime};
-use crate::model::arm::ArmModel;
-use crate::model::xarm::{COLLISION_ERROR, Controller};
-use crate::proto::http::{HttpRequest, HttpResponse};
-use crate::proto::xarm::codes::{CONTROLLER_ERRORS, CONTROLLER_WARNINGS};
-use crate::proto::xarm::report::status_object;
-use crate::proto::xarm::rest::{self, Route, WEBSOCKET_PATH};
 use crate::serve::device::{BackgroundTask, ConnInfo, ControlError, Device, EndpointSpec, Service, Session, Upgrade};
 use crate::serve::registry::DeviceContext;
 use session::XarmSession;
 use shared::Shared;
+use understudy_core::model::arm::ArmModel;
+use understudy_core::model::xarm::{COLLISION_ERROR, Controller};
+use understudy_core::proto::http::{HttpRequest, HttpResponse};
+use understudy_core::proto::xarm::codes::{CONTROLLER_ERRORS, CONTROLLER_WARNINGS};
+use understudy_core::proto::xarm::report::status_object;
+use understudy_core::proto::xarm::rest::{self, Route, WEBSOCKET_PATH};
 
 /// Studio's port.
 pub const DEFAULT_PORT: u16 = 18333;
@@ -68,7 +68,7 @@ pub fn build(ctx: &DeviceContext) -> Arc<dyn Device> {
     if let Some(code) = options.fault.filter(|c| is_controller_error(*c)) {
         controller.raise_error(SimTime::ZERO, code);
     }
-    let identity = crate::proto::xarm::info::Identity::new(options.model, ctx.seed);
+    let identity = understudy_core::proto::xarm::info::Identity::new(options.model, ctx.seed);
     Arc::new(Xarm {
         shared: Arc::new(Shared::new(
             controller,
@@ -180,7 +180,7 @@ impl Device for Xarm {
                 let offset: [f64; 6] = values.try_into().map_err(|_| {
                     ControlError::BadArguments("expected {\"offset\": [x, y, z mm, roll, pitch, yaw deg]}".into())
                 })?;
-                let rad = crate::proto::xarm::pose_from_studio(offset);
+                let rad = understudy_core::proto::xarm::pose_from_studio(offset);
                 let code = self.change(|c| c.set_tcp_offset(now, rad));
                 if code != 0 {
                     return Err(ControlError::BadArguments(format!(

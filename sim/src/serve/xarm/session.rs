@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use crate::clock::SimTime;
-use crate::proto::xarm::request::Refusal;
-use crate::proto::xarm::ws::{handle_text, refusal_response};
-use crate::seed::hashed_unit;
 use crate::serve::device::{Outgoing, Session};
 use crate::serve::fanout::Schedule;
 use crate::serve::xarm::shared::{Shared, Waiter};
+use understudy_core::proto::xarm::request::Refusal;
+use understudy_core::proto::xarm::ws::{handle_text, refusal_response};
+use understudy_core::seed::hashed_unit;
 
 /// A connection's protocol state.
 pub struct XarmSession {

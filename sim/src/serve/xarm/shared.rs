@@ -10,12 +10,12 @@ use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::clock::SimTime;
-use crate::model::xarm::{Completion, Controller};
-use crate::proto::xarm::info::Identity;
-use crate::proto::xarm::report::{self, StatusInput};
-use crate::proto::xarm::ws::{code_data, response};
 use crate::serve::device::Outgoing;
 use crate::serve::fanout::{SlotCache, slot_of};
+use understudy_core::model::xarm::{Completion, Controller};
+use understudy_core::proto::xarm::info::Identity;
+use understudy_core::proto::xarm::report::{self, StatusInput};
+use understudy_core::proto::xarm::ws::{code_data, response};
 
 /// Who waits for a motion's final code: a connection and the request id to echo.
 #[derive(Clone, Debug, PartialEq)]

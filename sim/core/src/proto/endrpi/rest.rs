@@ -4,7 +4,6 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::clock::SimTime;
 use crate::model::gpio::PinId;
 use crate::model::raspberry_pi::RaspberryPi;
 use crate::proto::endrpi::pin_body;
@@ -12,6 +11,7 @@ use crate::proto::endrpi::readings;
 use crate::proto::endrpi::ws::apply_pin;
 use crate::proto::http::{HttpRequest, HttpResponse, percent_decode};
 use crate::proto::pyjson::{self, PyStyle};
+use crate::time::SimTime;
 
 /// The one route served by the WebSocket.
 pub const WEBSOCKET_PATH: &str = "/";

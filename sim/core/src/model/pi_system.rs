@@ -4,8 +4,8 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use crate::clock::SimTime;
 use crate::seed::stream_rng;
+use crate::time::SimTime;
 
 /// The BCM2711 thermal sensor reports `410040 - 487 * code` milli-degrees Celsius.
 const THERMAL_OFFSET_MILLI_C: i64 = 410_040;

@@ -1,5 +1,5 @@
 //! xArm 5/6/7 and Lite 6 arm model: kinematics, limits, motion profiles, gripper and state.
-//! Pure functions of their inputs and a [`crate::clock::SimTime`]; no I/O, clock, threads or randomness.
+//! Pure functions of their inputs and a [`crate::time::SimTime`]; no I/O, clock, threads or randomness.
 
 pub mod gripper;
 pub mod kinematics;

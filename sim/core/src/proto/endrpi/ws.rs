@@ -6,12 +6,12 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::clock::SimTime;
 use crate::model::gpio::{PinChange, PinError, PinId, PinIo};
 use crate::model::raspberry_pi::RaspberryPi;
 use crate::proto::endrpi::pin_body::{self, PinBody};
 use crate::proto::endrpi::readings::{self, Frequency, Memory, PinMap, Temperature, Throttle, UpTime};
 use crate::proto::pyjson::{self, PyStyle};
+use crate::time::SimTime;
 
 pub const INVALID_MESSAGE: &str = "Received invalid message";
 pub const MISSING_ACTION: &str = "Received message with missing 'action' field";

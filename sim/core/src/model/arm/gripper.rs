@@ -1,7 +1,7 @@
 //! xArm gripper model: position 0..=850 (850 = open) moving at a constant rate set by speed.
 //! Position is a pure function of the last command and the sample time.
 
-use crate::clock::SimTime;
+use crate::time::SimTime;
 
 /// Fully closed.
 pub const MIN_POS: f64 = 0.0;

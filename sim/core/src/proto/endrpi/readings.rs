@@ -6,11 +6,11 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use crate::clock::SimTime;
 use crate::model::gpio::{PinId, PinIo, PinReading, Pull};
 use crate::model::pi_system::throttle_bits as bits;
 use crate::model::raspberry_pi::{RaspberryPi, SystemRead};
 use crate::proto::pytime::{round_half_even_centis, timedelta_text};
+use crate::time::SimTime;
 
 /// A quantity with an optional SI prefix and a unit.
 #[derive(Clone, Debug, PartialEq, Serialize)]

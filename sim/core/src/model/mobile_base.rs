@@ -29,7 +29,7 @@
 
 use serde_json::{Value, json};
 
-use crate::clock::SimTime;
+use crate::time::SimTime;
 
 /// Maximum |linear| velocity, m/s; commands beyond are clamped.
 pub const MAX_LINEAR: f64 = 1.0;

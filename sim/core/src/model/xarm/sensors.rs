@@ -1,11 +1,11 @@
 //! Synthetic joint sensors: gravity-plus-inertia torques from the real kinematics and assumed link masses,
 //! motor currents that follow the torque, and a 48 V supply, each with small seeded noise indexed by sim time.
 
-use crate::clock::SimTime;
 use crate::model::arm::ArmModel;
 use crate::model::arm::kinematics::joint_frames;
 use crate::model::arm::math::{cross, sub};
 use crate::seed::hashed_unit;
+use crate::time::SimTime;
 
 /// Joints the SDK always reports (`voltages`, `currents`, `joints_torque` have 7 entries).
 pub const SENSOR_SLOTS: usize = 7;

@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
-use crate::clock::SimTime;
 use crate::model::arm::Pose;
 use crate::model::xarm::{Controller, api};
 use crate::proto::xarm::codes::api_text;
 use crate::proto::xarm::request::{Command, Envelope, Refusal, parse_command, parse_envelope};
+use crate::time::SimTime;
 
 /// The code of a documented command the simulator does not model: 11, "other error".
 pub const NOT_SIMULATED_CODE: i32 = 11;

@@ -3,8 +3,8 @@
 
 use std::collections::VecDeque;
 
-use crate::clock::SimTime;
 use crate::model::arm::{ArmMotion, Timed};
+use crate::time::SimTime;
 
 /// One planned move and who waits for its end.
 #[derive(Clone, Debug, PartialEq)]

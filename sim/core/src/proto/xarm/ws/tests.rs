@@ -238,10 +238,10 @@ mod properties {
     use serde_json::{Map, Value, json};
 
     use super::super::handle_text;
-    use crate::clock::SimTime;
     use crate::model::arm::ArmModel;
     use crate::model::xarm::Controller;
     use crate::proto::xarm::request::NOT_SIMULATED;
+    use crate::time::SimTime;
 
     const COMMANDS: &[&str] = &[
         "xarm_move_joint",

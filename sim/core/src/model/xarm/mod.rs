@@ -7,7 +7,6 @@ pub mod step;
 
 use std::f64::consts::PI;
 
-use crate::clock::SimTime;
 use crate::model::arm::Timed;
 use crate::model::arm::limits::check_joints;
 use crate::model::arm::math::{norm, sub};
@@ -18,6 +17,7 @@ use crate::model::arm::{
     ArmModel, ArmMotion, ArmState, CartesianLimits, Gripper, IkError, JointMotion, LimitError, MotionError,
     MotionState, Pose, fk,
 };
+use crate::time::SimTime;
 
 use queue::MotionQueue;
 pub use step::Step;

@@ -5,7 +5,6 @@ use std::f64::consts::PI;
 
 use serde_json::{Map, Value, json};
 
-use crate::clock::SimTime;
 use crate::model::arm::limits::{joint_limits, tcp_limits};
 use crate::model::arm::math::rot_log;
 use crate::model::arm::motion::{JOINT_ACC_RANGE, JOINT_SPEED_RANGE, TCP_ACC_RANGE, TCP_SPEED_RANGE};
@@ -14,6 +13,7 @@ use crate::model::xarm::sensors::{SENSOR_SLOTS, electrical};
 use crate::model::xarm::{MAX_JOINT_SPEED, Settings, Snapshot};
 use crate::proto::xarm::codes::{error_text, warn_text};
 use crate::proto::xarm::info::{FIRMWARE, Identity, PORT_NAME, device_type};
+use crate::time::SimTime;
 
 /// The status keys, in the order of `devices_status_keys_report` (seed 000, indexes 0..=90).
 pub const STATUS_KEYS: [&str; 91] = [

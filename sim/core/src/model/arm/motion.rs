@@ -1,7 +1,7 @@
 //! Time-parameterised motions: synchronised trapezoidal joint moves and straight-line TCP moves.
 //! Every sample is a pure function of the plan and a [`SimTime`]; nothing reads a clock.
 
-use crate::clock::SimTime;
+use crate::time::SimTime;
 
 use super::kinematics::{IkError, Pose, fk_transform, ik};
 use super::limits::{LimitError, check_joints};

@@ -1,0 +1,9 @@
+//! Understudy's pure core: device models, wire formats and protocol state machines, `SimTime` and the seed
+//! derivation. Nothing here does I/O, reads a clock or spawns; the `understudy-sim` serve layer feeds it.
+
+pub mod model;
+pub mod proto;
+pub mod seed;
+pub mod time;
+
+pub use time::SimTime;
