@@ -7,4 +7,5 @@ pub mod mobile_base;
 pub mod pi_system;
 pub mod raspberry_pi;
 pub mod topics;
+pub mod volume;
 pub mod xarm;
