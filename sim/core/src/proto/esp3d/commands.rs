@@ -530,7 +530,7 @@ mod tests {
         assert_eq!(a.body, "{\"cmd\":\"600\",\"status\":\"ok\",\"data\":\"ok\"}\n");
         assert_eq!(a.notification.as_deref(), Some("Printing done"));
         let a = f.run("[ESP600]\n", Level::Admin);
-        assert_eq!((a.body.as_str(), a.notification), ("Message is missing\n".into(), None));
+        assert_eq!((a.body.as_str(), a.notification), ("Message is missing\n", None));
         assert_eq!(f.run("[ESP123]\n", Level::Admin).body, "Invalid Command: [ESP123]\n");
         assert_eq!(
             f.run("[ESP123]json\n", Level::Admin).body,

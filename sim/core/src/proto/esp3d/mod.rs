@@ -18,6 +18,8 @@ pub mod terminal;
 pub mod transfer;
 pub mod tx_buffer;
 
+pub use board::{BoardConfig, Esp3dBoard, HttpReply};
+
 use bytes::Bytes;
 
 /// Something the serve layer must do for the board, in the order returned.
