@@ -6,6 +6,7 @@ use super::commands::{self, Env, Network};
 use super::data::DataSocket;
 use super::frame;
 use super::params::EspCommand;
+use super::serial_lines::SerialLines;
 use super::settings::{self, Settings};
 use super::terminal::Terminal;
 use super::transfer::Transfers;
@@ -81,6 +82,7 @@ pub struct Esp3dBoard {
     pub(super) terminal: Terminal,
     pub(super) data: DataSocket,
     pub(super) transfers: Transfers,
+    serial: SerialLines,
     /// The data socket's level (reset to guest when a data client connects, raised by `pwd=`).
     data_level: Level,
     /// The last message processed was an ESP command (its trailing `\r` or `\n` alone is then dropped).
@@ -108,6 +110,7 @@ impl Esp3dBoard {
             terminal: Terminal::default(),
             data: DataSocket::new(config.data_text_output),
             transfers: Transfers::default(),
+            serial: SerialLines::default(),
             data_level: if config.auth { Level::Guest } else { Level::Admin },
             last_was_esp: false,
         }
@@ -186,10 +189,23 @@ impl Esp3dBoard {
         actions
     }
 
-    /// Bytes the printer wrote on its serial port: they go to the terminal and the data clients' streams.
-    pub fn serial_output(&mut self, now: SimTime, bytes: &[u8]) -> Vec<Action> {
-        let mut actions = self.terminal.stream(now, bytes);
-        actions.extend(self.data.stream(now, bytes));
+    /// Bytes the printer wrote on its serial port, read line by line: an ESP command line (a printer's
+    /// `M118 [ESP600]...`) is run and answered on the serial port; any other line goes to the terminal and
+    /// data clients' streams.
+    pub fn serial_output(&mut self, now: SimTime, bytes: &[u8], sd: &Volume) -> Vec<Action> {
+        let mut actions = Vec::new();
+        for line in self.serial.push(bytes) {
+            if let Some(cmd) = EspCommand::parse(&line) {
+                let secure = self.sessions.is_some() && self.settings.get(settings::SECURE_SERIAL) == "1";
+                let level = if secure { Level::Guest } else { Level::Admin };
+                let (answer, frames) = self.esp_command(&cmd, level, sd);
+                actions.extend(frames);
+                actions.push(Action::Serial(answer.body.into_bytes()));
+                continue;
+            }
+            actions.extend(self.terminal.stream(now, &line));
+            actions.extend(self.data.stream(now, &line));
+        }
         actions
     }
 
@@ -294,7 +310,7 @@ mod tests {
         );
         assert_eq!(board.next_deadline(), Some(t(500)));
         assert_eq!(board.advance(t(500), &mut sd), [Action::Serial(b"G2".to_vec())]);
-        let out = board.serial_output(t(600), b"ok T:20.0 /0.0 B:20.0 /0.0 @:0 B@:0\n");
+        let out = board.serial_output(t(600), b"ok T:20.0 /0.0 B:20.0 /0.0 @:0 B@:0\r\n", &sd);
         assert!(out.is_empty());
         let line = Bytes::from_static(b"ok T:20.0 /0.0 B:20.0 /0.0 @:0 B@:0\n");
         assert_eq!(
@@ -307,6 +323,24 @@ mod tests {
                 Action::DataBinary { slot, bytes: line }
             ]
         );
+    }
+
+    #[test]
+    fn an_esp_command_from_the_printer_runs_and_answers_on_the_serial_port() {
+        let mut board = Esp3dBoard::new(&BoardConfig::default());
+        let sd = Volume::new(1 << 20, 255);
+        let (slot, _) = board.terminal_connect().unwrap();
+        assert_eq!(
+            board.serial_output(t(0), b"[ESP600]Layer\\ 3\n", &sd),
+            [
+                Action::TerminalText {
+                    slot,
+                    text: "NOTIFICATION:Layer 3".into()
+                },
+                Action::Serial(b"ok\n".to_vec())
+            ]
+        );
+        assert_eq!(board.next_deadline(), None);
     }
 
     #[test]

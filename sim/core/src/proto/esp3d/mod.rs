@@ -12,6 +12,7 @@ pub mod multipart;
 pub mod params;
 pub mod routes;
 pub mod rx_line;
+pub mod serial_lines;
 pub mod settings;
 pub mod slots;
 pub mod terminal;

@@ -458,6 +458,34 @@ mod tests {
     }
 
     #[test]
+    fn the_webuis_requests_on_load_are_answered_as_the_firmware_answers_them() {
+        let (mut board, mut sd) = fixture(false);
+        board.flash_mut().write("/index.html.gz", vec![0x1f, 0x8b], T).unwrap();
+        assert_eq!(board.http(T, &get("/"), None, &mut sd).response.status, 200);
+        let esp800 = "/command?cmd=%5BESP800%5Djson%3Dyes+time%3D2026-12-01T17%3A52%3A42+tz%3D-00%3A00+version%3D3.0.0-a54&t=1796147562967";
+        let r = board.http(T, &get(esp800), None, &mut sd);
+        let json: serde_json::Value = serde_json::from_str(&r.response.text()).unwrap();
+        assert_eq!(
+            (json["cmd"].as_str(), json["data"]["WebCommunication"].as_str()),
+            (Some("800"), Some("Synchronous"))
+        );
+        assert_eq!(
+            board
+                .http(T, &get("/preferences.json?t=1796147563135"), None, &mut sd)
+                .response
+                .status,
+            404
+        );
+        let (slot, _) = board.terminal_connect().unwrap();
+        assert!(board.terminal_text(T, slot, "PING:none").is_empty());
+        let r = board.http(T, &get("/files?path=%2F&action=list&t=1796147563444"), None, &mut sd);
+        assert_eq!(
+            r.response.text(),
+            r#"{"files":[{"name":"index.html.gz","size":"2 B"}],"path":"/","occupation":"0","status":"ok","total":"1.31 MB","used":"2 B"}"#
+        );
+    }
+
+    #[test]
     fn without_authentication_login_says_admin() {
         let (mut board, mut sd) = fixture(false);
         let r = board.http(T, &get("/login"), None, &mut sd);

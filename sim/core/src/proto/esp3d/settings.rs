@@ -103,6 +103,8 @@ pub const TARGET_FW: u16 = 648;
 pub const BAUD_RATE: u16 = 112;
 /// `ESP_STA_SSID`.
 pub const STA_SSID: u16 = 1;
+/// `ESP_SECURE_SERIAL`: with authentication, ESP commands from the printer need a password.
+pub const SECURE_SERIAL: u16 = 1220;
 /// `ESP_SETUP` (not listed; `[ESP800]setup=` writes it).
 pub const SETUP: u16 = 1192;
 
@@ -310,7 +312,14 @@ pub const DESCRIPTORS: &[Descriptor] = &[
         "3",
         (0, 255),
     )),
-    auth(choice(1220, "security/security", "serial", Kind::Byte, "1", YES_NO)),
+    auth(choice(
+        SECURE_SERIAL,
+        "security/security",
+        "serial",
+        Kind::Byte,
+        "1",
+        YES_NO,
+    )),
     choice(328, "service/http", "enable", Kind::Byte, "1", YES_NO),
     number(HTTP_PORT, "service/http", "port", Kind::Integer, "80", (1, 65535)),
     choice(330, "service/websocketp", "enable", Kind::Byte, "1", YES_NO),
