@@ -213,7 +213,7 @@ pub fn list(fs: Fs, vol: &mut Volume, now: SimTime, args: &Args, upload_failed: 
     }
     let (used, total) = (vol.used(), vol.capacity());
     let occupation = match fs {
-        Fs::Flash => (100 * used).checked_div(total).unwrap_or(0),
+        Fs::Flash => used.saturating_mul(100).checked_div(total).unwrap_or(0),
         Fs::Sd if total == 0 => 0,
         Fs::Sd => {
             let percent = 100.0 * used as f64 / total as f64;
