@@ -103,10 +103,20 @@ fn denied(id: u32, json: bool) -> Answer {
 
 /// A multi-part answer: `head`, the entries (comma-separated in JSON), then `]}` / `}}` or `ok`.
 fn listing(json: bool, head_json: &str, head_text: &str, entries: Vec<String>, close: &str) -> Answer {
+    framed(json, (head_json, close), (head_text, "ok\n"), entries)
+}
+
+/// A multi-part answer with its JSON and text head and tail.
+fn framed(
+    json: bool,
+    (head_json, tail_json): (&str, &str),
+    (head_text, tail_text): (&str, &str),
+    entries: Vec<String>,
+) -> Answer {
     if json {
-        Answer::listing(format!("{head_json}{}{close}\n", entries.join(",")))
+        Answer::listing(format!("{head_json}{}{tail_json}\n", entries.join(",")))
     } else {
-        Answer::listing(format!("{head_text}{}ok\n", entries.concat()))
+        Answer::listing(format!("{head_text}{}{tail_text}", entries.concat()))
     }
 }
 
@@ -134,7 +144,7 @@ pub fn execute(cmd: &EspCommand, env: &mut Env) -> Answer {
         800 => esp800(cmd, env, json),
         400 => esp400(env, json),
         401 => esp401(cmd, env, json),
-        420 => esp420(env, json),
+        420 => esp420(env, json, cmd.has_tag("addPreTag")),
         200 => guarded(200, env, json, |_| answer(200, json, false, "SD card ok")),
         600 => guarded(600, env, json, |_| {
             let message = cmd.clean_param();
@@ -340,7 +350,7 @@ fn esp401(cmd: &EspCommand, env: &mut Env, json: bool) -> Answer {
     }
 }
 
-fn esp420(env: &mut Env, json: bool) -> Answer {
+fn esp420(env: &mut Env, json: bool, pre: bool) -> Answer {
     if env.level == Level::Guest {
         return denied(420, json);
     }
@@ -388,12 +398,16 @@ fn esp420(env: &mut Env, json: bool) -> Answer {
         ("FW ver", FW_VERSION.into()),
     ];
     let entries = rows.iter().map(|(k, v)| id_value(json, k, v)).collect();
-    listing(
+    let text = if pre {
+        ("<pre>\n", "</pre>\n")
+    } else {
+        ("Configuration:\n", "ok\n")
+    };
+    framed(
         json,
-        "{\"cmd\":\"420\",\"status\":\"ok\",\"data\":[",
-        "Configuration:\n",
+        ("{\"cmd\":\"420\",\"status\":\"ok\",\"data\":[", "]}"),
+        text,
         entries,
-        "]}",
     )
 }
 
@@ -551,5 +565,10 @@ mod tests {
         assert!(rows.contains(&serde_json::json!({"id": "FW ver", "value": FW_VERSION})));
         let text = f.run("[ESP420]\n", Level::Admin).body;
         assert!(text.starts_with("Configuration:\nchip id: 1f2e\n") && text.ends_with("FW ver: 3.0.0.a241\nok\n"));
+        let pre = f.run("[ESP420]addPreTag\n", Level::Admin).body;
+        assert!(
+            pre.starts_with("<pre>\nchip id: 1f2e\n") && pre.ends_with("FW ver: 3.0.0.a241\n</pre>\n"),
+            "{pre}"
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! The board's HTTP routes, as `http_server.cpp` registers them: `/` (the WebUI from the flash),
-//! `/command`, `/login`, `/files`, `/sdfiles`, and the not-found handler that serves flash and `/sd/` files.
+//! `/command`, `/config`, `/login`, `/files`, `/sdfiles`, and the not-found handler that serves flash and `/sd/` files.
 
 use bytes::Bytes;
 
@@ -95,6 +95,15 @@ impl Esp3dBoard {
             "/" => self.root(&args),
             "/command" if level == Level::Guest => text(401, WRONG_AUTH),
             "/command" => self.command(&args, level, sd),
+            "/config" => {
+                // The firmware's status page: `[ESP420]addPreTag`, its level checked by the command itself.
+                let mut line = "[ESP420]addPreTag".to_string();
+                if let Some(json) = args.get("json") {
+                    line += &format!(" json={json}");
+                }
+                let cmd = Args(vec![("cmd".into(), line)]);
+                self.command(&cmd, level, sd)
+            }
             "/login" => self.login(now, &args, level, cookie),
             "/files" | "/sdfiles" => {
                 let fs = if request.path == "/files" { Fs::Flash } else { Fs::Sd };
@@ -288,6 +297,16 @@ mod tests {
             board.http(T, &get("/command?ping=yes"), None, &mut sd).response.status,
             200
         );
+    }
+
+    #[test]
+    fn config_shows_the_status_page() {
+        let (mut board, mut sd) = fixture(false);
+        let r = board.http(T, &get("/config"), None, &mut sd);
+        assert_eq!((r.response.status, r.response.content_type), (200, "text/html"));
+        assert!(r.response.text().starts_with("<pre>\nchip id: "));
+        let r = board.http(T, &get("/config?json=yes"), None, &mut sd);
+        assert!(r.response.text().starts_with("{\"cmd\":\"420\""));
     }
 
     #[test]
