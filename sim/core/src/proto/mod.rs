@@ -2,6 +2,7 @@
 //! the encodings they share.
 
 pub mod endrpi;
+pub mod esp3d;
 pub mod http;
 pub mod pubsub;
 pub mod pyjson;
