@@ -378,13 +378,8 @@ impl Printer {
             self.motion.native = at;
             self.motion.physical = at;
         }
-        if matches!(
-            self.wait,
-            Some(Wait::Heat { source: Source::Sd, .. } | Wait::Move { source: Source::Sd, .. })
-        ) || matches!(
-            self.wait,
-            Some(Wait::Sync { source: Source::Sd, .. } | Wait::Until { source: Source::Sd, .. })
-        ) {
+        // A command the card sent dies with the print; a host's own wait runs on.
+        if self.wait.as_ref().is_some_and(|w| w.source() == Source::Sd) {
             self.wait = None;
         }
         self.hotend.off(t);

@@ -205,6 +205,7 @@ impl Printer {
             }
         }
         self.pump(self.clock);
+        self.settle();
     }
 
     /// Everything the printer wrote since the last call; lines end in `\n`.
@@ -333,6 +334,7 @@ impl Printer {
         self.open_file(path)?;
         self.start_or_resume();
         self.pump(self.clock);
+        self.settle();
         Ok(())
     }
 
@@ -356,6 +358,7 @@ impl Printer {
         }
         self.start_or_resume();
         self.pump(self.clock);
+        self.settle();
         Ok(())
     }
 
@@ -368,6 +371,7 @@ impl Printer {
         }
         self.abort_print();
         self.pump(self.clock);
+        self.settle();
         Ok(())
     }
 
@@ -411,6 +415,11 @@ impl Printer {
         fresh.bed.off(t);
         *self = fresh;
         self.out.line("start");
+    }
+
+    /// Handles whatever became due at the present instant (a wait that ends at once, a first busy line).
+    fn settle(&mut self) {
+        self.advance(SimTime::from_millis(self.clock));
     }
 
     fn require_running(&self) -> Result<(), PrinterError> {

@@ -183,9 +183,11 @@ mod tests {
         assert!(later < 200.0 && later > 22.0, "{later}");
         assert!((h.temp_at(u64::MAX / 2) - 22.0).abs() < 1e-9);
         // A cooling target above ambient is reached and held.
-        h.set_target(200_000, 100.0);
-        assert!(h.temp_at(200_000) > 100.0);
-        assert!(h.within_window_at(200_000, 1.0).is_some());
+        h.set_target(110_000, 100.0);
+        assert!(h.temp_at(110_000) > 100.0);
+        let near = h.within_window_at(110_000, 1.0).unwrap();
+        assert!(near > 110_000 && h.temp_at(near) < 101.0);
+        assert_eq!(h.temp_at(near + 60_000), 100.0);
     }
 
     #[test]

@@ -105,6 +105,18 @@ pub enum Wait {
     },
 }
 
+impl Wait {
+    /// Who sent the waiting command.
+    pub fn source(&self) -> Source {
+        match self {
+            Wait::Move { source, .. }
+            | Wait::Sync { source, .. }
+            | Wait::Until { source, .. }
+            | Wait::Heat { source, .. } => *source,
+        }
+    }
+}
+
 impl Printer {
     /// When `wait` ends.
     pub(super) fn ready_at(&self, wait: &Wait) -> u64 {
