@@ -641,5 +641,12 @@ proptest! {
         }
         p.advance(at(3_600_000));
         check_invariants(&p);
+        // The same bytes as a file printed from the card.
+        p.sd_mut().write("r.gcode", chunks.join(&b'\n'), at(3_600_000)).unwrap();
+        if p.start_print(at(3_600_000), "r.gcode").is_ok() {
+            p.advance(at(7_200_000));
+        }
+        check_invariants(&p);
+        prop_assert!(p.take_output().len() <= output::OUTPUT_CAP);
     }
 }
