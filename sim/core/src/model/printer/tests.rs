@@ -650,3 +650,38 @@ proptest! {
         prop_assert!(p.take_output().len() <= output::OUTPUT_CAP);
     }
 }
+
+#[test]
+fn m31_m84_and_m26_do_what_marlin_does() {
+    let mut p = homed();
+    assert_eq!(send(&mut p, 10_001, "M31"), "echo:Print time: 0s\nok\n");
+    assert_eq!(send(&mut p, 10_001, "M84"), "ok\n");
+    assert_eq!(send(&mut p, 10_001, "G1 Y1"), "echo:Home Y First\nok\n");
+    let mut p = long_print(&[]);
+    p.pause(at(11_000)).unwrap();
+    send(&mut p, 11_000, "M26 S0");
+    run(&mut p, 12_000);
+    assert_eq!(p.job().bytes_done, 0);
+    // M22 leaves a card that is printing alone.
+    assert_eq!(send(&mut p, 11_000, "M22"), "ok\n");
+    assert!(p.sd.mounted);
+}
+
+#[test]
+fn the_deadline_says_when_the_next_line_is_due() {
+    let mut p = printer();
+    assert_eq!(p.next_deadline(), None);
+    send(&mut p, 0, "G28");
+    assert_eq!(p.next_deadline(), Some(at(2_000)));
+    run(&mut p, 10_001);
+    assert_eq!(p.next_deadline(), None);
+    send(&mut p, 10_001, "M109 S50");
+    assert_eq!(p.next_deadline(), Some(at(11_001)));
+    send(&mut p, 10_001, "M155 S5");
+    // M155 was read when M109 ended; its lines come every 5 s from then.
+    run(&mut p, 200_000);
+    let next = p.next_deadline().unwrap().as_millis();
+    assert!((200_001..=205_000).contains(&next), "{next}");
+    assert_eq!(run(&mut p, next - 1), "");
+    assert!(run(&mut p, next).starts_with(" T:"));
+}
