@@ -11,6 +11,19 @@ use crate::time::SimTime;
 impl Printer {
     /// Runs one parsed command at `t`: it answers now, or holds the queue with a wait.
     pub(super) fn execute(&mut self, t: u64, c: Command, source: Source) {
+        // `get_target_extruder_from_command`: there is one extruder.
+        if c.letter == 'M' && matches!(c.code, 104 | 105 | 109 | 221) {
+            // `value_byte` clamps to 0..=255 and the result is kept in an int8_t.
+            let e = c.int('T').map(|v| v.clamp(0, 255) as u8 as i8);
+            if let Some(e) = e.filter(|e| *e >= 1) {
+                self.echo(&format!("M{} {} {e}", c.code, texts::INVALID_EXTRUDER));
+                // M105 returns before its own "ok" and the dispatcher sends none for it.
+                if c.code != 105 {
+                    self.ok(source);
+                }
+                return;
+            }
+        }
         match (c.letter, c.code) {
             ('G', 0 | 1) => {
                 if self.planner.is_full() {

@@ -184,6 +184,9 @@ fn anything_else_is_an_unknown_command_quoted_as_sent() {
     );
     assert_eq!(send(&mut p, 0, "T1"), "echo:T1 Invalid extruder\nok\n");
     assert_eq!(send(&mut p, 0, "T0"), "ok\n");
+    assert_eq!(send(&mut p, 0, "M104 T1 S200"), "echo:M104 Invalid extruder 1\nok\n");
+    assert_eq!(p.temperatures().hotend_target, 0.0);
+    assert_eq!(send(&mut p, 0, "M105 T2"), "echo:M105 Invalid extruder 2\n");
 }
 
 #[test]
