@@ -330,8 +330,7 @@ impl Printer {
         if !self.sd.mounted {
             return Err(PrinterError::NoMedia);
         }
-        let name = path.rsplit('/').next().unwrap_or(path).to_string();
-        self.echo(&format!("Now fresh file: {path}"));
+        let name = self.announce_open(path);
         let opened = self
             .sd
             .volume
@@ -425,14 +424,19 @@ impl Printer {
         self.motion.homed = [false; 3];
     }
 
+    /// `announceOpen(2, path)`: `echo:Now fresh file: <path>`; returns the file's own name.
+    fn announce_open(&mut self, path: &str) -> String {
+        self.echo(&format!("Now fresh file: {path}"));
+        base_name(path).to_string()
+    }
+
     /// M28: `echo:Now fresh file:` and `Writing to file:`, or `open failed, File: <name>.`.
     fn begin_saving(&mut self, arg: &str) {
         if !self.sd.mounted {
             return;
         }
         let path = arg.trim_end_matches(' ');
-        let name = path.rsplit('/').next().unwrap_or(path).to_string();
-        self.echo(&format!("Now fresh file: {path}"));
+        let name = self.announce_open(path);
         let t = SimTime::from_millis(self.clock);
         match self.sd.volume.normalize(path) {
             Ok(p) if !p.is_empty() && self.sd.volume.write(&p, Vec::new(), t).is_ok() => {
@@ -475,10 +479,15 @@ impl Printer {
         }
         self.sd.selected = None;
         let path = arg.trim_end_matches(' ');
-        let name = path.rsplit('/').next().unwrap_or(path);
+        let name = base_name(path);
         match self.sd.volume.delete(path) {
             Ok(()) => self.out.line(&format!("{}{name}", texts::FILE_DELETED)),
             Err(_) => self.out.line(&format!("{}{name}.", texts::DELETION_FAILED)),
         }
     }
+}
+
+/// The last component of a card path (what Marlin's messages name).
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }

@@ -62,11 +62,6 @@ pub struct Planner {
 }
 
 impl Planner {
-    /// Moves not yet finished.
-    pub fn len(&self) -> usize {
-        self.blocks.len()
-    }
-
     /// Whether no move is queued.
     pub fn is_empty(&self) -> bool {
         self.blocks.is_empty()
