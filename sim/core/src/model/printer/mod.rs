@@ -204,7 +204,8 @@ impl Printer {
         }
         for part in line.as_bytes().split(|&c| c == b'\n' || c == b'\r') {
             if self.pending.len() < MAX_PENDING_LINES {
-                self.pending.push_back(part.to_vec());
+                self.pending
+                    .push_back(part[..part.len().min(line::MAX_RAW_LINE)].to_vec());
             }
         }
         self.pump(self.clock);
