@@ -389,6 +389,7 @@ impl Printer {
         if let Some(at) = self.planner.quick_stop(t) {
             self.motion.native = at;
             self.motion.physical = at;
+            self.executed_z = at[2] + self.motion.shift[2];
         }
         // A command the card sent dies with the print; a host's own wait runs on.
         if self.wait.as_ref().is_some_and(|w| w.source() == Source::Sd) {

@@ -118,6 +118,13 @@ fn positions_follow_absolute_relative_and_g92_and_stay_on_the_bed() {
         m114(&mut p),
         "X:210.00 Y:0.00 Z:0.00 E:10.00 Count X:17600 Y:0 Z:0\nok\n"
     );
+    // The job's Z follows executed moves and homing.
+    send(&mut p, 20_000, "G1 Z7");
+    run(&mut p, 30_000);
+    assert_eq!(p.job().current_z, 7.0);
+    send(&mut p, 30_000, "G28 Z");
+    run(&mut p, 60_000);
+    assert_eq!(p.job().current_z, 0.0);
     assert!(p.motion.native[0] <= 220.0);
 }
 
