@@ -6,5 +6,6 @@ pub mod gpio;
 pub mod mobile_base;
 pub mod pi_system;
 pub mod raspberry_pi;
+pub mod repeat_sub;
 pub mod topics;
 pub mod xarm;
