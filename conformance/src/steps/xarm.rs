@@ -6,7 +6,7 @@ mod stream;
 
 use cucumber::{given, then, when};
 use serde_json::{Map, Value, json};
-use understudy_sim::serve::xarm::parse_model;
+use understudy_sim::serve::xarm::{XarmOptions, parse_model};
 use understudy_sim::{SimConfig, Simulator};
 
 use crate::steps::{Check, MAIN, parse_json};
@@ -88,7 +88,7 @@ async fn simulated_model(world: &mut Check, name: String) -> Result<(), String> 
         return Err("choosing the model needs a fresh in-process simulator (tag the scenario @sim-only)".into());
     }
     let mut config = SimConfig::for_tests(run.config.seed);
-    config.devices.xarm.model = model;
+    config.devices.get_mut::<XarmOptions>().model = model;
     world.sim = Some(Simulator::start(config).await.map_err(|e| e.to_string())?);
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! the encodings they share.
 
 pub mod endrpi;
+pub mod frame;
 pub mod http;
 pub mod pubsub;
 pub mod pyjson;
