@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-pub use understudy_core::time::SimTime;
+pub use understudy_core::time::{Epoch, SimTime};
 
 /// How sim time relates to the wall clock.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,32 +31,48 @@ pub enum ClockError {
 pub struct Clock {
     mode: ClockMode,
     started: Instant,
-    /// Wall-clock Unix time (ms) at the moment sim time was zero.
-    epoch_unix_ms: u64,
+    /// The Unix instant sim time zero stands for.
+    epoch: Epoch,
     virtual_now: AtomicU64,
     ticks: watch::Sender<u64>,
 }
 
 impl Clock {
-    /// A clock that starts now at `SimTime::ZERO`.
+    /// A clock that starts now at `SimTime::ZERO`, with the default epoch of its mode.
     pub fn new(mode: ClockMode) -> Self {
+        Clock::with_epoch(mode, None)
+    }
+
+    /// A clock that starts now at `SimTime::ZERO` standing for `epoch`; without one, a virtual clock starts
+    /// at [`Epoch::VIRTUAL_DEFAULT`] and a realtime one at the wall clock's current time.
+    pub fn with_epoch(mode: ClockMode, epoch: Option<Epoch>) -> Self {
         let (ticks, _) = watch::channel(0);
-        let epoch_unix_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let epoch = epoch.unwrap_or_else(|| match mode {
+            ClockMode::Virtual => Epoch::VIRTUAL_DEFAULT,
+            ClockMode::Realtime { .. } => Epoch::from_unix_ms(
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64),
+            ),
+        });
         Clock {
             mode,
             started: Instant::now(),
-            epoch_unix_ms,
+            epoch,
             virtual_now: AtomicU64::new(0),
             ticks,
         }
     }
 
-    /// Unix time in the simulation, in ms: the wall clock at start plus sim time elapsed. Devices use it
-    /// where a protocol carries calendar time (token expiry, timestamps).
+    /// Unix time in the simulation, in ms: the epoch plus sim time elapsed. Devices use it where a
+    /// protocol carries calendar time (token expiry, timestamps).
     pub fn unix_ms(&self) -> u64 {
-        self.epoch_unix_ms + self.now().as_millis()
+        self.epoch.unix_ms(self.now())
+    }
+
+    /// The Unix instant sim time zero stands for.
+    pub fn epoch(&self) -> Epoch {
+        self.epoch
     }
 
     /// The mode this clock runs in.
@@ -130,6 +146,20 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
+    }
+
+    #[test]
+    fn unix_time_is_the_epoch_plus_sim_time() {
+        let clock = Clock::new(ClockMode::Virtual);
+        assert_eq!(clock.epoch(), Epoch::VIRTUAL_DEFAULT);
+        clock.advance(1_500).unwrap();
+        assert_eq!(clock.unix_ms(), 1_704_067_201_500);
+        let given = Epoch::parse_rfc3339("2030-06-01T00:00:00Z").unwrap();
+        let clock = Clock::with_epoch(ClockMode::Virtual, Some(given));
+        assert_eq!(clock.unix_ms(), given.unix_ms(SimTime::ZERO));
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let realtime = Clock::new(ClockMode::Realtime { speed: 1.0 });
+        assert!(realtime.unix_ms().abs_diff(wall) < 5_000);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! announcement (`KEY VALUE`, e.g. a certificate to trust) for scripts to read, and on Ctrl-C (or SIGTERM)
 //! closes every connection with a close frame and flushes the transcript. `understudy-sim token` prints a JWT.
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use understudy_sim::cli::{Cli, Command};
 use understudy_sim::{Clock, ClockMode, Simulator};

@@ -120,7 +120,7 @@ fn unreachable_session() -> Box<dyn Session> {
     impl Session for Refused {
         fn on_open(&mut self, _now: SimTime, out: &mut Vec<crate::serve::device::Outgoing>) {
             out.push(crate::serve::device::Outgoing::Close(
-                1008,
+                crate::serve::device::CloseCode::Policy,
                 "the control API is plain HTTP".into(),
             ));
         }

@@ -14,11 +14,12 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
 
 use crate::serve::ServeContext;
-use crate::serve::device::{ConnInfo, Outgoing, Service, Session};
+use crate::serve::device::{CloseCode, ConnInfo, Outgoing, Service, Session, SharedText};
 use crate::transcript::{Direction, RecordKind};
 
 /// The largest message (and frame) accepted; a larger one closes the connection with 1009.
@@ -127,7 +128,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             tokio::select! {
                 biased;
                 _ = &mut shutdown, if !self.closing => {
-                    self.out.push(Outgoing::Close(1001, "server shutting down".into()));
+                    self.out.push(Outgoing::Close(CloseCode::GoingAway, "server shutting down".into()));
                 }
                 _ = sleep_until_opt(close_deadline) => return close_record,
                 message = self.ws.next() => match message {
@@ -153,7 +154,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                             CapacityError::MessageTooLong { .. } => "message too big",
                             _ => "frame too big",
                         };
-                        self.out.push(Outgoing::Close(1009, reason.into()));
+                        self.out.push(Outgoing::Close(CloseCode::TooBig, reason.into()));
                         let _ = self.flush_out().await;
                         // The rest of the oversized message is still on its way: read it away so the peer
                         // sees our close frame instead of a reset.
@@ -222,7 +223,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     self.ctx
                         .transcript
                         .record(now, &self.label, Direction::Out, RecordKind::Text, &text);
-                    Message::Text(text)
+                    Message::Text(shared_bytes(text))
                 }
                 Outgoing::Binary(data) => {
                     self.ctx
@@ -231,13 +232,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     Message::Binary(data)
                 }
                 Outgoing::Close(code, reason) => {
-                    let record = format!("{code} {reason}");
+                    let record = format!("{} {reason}", code.code());
                     self.ctx
                         .transcript
                         .record(now, &self.label, Direction::Out, RecordKind::Close, &record);
                     closed = true;
                     Message::Close(Some(CloseFrame {
-                        code: CloseCode::from(code),
+                        code: WsCloseCode::from(code.code()),
                         reason: reason.into(),
                     }))
                 }
@@ -249,6 +250,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         self.ws.flush().await.map_err(|_| ())?;
         Ok(closed)
     }
+}
+
+/// The shared text as the socket's text type, without copying it (the bytes keep the text alive).
+fn shared_bytes(text: SharedText) -> Utf8Bytes {
+    struct Owner(SharedText);
+    impl AsRef<[u8]> for Owner {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    let bytes = Bytes::from_owner(Owner(text.clone()));
+    // Always valid (it was a `str`); the check costs a scan, not a copy.
+    Utf8Bytes::try_from(bytes).unwrap_or_else(|_| Utf8Bytes::from(text.as_str()))
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {

@@ -3,6 +3,7 @@
 
 pub mod endrpi;
 pub mod esp3d;
+pub mod frame;
 pub mod http;
 pub mod pubsub;
 pub mod pyjson;

@@ -1,5 +1,8 @@
 //! The Endrpi device on its socket: the WebSocket API at `/` and the REST mirror on the same port, both
-//! over one shared board; plus its control commands (throttle flags, forced temperature, failing reads).
+//! over one shared board; plus its flags and its control commands (throttle flags, forced temperature,
+//! failing reads).
+
+mod args;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -8,8 +11,11 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
 use crate::clock::SimTime;
-use crate::serve::device::{ConnInfo, ControlError, Device, EndpointSpec, Outgoing, Service, Session, Upgrade};
-use crate::serve::registry::DeviceContext;
+use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
+use crate::serve::device::{
+    CloseCode, ConnInfo, ControlError, Device, DeviceError, EndpointSpec, Outgoing, Service, Session, Upgrade,
+};
+pub use args::EndrpiArgs;
 use understudy_core::model::raspberry_pi::{RaspberryPi, SystemRead};
 use understudy_core::proto::endrpi::{rest, ws};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
@@ -21,13 +27,24 @@ pub struct EndrpiOptions {
     pub throttle: u32,
 }
 
+/// The real server's default port (uvicorn as endrpi starts it).
+pub const DEFAULT_PORT: u16 = 5000;
+
+/// The registry entry.
+pub const KIND: DeviceKind = DeviceKind {
+    name: "endrpi",
+    args: flags_of::<EndrpiArgs>,
+    flags: parse_flags::<EndrpiArgs>,
+    build,
+};
+
 /// Builds the Endrpi device.
-pub fn build(ctx: &DeviceContext) -> Arc<dyn Device> {
+pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
     let mut pi = RaspberryPi::new(ctx.seed, "endrpi");
-    pi.system.inject_throttle(ctx.options.endrpi.throttle);
-    Arc::new(Endrpi {
+    pi.system.inject_throttle(ctx.options.get::<EndrpiOptions>().throttle);
+    Ok(Arc::new(Endrpi {
         board: Arc::new(Board(Mutex::new(pi))),
-    })
+    }))
 }
 
 /// The one board every connection and the REST API share.
@@ -53,7 +70,7 @@ impl Device for Endrpi {
     fn endpoints(&self) -> Vec<EndpointSpec> {
         vec![EndpointSpec {
             name: "endrpi",
-            default_port: 5000,
+            default_port: DEFAULT_PORT,
             scheme: "ws",
             path: rest::WEBSOCKET_PATH,
             service: Arc::new(EndrpiService {
@@ -164,7 +181,7 @@ impl Session for EndrpiSession {
     fn on_binary(&mut self, _now: SimTime, _data: &[u8], out: &mut Vec<Outgoing>) {
         // The real server crashes on a binary frame and drops the TCP connection; we close cleanly.
         out.push(Outgoing::Close(
-            1003,
+            CloseCode::Unsupported,
             "binary frames are not supported; send JSON text".into(),
         ));
     }
