@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 
-use crate::clock::{Clock, ClockMode, SimTime};
+use crate::clock::{Clock, ClockError, ClockMode, SimTime};
 use crate::serve::BoundEndpoint;
 use crate::serve::device::{ControlError, Device, Service, Session, Upgrade};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
@@ -99,7 +99,8 @@ impl Service for ControlService {
             ("POST", ["clock", "advance"]) => match args.get("ms").and_then(Value::as_u64) {
                 Some(ms) => match self.clock.advance(ms) {
                     Ok(_) => HttpResponse::json(200, self.clock_json().to_string()),
-                    Err(e) => error(409, e),
+                    Err(e @ ClockError::NotVirtual) => error(409, e),
+                    Err(e @ ClockError::Overflow { .. }) => error(400, e),
                 },
                 None => error(400, "expected {\"ms\": <non-negative integer>}"),
             },
@@ -128,4 +129,47 @@ fn unreachable_session() -> Box<dyn Session> {
         fn on_binary(&mut self, _: SimTime, _: &[u8], _: &mut Vec<crate::serve::device::Outgoing>) {}
     }
     Box::new(Refused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(mode: ClockMode) -> ControlService {
+        ControlService::new(Arc::new(Clock::new(mode)), Arc::new(Vec::new()), Vec::new(), 0)
+    }
+
+    fn post(service: &ControlService, path: &str, body: &str) -> (u16, Value) {
+        let response = service.http(
+            SimTime::ZERO,
+            HttpRequest {
+                method: "POST".into(),
+                path: path.into(),
+                query: None,
+                content_type: Some("application/json".into()),
+                body: body.to_string().into_bytes().into(),
+            },
+        );
+        let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        (response.status, value)
+    }
+
+    #[test]
+    fn advancing_the_clock_past_its_end_is_a_400_and_time_does_not_go_back() {
+        let control = service(ClockMode::Virtual);
+        assert_eq!(post(&control, "/clock/advance", r#"{"ms":5000}"#).0, 200);
+        let (status, body) = post(&control, "/clock/advance", r#"{"ms":18446744073709551615}"#);
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["error"].as_str().unwrap_or("").contains("end of sim time"),
+            "{body}"
+        );
+        assert_eq!(control.clock.now().as_millis(), 5000);
+    }
+
+    #[test]
+    fn a_realtime_clock_cannot_be_advanced() {
+        let control = service(ClockMode::Realtime { speed: 1.0 });
+        assert_eq!(post(&control, "/clock/advance", r#"{"ms":1}"#).0, 409);
+    }
 }
