@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::clock::ClockMode;
 use crate::serve::SimConfig;
+use crate::serve::control::ControlArgs;
 use crate::serve::endrpi::EndrpiOptions;
 use crate::serve::pubsub::{PubsubArgs, TokenArgs};
 use crate::serve::registry::DeviceOptions;
@@ -71,12 +72,8 @@ pub struct Cli {
     /// xArm: start with this controller error raised (a code of the controller error table, e.g. 31 collision).
     #[arg(long, value_parser = parse_xarm_fault)]
     pub xarm_fault: Option<i32>,
-    /// Control API port (HTTP+JSON: clock and fault injection); 0 = any free port.
-    #[arg(long, default_value_t = 7400)]
-    pub control_port: u16,
-    /// Do not serve the control API.
-    #[arg(long)]
-    pub no_control: bool,
+    #[command(flatten)]
+    pub control: ControlArgs,
     /// Write every connection and frame, stamped with sim time, to this file as JSON lines.
     #[arg(long)]
     pub transcript: Option<PathBuf>,
@@ -103,7 +100,7 @@ impl Cli {
             ]),
             any_port: false,
             transcript: self.transcript.clone(),
-            control_port: (!self.no_control).then_some(self.control_port),
+            control: self.control.config(),
             devices: DeviceOptions {
                 endrpi: EndrpiOptions {
                     throttle: self.endrpi_throttle,
@@ -147,12 +144,13 @@ fn parse_xarm_fault(text: &str) -> Result<i32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::serve::control::ControlConfig;
 
     #[test]
     fn defaults_match_the_documented_ports() {
         let config = Cli::parse_from(["understudy-sim"]).config();
         assert_eq!(config.ports.get("endrpi"), Some(&5000));
-        assert_eq!(config.control_port, Some(7400));
+        assert_eq!(config.control, Some(ControlConfig::loopback(7400)));
         assert_eq!(config.clock, ClockMode::Realtime { speed: 1.0 });
         assert_eq!(config.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));
         assert_eq!(config.ports.get("xarm"), Some(&18333));
@@ -214,7 +212,7 @@ mod tests {
         assert_eq!((config.seed, config.clock), (9, ClockMode::Virtual));
         assert_eq!(config.only, Some(vec!["endrpi".to_string()]));
         assert_eq!(config.devices.endrpi.throttle, 0x50005);
-        assert_eq!(config.control_port, None);
+        assert_eq!(config.control, None);
     }
 
     #[test]
@@ -251,6 +249,27 @@ mod tests {
         }
         assert!(Cli::parse_from(["understudy-sim"]).command.is_none());
         assert!(Cli::try_parse_from(["understudy-sim", "token", "--ttl", "soon"]).is_err());
+    }
+
+    #[test]
+    fn the_control_api_stays_on_loopback_whatever_bind_says() {
+        let config = Cli::parse_from(["understudy-sim", "--bind", "0.0.0.0"]).config();
+        let control = config.control.unwrap();
+        assert_eq!(control, ControlConfig::loopback(7400));
+        assert_eq!(control.required_token(), None);
+        let config = Cli::parse_from(["understudy-sim", "--control-bind", "0.0.0.0", "--control-port", "0"]).config();
+        let control = config.control.unwrap();
+        assert_eq!(control.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let generated = control.required_token().unwrap();
+        assert_eq!(generated.len(), 64);
+        assert_ne!(
+            Some(generated),
+            control.required_token(),
+            "each start draws a new token"
+        );
+        let config = Cli::parse_from(["understudy-sim", "--control-bind", "0.0.0.0", "--control-token", "s3"]).config();
+        assert_eq!(config.control.unwrap().required_token().as_deref(), Some("s3"));
+        assert!(Cli::try_parse_from(["understudy-sim", "--no-control", "--control-bind", "0.0.0.0"]).is_err());
     }
 
     #[test]

@@ -55,22 +55,13 @@ async fn answer(
     label: &str,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
-    let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => {
-            let request = HttpRequest {
-                method: parts.method.as_str().to_string(),
-                path: parts.uri.path().to_string(),
-                query: parts.uri.query().map(str::to_string),
-                content_type: parts
-                    .headers
-                    .get(hyper::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string),
-                body: collected.to_bytes(),
-            };
-            service.http(ctx.clock.now(), request)
-        }
-        Err(_) => HttpResponse::json(413, r#"{"error":"request body too large"}"#),
+    let authorization = parts
+        .headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let response = match service.authorize_http(authorization) {
+        Err(refused) => refused,
+        Ok(()) => read_and_answer(&parts, body, service, ctx).await,
     };
     if ctx.transcript.is_enabled() {
         let summary = format!("{} {} -> {}", parts.method, parts.uri.path(), response.status);
@@ -89,4 +80,30 @@ async fn answer(
     builder
         .body(Full::new(response.body))
         .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
+}
+
+/// Reads the body (at most `MAX_BODY_BYTES`) and asks the service for its answer.
+async fn read_and_answer(
+    parts: &hyper::http::request::Parts,
+    body: Incoming,
+    service: &dyn Service,
+    ctx: &ServeContext,
+) -> HttpResponse {
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => {
+            let request = HttpRequest {
+                method: parts.method.as_str().to_string(),
+                path: parts.uri.path().to_string(),
+                query: parts.uri.query().map(str::to_string),
+                content_type: parts
+                    .headers
+                    .get(hyper::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+                body: collected.to_bytes(),
+            };
+            service.http(ctx.clock.now(), request)
+        }
+        Err(_) => HttpResponse::json(413, r#"{"error":"request body too large"}"#),
+    }
 }

@@ -58,8 +58,8 @@ pub struct SimConfig {
     pub any_port: bool,
     /// Where to write the transcript, if anywhere.
     pub transcript: Option<PathBuf>,
-    /// The control API's port, if it is served.
-    pub control_port: Option<u16>,
+    /// Where the control API is served, if it is.
+    pub control: Option<control::ControlConfig>,
     /// Device-specific options.
     pub devices: DeviceOptions,
 }
@@ -75,7 +75,7 @@ impl SimConfig {
             ports: BTreeMap::new(),
             any_port: true,
             transcript: None,
-            control_port: None,
+            control: None,
             devices: DeviceOptions::default(),
         }
     }
@@ -100,6 +100,7 @@ pub struct Simulator {
     devices: Arc<Vec<Arc<dyn Device>>>,
     endpoints: Vec<BoundEndpoint>,
     control_url: Option<String>,
+    control_token: Option<String>,
     seed: u64,
 }
 
@@ -164,10 +165,11 @@ impl Simulator {
             }
         }
         let devices = Arc::new(devices);
-        let control_listener = match config.control_port {
-            Some(port) => Some(bind(SocketAddr::new(config.bind, port), "control").await?),
+        let control_listener = match &config.control {
+            Some(control) => Some(bind(SocketAddr::new(control.bind, control.port), "control").await?),
             None => None,
         };
+        let control_token = config.control.as_ref().and_then(control::ControlConfig::required_token);
         let endpoints: Vec<BoundEndpoint> = bound.iter().map(|(_, _, e)| e.clone()).collect();
         for (listener, (service, tls), endpoint) in bound {
             listener::spawn(listener, endpoint.name, service, tls, ctx.clone());
@@ -180,6 +182,7 @@ impl Simulator {
                     devices.clone(),
                     endpoints.clone(),
                     config.seed,
+                    control_token.clone(),
                 ));
                 listener::spawn(listener, "control", service, None, ctx.clone());
                 addr.map(|a| format!("http://{a}/"))
@@ -191,6 +194,7 @@ impl Simulator {
             devices,
             endpoints,
             control_url,
+            control_token,
             seed: config.seed,
         })
     }
@@ -216,6 +220,11 @@ impl Simulator {
     /// The control API's URL, if it is served.
     pub fn control_url(&self) -> Option<&str> {
         self.control_url.as_deref()
+    }
+
+    /// The bearer token the control API requires, if it requires one (never log it).
+    pub fn control_token(&self) -> Option<&str> {
+        self.control_token.as_deref()
     }
 
     /// The master seed.
