@@ -14,6 +14,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::serve::device::Service;
 use crate::serve::rewind::Rewind;
+use crate::serve::upgrade::{self, Refusal};
 use crate::serve::{ServeContext, http, session};
 
 /// The largest request head accepted before a connection is answered 431 and closed.
@@ -100,18 +101,16 @@ where
 {
     let head = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await {
         Ok(Ok(Some(head))) => head,
-        Ok(Ok(None)) | Err(_) => return,
-        Ok(Err(HeadError::TooLarge)) => {
-            let _ = stream
-                .write_all(
-                    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                )
-                .await;
-            let _ = stream.shutdown().await;
-            return;
-        }
-        Ok(Err(HeadError::Io)) => return,
+        Ok(Ok(None)) | Err(_) | Ok(Err(HeadError::Io)) => return,
+        Ok(Err(HeadError::TooLarge)) => return refuse(&mut stream, &Refusal::TooLarge.response()).await,
+        Ok(Err(HeadError::Refused(refusal))) => return refuse(&mut stream, &refusal.response()).await,
     };
+    if head.is_upgrade {
+        if let Err(refusal) = upgrade::check(&head.bytes) {
+            tracing::debug!(endpoint = endpoint.name, peer = %endpoint.peer, %refusal, "bad websocket upgrade");
+            return refuse(&mut stream, &refusal.response()).await;
+        }
+    }
     let Endpoint {
         peer,
         name,
@@ -129,6 +128,15 @@ where
         counter,
     )
     .await;
+}
+
+/// Sends `response` and closes the connection.
+async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, response: &[u8]) {
+    let answer = async {
+        let _ = stream.write_all(response).await;
+        let _ = stream.shutdown().await;
+    };
+    let _ = tokio::time::timeout(HEAD_TIMEOUT, answer).await;
 }
 
 /// Serves one connection whose head has been read: as a WebSocket if it asked to upgrade, else as HTTP.
@@ -167,6 +175,8 @@ pub enum HeadError {
     TooLarge,
     /// The socket failed.
     Io,
+    /// The head cannot be served (too many headers).
+    Refused(Refusal),
 }
 
 /// Reads until the end of the request head; `None` if the peer closed first.
@@ -174,7 +184,7 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Option<He
     let mut buffer = BytesMut::with_capacity(1024);
     loop {
         if let Some(end) = find_head_end(&buffer) {
-            let is_upgrade = is_websocket_upgrade(&buffer[..end]);
+            let is_upgrade = upgrade::is_upgrade(&buffer[..end]).map_err(HeadError::Refused)?;
             return Ok(Some(Head {
                 bytes: buffer.freeze(),
                 is_upgrade,
@@ -193,20 +203,6 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Option<He
 
 fn find_head_end(buffer: &[u8]) -> Option<usize> {
     buffer.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
-}
-
-fn is_websocket_upgrade(head: &[u8]) -> bool {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut request = httparse::Request::new(&mut headers);
-    if request.parse(head).is_err() {
-        return false;
-    }
-    request.headers.iter().any(|h| {
-        h.name.eq_ignore_ascii_case("upgrade")
-            && String::from_utf8_lossy(h.value)
-                .trim()
-                .eq_ignore_ascii_case("websocket")
-    })
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod registry;
 pub mod rewind;
 pub mod session;
 pub mod tls;
+pub mod upgrade;
 pub mod xarm;
 
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -162,7 +162,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     }
                     Some(Err(error)) => {
                         tracing::debug!(conn = %self.label, %error, "websocket error");
-                        return close_record;
+                        return match protocol_close(&error) {
+                            Some((code, reason)) => self.fail(code, reason).await,
+                            None => close_record,
+                        };
                     }
                     None => return close_record,
                 },
@@ -187,14 +190,46 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
-    /// Reads and discards what the peer still sends, for a bounded time and amount, then lets the socket go.
+    /// Fails the connection after a protocol error (RFC 6455 §7.1.7): a close frame with `code` first, written
+    /// on the socket itself (the WebSocket state may be unusable), then the peer's answer read away.
+    async fn fail(&mut self, code: u16, reason: &str) -> String {
+        let record = format!("{code} {reason}");
+        self.ctx.transcript.record(
+            self.ctx.clock.now(),
+            &self.label,
+            Direction::Out,
+            RecordKind::Close,
+            &record,
+        );
+        let mut frame = vec![0x88, (2 + reason.len()) as u8];
+        frame.extend_from_slice(&code.to_be_bytes());
+        frame.extend_from_slice(reason.as_bytes());
+        let written = async {
+            let io = self.ws.get_mut();
+            io.write_all(&frame).await?;
+            io.flush().await
+        };
+        if let Ok(Ok(())) = tokio::time::timeout(CLOSE_GRACE, written).await {
+            self.linger().await;
+        }
+        record
+    }
+
+    /// Reads and discards what the peer still sends, until its close frame, for a bounded time and amount,
+    /// then lets the socket go.
     async fn linger(&mut self) {
         let mut buffer = vec![0u8; 16 * 1024];
         let mut budget = LINGER_MAX_BYTES;
+        let mut seen = CloseSeen::default();
         let deadline = tokio::time::Instant::now() + CLOSE_GRACE;
         while budget > 0 {
             match tokio::time::timeout_at(deadline, self.ws.get_mut().read(&mut buffer)).await {
-                Ok(Ok(n)) if n > 0 => budget = budget.saturating_sub(n),
+                Ok(Ok(n)) if n > 0 => {
+                    budget = budget.saturating_sub(n);
+                    if seen.feed(&buffer[..n]) {
+                        break;
+                    }
+                }
                 _ => break,
             }
         }
@@ -248,6 +283,42 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
         self.ws.flush().await.map_err(|_| ())?;
         Ok(closed)
+    }
+}
+
+/// The close code and reason for an error that is the peer's fault: 1007 for text that is not UTF-8, 1002
+/// for any other protocol violation; `None` for I/O and everything else.
+fn protocol_close(error: &WsError) -> Option<(u16, &'static str)> {
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
+    match error {
+        WsError::Utf8(_) => Some((1007, "invalid UTF-8")),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake | ProtocolError::SendAfterClosing) => None,
+        WsError::Protocol(_) => Some((1002, "protocol error")),
+        _ => None,
+    }
+}
+
+/// Watches the raw bytes a closing peer still sends for the end of a client close frame (opcode 8, masked,
+/// short payload), so that lingering ends when the close handshake does.
+#[derive(Default)]
+struct CloseSeen {
+    /// The last bytes seen, enough for a close frame's header, mask and payload.
+    tail: Vec<u8>,
+}
+
+impl CloseSeen {
+    /// Adds `bytes`; `true` once a whole close frame has arrived.
+    fn feed(&mut self, bytes: &[u8]) -> bool {
+        self.tail.extend_from_slice(bytes);
+        let keep = self.tail.len().saturating_sub(2 + 4 + 125);
+        let found = self.tail.windows(2).enumerate().any(|(i, w)| {
+            w[0] == 0x88 && w[1] & 0x80 != 0 && usize::from(w[1] & 0x7f) <= 125 && {
+                let end = i + 2 + 4 + usize::from(w[1] & 0x7f);
+                end == self.tail.len()
+            }
+        });
+        self.tail.drain(..keep);
+        found
     }
 }
 
