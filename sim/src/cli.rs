@@ -11,6 +11,7 @@ use crate::clock::ClockMode;
 use crate::serve::SimConfig;
 use crate::serve::control::ControlArgs;
 use crate::serve::endrpi::EndrpiOptions;
+use crate::serve::listener;
 use crate::serve::pubsub::{PubsubArgs, TokenArgs};
 use crate::serve::registry::DeviceOptions;
 use crate::serve::xarm::{self, XarmOptions};
@@ -72,6 +73,9 @@ pub struct Cli {
     /// xArm: start with this controller error raised (a code of the controller error table, e.g. 31 collision).
     #[arg(long, value_parser = parse_xarm_fault)]
     pub xarm_fault: Option<i32>,
+    /// Connections open at once on each port; more are answered 503 and closed (over TLS: closed).
+    #[arg(long, default_value_t = listener::DEFAULT_MAX_CONNECTIONS, value_parser = parse_positive)]
+    pub max_connections: usize,
     #[command(flatten)]
     pub control: ControlArgs,
     /// Write every connection and frame, stamped with sim time, to this file as JSON lines.
@@ -101,6 +105,7 @@ impl Cli {
             any_port: false,
             transcript: self.transcript.clone(),
             control: self.control.config(),
+            max_connections: self.max_connections,
             devices: DeviceOptions {
                 endrpi: EndrpiOptions {
                     throttle: self.endrpi_throttle,
@@ -120,6 +125,13 @@ fn parse_speed(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
         _ => Err(format!("`{text}` is not a positive number")),
+    }
+}
+
+fn parse_positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{text}` is not a positive whole number")),
     }
 }
 

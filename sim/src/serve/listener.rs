@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -18,9 +18,14 @@ use crate::serve::upgrade::{self, Refusal};
 use crate::serve::{ServeContext, http, session};
 
 /// The largest request head accepted before a connection is answered 431 and closed.
-const MAX_HEAD_BYTES: usize = 16 * 1024;
-/// How long a client may take to send its request head.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// How long a client may take to send a request head (and how long a keep-alive connection may sit idle).
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections open at once on one port unless `--max-connections` says otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// What a connection over the cap gets before it is closed (plain-text ports; a TLS port just closes it).
+const OVER_CAP: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-type: text/plain\r\n\
+content-length: 20\r\nconnection: close\r\n\r\ntoo many connections";
 
 /// Accepts connections on `listener` until shutdown, serving each with `service`, over TLS when `tls` is given.
 pub fn spawn(
@@ -34,6 +39,7 @@ pub fn spawn(
     let tracker = ctx.tracker.clone();
     tracker.spawn(async move {
         let counter = Arc::new(AtomicU64::new(0));
+        let open = Arc::new(AtomicUsize::new(0));
         loop {
             let accepted = tokio::select! {
                 _ = ctx.shutdown.cancelled() => break,
@@ -41,12 +47,21 @@ pub fn spawn(
             };
             match accepted {
                 Ok((stream, peer)) => {
+                    let Some(slot) = Slot::take(&open, ctx.max_connections) else {
+                        if tls.is_none() {
+                            // Best effort and never blocking: the socket's buffer is empty, so this fits.
+                            let _ = stream.try_write(OVER_CAP);
+                        }
+                        tracing::debug!(endpoint = name, %peer, "connection refused: too many connections");
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
                     let ctx2 = ctx.clone();
                     let service = service.clone();
                     let counter = counter.clone();
                     let tls = tls.clone();
                     ctx.tracker.spawn(async move {
+                        let _slot = slot;
                         let endpoint = Endpoint {
                             peer,
                             name,
@@ -68,6 +83,24 @@ pub fn spawn(
             }
         }
     });
+}
+
+/// One of a port's connection slots, given back when the connection ends.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    /// A slot, if fewer than `cap` are taken.
+    fn take(open: &Arc<AtomicUsize>, cap: usize) -> Option<Slot> {
+        open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < cap).then_some(n + 1))
+            .ok()
+            .map(|_| Slot(open.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// What a connection task needs to serve one accepted connection.

@@ -40,6 +40,8 @@ pub struct ServeContext {
     pub transcript: Arc<Transcript>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
+    /// Connections open at once on one port; more are answered 503 (or closed, over TLS).
+    pub max_connections: usize,
 }
 
 /// How to run the simulator.
@@ -61,6 +63,8 @@ pub struct SimConfig {
     pub transcript: Option<PathBuf>,
     /// Where the control API is served, if it is.
     pub control: Option<control::ControlConfig>,
+    /// Connections open at once on one port.
+    pub max_connections: usize,
     /// Device-specific options.
     pub devices: DeviceOptions,
 }
@@ -77,6 +81,7 @@ impl SimConfig {
             any_port: true,
             transcript: None,
             control: None,
+            max_connections: listener::DEFAULT_MAX_CONNECTIONS,
             devices: DeviceOptions::default(),
         }
     }
@@ -120,6 +125,7 @@ impl Simulator {
             transcript: Arc::new(transcript),
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            max_connections: config.max_connections,
         });
         let kinds = registry::select(config.only.as_deref())?;
         let device_ctx = DeviceContext {
