@@ -5,5 +5,6 @@ pub mod endrpi;
 pub mod http;
 pub mod pubsub;
 pub mod pyjson;
+pub mod pyloads;
 pub mod pytime;
 pub mod xarm;
