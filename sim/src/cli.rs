@@ -15,6 +15,7 @@ use crate::serve::listener;
 use crate::serve::pubsub::{PubsubArgs, TokenArgs};
 use crate::serve::registry::DeviceOptions;
 use crate::serve::xarm::{self, XarmOptions};
+use crate::transcript::TranscriptLimits;
 use understudy_core::model::arm::ArmModel;
 
 /// How sim time moves.
@@ -81,6 +82,13 @@ pub struct Cli {
     /// Write every connection and frame, stamped with sim time, to this file as JSON lines.
     #[arg(long)]
     pub transcript: Option<PathBuf>,
+    /// The most bytes one transcript file holds before it is rotated to FILE.1 (with one file: before
+    /// records are dropped, which a `dropped` line says).
+    #[arg(long, default_value_t = TranscriptLimits::DEFAULT.max_bytes, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub transcript_max_bytes: u64,
+    /// Transcript files kept: FILE and FILE.1 ... FILE.<N-1>; rotation deletes the oldest.
+    #[arg(long, default_value_t = TranscriptLimits::DEFAULT.files, value_parser = parse_positive)]
+    pub transcript_files: usize,
     #[command(flatten)]
     pub pubsub: PubsubArgs,
 }
@@ -104,6 +112,10 @@ impl Cli {
             ]),
             any_port: false,
             transcript: self.transcript.clone(),
+            transcript_limits: TranscriptLimits {
+                max_bytes: self.transcript_max_bytes,
+                files: self.transcript_files,
+            },
             control: self.control.config(),
             max_connections: self.max_connections,
             devices: DeviceOptions {

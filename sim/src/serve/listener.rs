@@ -40,6 +40,7 @@ pub fn spawn(
     tracker.spawn(async move {
         let counter = Arc::new(AtomicU64::new(0));
         let open = Arc::new(AtomicUsize::new(0));
+        let mut accept_warnings = Throttled::new(WARN_EVERY);
         loop {
             let accepted = tokio::select! {
                 _ = ctx.shutdown.cancelled() => break,
@@ -76,13 +77,50 @@ pub fn spawn(
                     });
                 }
                 Err(error) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(endpoint = name, %error, "accept failed");
+                    // Out of file descriptors and the like: back off instead of spinning, and say so once a
+                    // while rather than twenty times a second.
+                    if let Some(suppressed) = accept_warnings.admit(std::time::Instant::now()) {
+                        tracing::warn!(endpoint = name, %error, suppressed, "accept failed");
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
         }
     });
+}
+
+/// How often a repeated warning (such as "accept failed" at the open-files limit) is logged at most.
+const WARN_EVERY: Duration = Duration::from_secs(10);
+
+/// A repeated warning's rate limit: at most one per `every`, counting those suppressed in between.
+struct Throttled {
+    every: Duration,
+    last: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+impl Throttled {
+    fn new(every: Duration) -> Self {
+        Throttled {
+            every,
+            last: None,
+            suppressed: 0,
+        }
+    }
+
+    /// `Some(suppressed since the last one)` if the warning happening at `now` is to be logged.
+    fn admit(&mut self, now: std::time::Instant) -> Option<u64> {
+        match self.last {
+            Some(last) if now.saturating_duration_since(last) < self.every => {
+                self.suppressed += 1;
+                None
+            }
+            _ => {
+                self.last = Some(now);
+                Some(std::mem::take(&mut self.suppressed))
+            }
+        }
+    }
 }
 
 /// One of a port's connection slots, given back when the connection ends.
@@ -261,6 +299,19 @@ mod tests {
         let endless = vec![b'a'; MAX_HEAD_BYTES + 10];
         let mut input = &endless[..];
         assert!(matches!(read_head(&mut input).await, Err(HeadError::TooLarge)));
+    }
+
+    #[test]
+    fn a_repeated_warning_is_logged_once_per_interval_with_a_count() {
+        let mut throttled = Throttled::new(Duration::from_secs(10));
+        let t0 = std::time::Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        assert_eq!(throttled.admit(at(0)), Some(0));
+        // Twenty a second for ten seconds: none logged until the interval has passed.
+        let logged = (1..200).filter(|i| throttled.admit(at(i * 50)).is_some()).count();
+        assert_eq!(logged, 0);
+        assert_eq!(throttled.admit(at(10_000)), Some(199));
+        assert_eq!(throttled.admit(at(10_001)), None);
     }
 
     #[tokio::test]

@@ -31,7 +31,7 @@ use crate::clock::{Clock, ClockMode};
 use crate::error::SimError;
 use crate::serve::device::{ControlError, Device, Service};
 use crate::serve::registry::{DeviceContext, DeviceOptions};
-use crate::transcript::Transcript;
+use crate::transcript::{Transcript, TranscriptLimits};
 
 /// What every connection task shares: the clock, the transcript and the shutdown signal.
 #[derive(Debug)]
@@ -61,6 +61,8 @@ pub struct SimConfig {
     pub any_port: bool,
     /// Where to write the transcript, if anywhere.
     pub transcript: Option<PathBuf>,
+    /// How large the transcript's files may grow, and how many are kept.
+    pub transcript_limits: TranscriptLimits,
     /// Where the control API is served, if it is.
     pub control: Option<control::ControlConfig>,
     /// Connections open at once on one port.
@@ -80,6 +82,7 @@ impl SimConfig {
             ports: BTreeMap::new(),
             any_port: true,
             transcript: None,
+            transcript_limits: TranscriptLimits::DEFAULT,
             control: None,
             max_connections: listener::DEFAULT_MAX_CONNECTIONS,
             devices: DeviceOptions::default(),
@@ -114,10 +117,12 @@ impl Simulator {
     /// Builds the selected devices and binds every endpoint; returns once all are listening.
     pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
         let transcript = match &config.transcript {
-            Some(path) => Transcript::to_file(path).map_err(|source| SimError::Transcript {
-                path: path.display().to_string(),
-                source,
-            })?,
+            Some(path) => {
+                Transcript::to_file_with(path, config.transcript_limits).map_err(|source| SimError::Transcript {
+                    path: path.display().to_string(),
+                    source,
+                })?
+            }
             None => Transcript::disabled(),
         };
         let ctx = Arc::new(ServeContext {
