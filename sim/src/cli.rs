@@ -11,6 +11,9 @@ use crate::clock::{ClockMode, Epoch};
 use crate::devices::pubsub::TokenArgs;
 use crate::devices::{DEVICE_KINDS, DeviceFlags};
 use crate::serve::SimConfig;
+use crate::serve::control::ControlArgs;
+use crate::serve::listener;
+use crate::transcript::TranscriptLimits;
 
 /// How sim time moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -54,15 +57,21 @@ pub struct GlobalArgs {
     /// Address every socket binds.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub bind: IpAddr,
-    /// Control API port (HTTP+JSON: clock and fault injection); 0 = any free port.
-    #[arg(long, default_value_t = 7400)]
-    pub control_port: u16,
-    /// Do not serve the control API.
-    #[arg(long)]
-    pub no_control: bool,
+    /// Connections open at once on each port; more are answered 503 and closed (over TLS: closed).
+    #[arg(long, default_value_t = listener::DEFAULT_MAX_CONNECTIONS, value_parser = parse_positive)]
+    pub max_connections: usize,
+    #[command(flatten)]
+    pub control: ControlArgs,
     /// Write every connection and frame, stamped with sim time, to this file as JSON lines.
     #[arg(long)]
     pub transcript: Option<PathBuf>,
+    /// The most bytes one transcript file holds before it is rotated to FILE.1 (with one file: before
+    /// records are dropped, which a `dropped` line says).
+    #[arg(long, default_value_t = TranscriptLimits::DEFAULT.max_bytes, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub transcript_max_bytes: u64,
+    /// Transcript files kept: FILE and FILE.1 ... FILE.<N-1>; rotation deletes the oldest.
+    #[arg(long, default_value_t = TranscriptLimits::DEFAULT.files, value_parser = parse_positive)]
+    pub transcript_files: usize,
 }
 
 /// The parsed command line: the simulator-wide flags, a subcommand if any, and each device's flags.
@@ -131,7 +140,12 @@ impl Cli {
             only: g.only.clone(),
             any_port: false,
             transcript: g.transcript.clone(),
-            control_port: (!g.no_control).then_some(g.control_port),
+            transcript_limits: TranscriptLimits {
+                max_bytes: g.transcript_max_bytes,
+                files: g.transcript_files,
+            },
+            control: g.control.config(),
+            max_connections: g.max_connections,
             ..SimConfig::for_tests(g.seed)
         };
         for device in &self.devices {
@@ -152,18 +166,26 @@ fn parse_epoch(text: &str) -> Result<Epoch, String> {
     Epoch::parse_rfc3339(text).map_err(|e| e.to_string())
 }
 
+fn parse_positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{text}` is not a positive whole number")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::devices::endrpi::EndrpiOptions;
     use crate::devices::xarm::XarmOptions;
+    use crate::serve::control::ControlConfig;
     use understudy_core::model::arm::ArmModel;
 
     #[test]
     fn defaults_match_the_documented_ports() {
         let config = Cli::parse_from(["understudy-sim"]).config();
         assert_eq!(config.ports.get("endrpi"), Some(&5000));
-        assert_eq!(config.control_port, Some(7400));
+        assert_eq!(config.control, Some(ControlConfig::loopback(7400)));
         assert_eq!(config.clock, ClockMode::Realtime { speed: 1.0 });
         assert_eq!(config.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));
         assert_eq!(config.ports.get("xarm"), Some(&18333));
@@ -225,7 +247,7 @@ mod tests {
         assert_eq!((config.seed, config.clock), (9, ClockMode::Virtual));
         assert_eq!(config.only, Some(vec!["endrpi".to_string()]));
         assert_eq!(config.devices.get::<EndrpiOptions>().throttle, 0x50005);
-        assert_eq!(config.control_port, None);
+        assert_eq!(config.control, None);
     }
 
     #[test]
@@ -262,6 +284,27 @@ mod tests {
         }
         assert!(Cli::parse_from(["understudy-sim"]).command.is_none());
         assert!(Cli::try_parse_from(["understudy-sim", "token", "--ttl", "soon"]).is_err());
+    }
+
+    #[test]
+    fn the_control_api_stays_on_loopback_whatever_bind_says() {
+        let config = Cli::parse_from(["understudy-sim", "--bind", "0.0.0.0"]).config();
+        let control = config.control.unwrap();
+        assert_eq!(control, ControlConfig::loopback(7400));
+        assert_eq!(control.required_token(), None);
+        let config = Cli::parse_from(["understudy-sim", "--control-bind", "0.0.0.0", "--control-port", "0"]).config();
+        let control = config.control.unwrap();
+        assert_eq!(control.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let generated = control.required_token().unwrap();
+        assert_eq!(generated.len(), 64);
+        assert_ne!(
+            Some(generated),
+            control.required_token(),
+            "each start draws a new token"
+        );
+        let config = Cli::parse_from(["understudy-sim", "--control-bind", "0.0.0.0", "--control-token", "s3"]).config();
+        assert_eq!(config.control.unwrap().required_token().as_deref(), Some("s3"));
+        assert!(Cli::try_parse_from(["understudy-sim", "--no-control", "--control-bind", "0.0.0.0"]).is_err());
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub enum ClockMode {
 pub enum ClockError {
     #[error("the clock is in realtime mode; only a virtual clock can be advanced")]
     NotVirtual,
+    #[error("advancing by {ms} ms from {now_ms} ms would pass the end of sim time ({max} ms); the clock did not move", max = u64::MAX)]
+    Overflow { now_ms: u64, ms: u64 },
 }
 
 /// The simulation's one clock, shared by every device and connection.
@@ -92,11 +94,18 @@ impl Clock {
     }
 
     /// Moves a virtual clock forward by `ms`, waking everything that sleeps until a time now reached.
+    /// A step past `u64::MAX` ms is refused and leaves the clock where it was.
     pub fn advance(&self, ms: u64) -> Result<SimTime, ClockError> {
         if self.mode != ClockMode::Virtual {
             return Err(ClockError::NotVirtual);
         }
-        let now = self.virtual_now.fetch_add(ms, Ordering::AcqRel) + ms;
+        let advanced = self
+            .virtual_now
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| now.checked_add(ms));
+        let now = match advanced {
+            Ok(before) => before + ms,
+            Err(now_ms) => return Err(ClockError::Overflow { now_ms, ms }),
+        };
         self.ticks.send_replace(now);
         Ok(SimTime::from_millis(now))
     }
@@ -105,8 +114,12 @@ impl Clock {
     pub async fn sleep_until(&self, t: SimTime) {
         match self.mode {
             ClockMode::Realtime { speed } => {
-                let wall = Duration::from_secs_f64(t.as_secs_f64() / speed);
-                tokio::time::sleep_until(self.started + wall).await;
+                let wall = Duration::try_from_secs_f64(t.as_secs_f64() / speed).unwrap_or(Duration::MAX);
+                match self.started.checked_add(wall) {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    // Further away than the wall clock can count: it never comes.
+                    None => std::future::pending().await,
+                }
             }
             ClockMode::Virtual => {
                 let mut ticks = self.ticks.subscribe();
@@ -163,9 +176,33 @@ mod tests {
     }
 
     #[test]
+    fn advancing_past_the_end_of_time_is_refused_and_time_stays_put() {
+        let clock = Clock::new(ClockMode::Virtual);
+        clock.advance(1_000).unwrap();
+        assert_eq!(
+            clock.advance(u64::MAX),
+            Err(ClockError::Overflow {
+                now_ms: 1_000,
+                ms: u64::MAX
+            })
+        );
+        assert_eq!(clock.now().as_millis(), 1_000);
+        assert_eq!(clock.advance(u64::MAX - 1_000), Ok(SimTime::from_millis(u64::MAX)));
+        assert!(clock.advance(1).is_err());
+        assert_eq!(clock.unix_ms(), u64::MAX, "Unix time saturates too");
+    }
+
+    #[test]
     fn realtime_clock_cannot_be_advanced() {
         let clock = Clock::new(ClockMode::Realtime { speed: 1.0 });
         assert_eq!(clock.advance(1), Err(ClockError::NotVirtual));
+    }
+
+    #[tokio::test]
+    async fn a_deadline_beyond_the_wall_clock_never_comes_and_does_not_panic() {
+        let clock = Clock::new(ClockMode::Realtime { speed: 1e-300 });
+        let far = clock.sleep_until(SimTime::from_millis(u64::MAX));
+        assert!(tokio::time::timeout(Duration::from_millis(20), far).await.is_err());
     }
 
     #[tokio::test]

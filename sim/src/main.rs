@@ -36,6 +36,10 @@ async fn main() -> std::process::ExitCode {
     if let Some(url) = simulator.control_url() {
         println!("control {url}");
     }
+    if let (Some(token), None) = (simulator.control_token(), &cli.globals.control.control_token) {
+        // The generated token is printed here once, for the user, and nowhere else.
+        println!("control-token {token}");
+    }
     wait_for_stop_signal().await;
     eprintln!("understudy-sim: shutting down");
     simulator.shutdown().await;

@@ -67,6 +67,11 @@ pub trait Service: Send + Sync + 'static {
     }
     /// Starts the protocol state for an accepted connection.
     fn open_session(&self, conn: ConnInfo) -> Box<dyn Session>;
+    /// Whether a plain HTTP request with this `Authorization` header may be answered; `Err` is the answer
+    /// sent instead (before the body is read). Defaults to allowing every request.
+    fn authorize_http(&self, _authorization: Option<&str>) -> Result<(), HttpResponse> {
+        Ok(())
+    }
     /// Answers a plain HTTP request on the same port.
     fn http(&self, now: SimTime, request: HttpRequest) -> HttpResponse;
 }

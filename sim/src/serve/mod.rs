@@ -9,6 +9,7 @@ pub mod listener;
 pub mod rewind;
 pub mod session;
 pub mod tls;
+pub mod upgrade;
 
 /// The devices, under their older paths (`serve::pubsub::PubsubTls`, `serve::xarm::parse_model`).
 pub use crate::devices::{endrpi, pubsub, xarm};
@@ -28,7 +29,7 @@ use crate::clock::{Clock, ClockMode, Epoch};
 use crate::devices::{self, DeviceContext, DeviceOptions};
 use crate::error::SimError;
 use crate::serve::device::{ControlError, Device, Service};
-use crate::transcript::Transcript;
+use crate::transcript::{Transcript, TranscriptLimits};
 
 /// What every connection task shares: the clock, the transcript and the shutdown signal.
 #[derive(Debug)]
@@ -37,6 +38,8 @@ pub struct ServeContext {
     pub transcript: Arc<Transcript>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
+    /// Connections open at once on one port; more are answered 503 (or closed, over TLS).
+    pub max_connections: usize,
 }
 
 /// How to run the simulator.
@@ -59,8 +62,12 @@ pub struct SimConfig {
     pub any_port: bool,
     /// Where to write the transcript, if anywhere.
     pub transcript: Option<PathBuf>,
-    /// The control API's port, if it is served.
-    pub control_port: Option<u16>,
+    /// How large the transcript's files may grow, and how many are kept.
+    pub transcript_limits: TranscriptLimits,
+    /// Where the control API is served, if it is.
+    pub control: Option<control::ControlConfig>,
+    /// Connections open at once on one port.
+    pub max_connections: usize,
     /// Device-specific options.
     pub devices: DeviceOptions,
 }
@@ -77,7 +84,9 @@ impl SimConfig {
             ports: BTreeMap::new(),
             any_port: true,
             transcript: None,
-            control_port: None,
+            transcript_limits: TranscriptLimits::DEFAULT,
+            control: None,
+            max_connections: listener::DEFAULT_MAX_CONNECTIONS,
             devices: DeviceOptions::default(),
         }
     }
@@ -102,6 +111,7 @@ pub struct Simulator {
     devices: Arc<Vec<Arc<dyn Device>>>,
     endpoints: Vec<BoundEndpoint>,
     control_url: Option<String>,
+    control_token: Option<String>,
     seed: u64,
 }
 
@@ -110,10 +120,12 @@ impl Simulator {
     /// bound before anything is spawned, and whatever was started is cancelled if a later step fails.
     pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
         let transcript = match &config.transcript {
-            Some(path) => Transcript::to_file(path).map_err(|source| SimError::Transcript {
-                path: path.display().to_string(),
-                source,
-            })?,
+            Some(path) => {
+                Transcript::to_file_with(path, config.transcript_limits).map_err(|source| SimError::Transcript {
+                    path: path.display().to_string(),
+                    source,
+                })?
+            }
             None => Transcript::disabled(),
         };
         let ctx = Arc::new(ServeContext {
@@ -121,18 +133,25 @@ impl Simulator {
             transcript: Arc::new(transcript),
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            max_connections: config.max_connections,
         });
         let cancel_on_failure = ctx.shutdown.clone().drop_guard();
         let devices = Arc::new(build_devices(&config, &ctx.clock)?);
         let bound = bind_endpoints(&config, &devices).await?;
-        let control_listener = match config.control_port {
-            Some(port) => Some(bind(SocketAddr::new(config.bind, port), "control").await?),
+        let control_listener = match &config.control {
+            Some(control) => Some(bind(SocketAddr::new(control.bind, control.port), "control").await?),
             None => None,
         };
+        let control_token = config.control.as_ref().and_then(control::ControlConfig::required_token);
         let endpoints = spawn_devices(&ctx, &devices, bound);
         let control_url = control_listener.and_then(|listener| {
-            let service =
-                control::ControlService::new(ctx.clock.clone(), devices.clone(), endpoints.clone(), config.seed);
+            let service = control::ControlService::new(
+                ctx.clock.clone(),
+                devices.clone(),
+                endpoints.clone(),
+                config.seed,
+                control_token.clone(),
+            );
             spawn_control(&ctx, listener, service)
         });
         cancel_on_failure.disarm();
@@ -141,6 +160,7 @@ impl Simulator {
             devices,
             endpoints,
             control_url,
+            control_token,
             seed: config.seed,
         })
     }
@@ -166,6 +186,11 @@ impl Simulator {
     /// The control API's URL, if it is served.
     pub fn control_url(&self) -> Option<&str> {
         self.control_url.as_deref()
+    }
+
+    /// The bearer token the control API requires, if it requires one (never log it).
+    pub fn control_token(&self) -> Option<&str> {
+        self.control_token.as_deref()
     }
 
     /// The master seed.

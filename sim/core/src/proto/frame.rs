@@ -34,8 +34,12 @@ impl std::ops::Deref for SharedText {
 pub enum CloseCode {
     /// 1001: the server is shutting down.
     GoingAway,
+    /// 1002: the peer broke the WebSocket protocol (RSV bits, reserved opcodes, bad fragmentation).
+    ProtocolError,
     /// 1003: a kind of frame the device does not take (Endrpi's binary frames).
     Unsupported,
+    /// 1007: a text frame or close reason that is not UTF-8.
+    InvalidPayload,
     /// 1008: a policy violation (a subscriber too slow to keep up; a WebSocket on the control API).
     Policy,
     /// 1009: a message or frame over the size limit.
@@ -47,7 +51,9 @@ impl CloseCode {
     pub const fn code(self) -> u16 {
         match self {
             CloseCode::GoingAway => 1001,
+            CloseCode::ProtocolError => 1002,
             CloseCode::Unsupported => 1003,
+            CloseCode::InvalidPayload => 1007,
             CloseCode::Policy => 1008,
             CloseCode::TooBig => 1009,
         }

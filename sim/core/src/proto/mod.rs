@@ -7,5 +7,6 @@ pub mod frame;
 pub mod http;
 pub mod pubsub;
 pub mod pyjson;
+pub mod pyloads;
 pub mod pytime;
 pub mod xarm;

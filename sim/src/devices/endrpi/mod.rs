@@ -20,6 +20,10 @@ use understudy_core::model::raspberry_pi::{RaspberryPi, SystemRead};
 use understudy_core::proto::endrpi::{rest, ws};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
+/// The temperatures the control API may force (°C): the BCM2711's rated range, -40 °C to its 125 °C
+/// junction maximum; anything else no sensor on a working board reads.
+const SENSOR_RANGE_C: std::ops::RangeInclusive<f64> = -40.0..=125.0;
+
 /// Options for the simulated Pi.
 #[derive(Clone, Debug, Default)]
 pub struct EndrpiOptions {
@@ -91,11 +95,13 @@ impl Device for Endrpi {
             "temperature" => {
                 let milli = match args.get("celsius") {
                     Some(Value::Null) | None => None,
-                    Some(v) => Some(
-                        v.as_f64()
-                            .filter(|c| c.is_finite())
-                            .ok_or_else(|| ControlError::BadArguments("`celsius` must be a number or null".into()))?,
-                    ),
+                    Some(v) => Some(v.as_f64().filter(|c| SENSOR_RANGE_C.contains(c)).ok_or_else(|| {
+                        ControlError::BadArguments(format!(
+                            "`celsius` must be null or a number from {} to {} (the SoC sensor's range)",
+                            SENSOR_RANGE_C.start(),
+                            SENSOR_RANGE_C.end()
+                        ))
+                    })?),
                 };
                 pi.system.force_temperature(milli.map(|c| (c * 1000.0).round() as i64));
                 Ok(json!({ "milli_celsius": pi.system.temperature_milli_c(now) }))

@@ -146,7 +146,7 @@ impl Device for Pubsub {
                 let percentage = args
                     .get("percentage")
                     .and_then(Value::as_f64)
-                    .filter(|p| p.is_finite())
+                    .filter(|p| (0.0..=100.0).contains(p))
                     .ok_or_else(|| ControlError::BadArguments("expected {\"percentage\": <number 0..100>}".into()))?;
                 let mut hub = self.hub.lock();
                 hub.base_mut().set_battery_percentage(now, percentage);
