@@ -4,6 +4,7 @@
 pub mod endrpi;
 pub mod esp3d;
 pub mod http;
+pub mod obico;
 pub mod pubsub;
 pub mod pyjson;
 pub mod pytime;
