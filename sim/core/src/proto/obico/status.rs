@@ -133,7 +133,12 @@ fn progress(input: &StatusInput<'_>) -> Value {
             } else {
                 done as f64 * 100.0 / f.size as f64
             };
-            (pct, done, job.estimated_left_ms.map(|ms| ms / 1000))
+            // Nothing to extrapolate from before any print time has passed.
+            (
+                pct,
+                done,
+                job.estimated_left_ms.filter(|_| job.elapsed_ms > 0).map(|ms| ms / 1000),
+            )
         }
     };
     json!({

@@ -530,3 +530,42 @@ proptest! {
         let _ = a.receive_binary(at(2_000), &bytes);
     }
 }
+
+#[test]
+fn the_print_started_frame_is_exact() {
+    let mut a = operational(2);
+    let post = a.start_print(at(10_000), "cube.gcode").unwrap();
+    let form = post.iter().find_map(|x| match x {
+        LinkAction::Rest {
+            call: RestCall::GCodeFiles,
+            form,
+            ..
+        } => Some(form.clone()),
+        _ => None,
+    });
+    let size = cube().len().to_string();
+    let expected_form = [
+        ("filename", "cube.gcode"),
+        ("safe_filename", "cube.gcode"),
+        ("num_bytes", size.as_str()),
+        ("agent_signature", "ts:1796147975"),
+        ("url", "cube.gcode"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    assert_eq!(form.as_deref(), Some(&expected_form[..]));
+    let out = a.handle_link(
+        at(10_020),
+        LinkEvent::RestAnswered(RestCall::GCodeFiles, 201, r#"{"id": 7}"#.into()),
+    );
+    let started = texts(&out).into_iter().next().unwrap();
+    assert_eq!(
+        started,
+        concat!(
+            r#"{"status": {"state": {"text": "Printing", "flags": {"operational": true, "printing": true, "cancelling": false, "pausing": false, "resuming": false, "finishing": false, "closedOrError": false, "error": false, "paused": false, "ready": false, "sdReady": true}, "error": ""}, "#,
+            r#""job": {"file": {"name": "cube.gcode", "path": "cube.gcode", "display": "cube.gcode", "origin": "local", "size": 2510, "date": 1796147975, "obico_g_code_file_id": 7}, "estimatedPrintTime": null, "averagePrintTime": null, "lastPrintTime": null, "filament": {"tool0": {"length": 0.0, "volume": 0.0}}, "user": "_api"}, "currentZ": 0.0, "#,
+            r#""progress": {"completion": 0.1593625498007968, "filepos": 4, "printTime": 0, "printTimeLeft": null, "printTimeLeftOrigin": null, "filamentUsed": 0.0}, "offsets": {}, "resends": {"count": 0, "transmitted": 5, "ratio": 0}, "#,
+            r#""temperatures": {"tool0": {"actual": 21.93, "target": 0.0, "offset": 0}, "bed": {"actual": 22.08, "target": 0.0, "offset": 0}, "chamber": {"actual": null, "target": null, "offset": 0}}, "_ts": 1796147975, "currentLayerHeight": null, "display_status": {"message": null}, "file_metadata": {"user": "_api"}}, "#,
+            r#""current_print_ts": 1796147975, "event": {"event_type": "PrintStarted", "data": {"name": "cube.gcode", "path": "cube.gcode", "origin": "local", "size": 2510, "owner": "_api", "user": "_api"}}}"#
+        )
+    );
+}
