@@ -95,12 +95,25 @@ pub fn py_number(n: &Number) -> String {
     }
 }
 
-/// A heater target as the agent writes it (`200.0` -> `200`).
+/// A heater target as the agent writes it (`%d`: `200.0` -> `200`).
 pub fn target_text(t: f64) -> String {
-    if t.fract() == 0.0 && t.abs() < 1e15 {
-        format!("{}", t as i64)
+    format!("{}", t.trunc() as i64)
+}
+
+/// A number as Python's `%g` writes it: 6 significant digits, trailing zeros dropped (`6.5`, `6`, `0.1`).
+pub fn py_g(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return if v == 0.0 { "0".into() } else { float_repr(v) };
+    }
+    let exp = v.abs().log10().floor() as i32;
+    if !(-4..6).contains(&exp) {
+        return float_repr(v);
+    }
+    let text = format!("{:.*}", (5 - exp).max(0) as usize, v);
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {
-        float_repr(t)
+        text
     }
 }
 
@@ -115,8 +128,9 @@ fn moves(args: &PauseArgs, sign_e: &str, sign_z: &str, z_first: bool) -> Vec<Str
         return Vec::new();
     }
     let mut out = vec!["G91".to_owned(), "M83".to_owned()];
-    let e_line = e.map(|e| format!("G1 E{sign_e}{}", py_number(e)));
-    let z_line = z.map(|z| format!("G1 Z{sign_z}{}", py_number(z)));
+    let g = |n: &Number| py_g(n.as_f64().unwrap_or(0.0));
+    let e_line = e.map(|e| format!("G1 E{sign_e}{}", g(e)));
+    let z_line = z.map(|z| format!("G1 Z{sign_z}{}", g(z)));
     if z_first {
         out.extend(z_line.into_iter().chain(e_line));
     } else {
@@ -141,10 +155,10 @@ pub fn pause_gcode(args: &PauseArgs) -> Vec<String> {
 /// The G-code sent before the print resumes: heaters back to the saved targets (waiting), then the moves undone.
 pub fn resume_gcode(args: &PauseArgs, tool_target: f64, bed_target: f64) -> Vec<String> {
     let mut out = Vec::new();
-    if args.bed_off && bed_target > 0.0 {
+    if args.bed_off {
         out.push(format!("M190 S{}", target_text(bed_target)));
     }
-    if args.tools_off && tool_target > 0.0 {
+    if args.tools_off {
         out.push(format!("M109 S{}", target_text(tool_target)));
     }
     out.extend(moves(args, "", "-", true));
@@ -171,6 +185,28 @@ mod tests {
         assert_eq!(
             resume_gcode(args, 200.0, 60.0),
             ["M109 S200", "G91", "M83", "G1 Z-2.5", "G1 E6.5", "G90", "M82"]
+        );
+    }
+
+    #[test]
+    fn bed_off_comes_first_on_resume_and_numbers_are_percent_g() {
+        let args = PauseArgs {
+            retract: Some(Number::from(6)),
+            lift_z: None,
+            tools_off: true,
+            bed_off: true,
+        };
+        assert_eq!(
+            pause_gcode(&args),
+            ["G91", "M83", "G1 E-6", "G90", "M82", "M104 S0", "M140 S0"]
+        );
+        assert_eq!(
+            resume_gcode(&args, 0.0, 60.7),
+            ["M190 S60", "M109 S0", "G91", "M83", "G1 E6", "G90", "M82"]
+        );
+        assert_eq!(
+            [py_g(2.5), py_g(0.1), py_g(1.0 / 3.0), py_g(123456.7), py_g(0.0001)],
+            ["2.5", "0.1", "0.333333", "123457", "0.0001"]
         );
     }
 

@@ -569,3 +569,49 @@ fn the_print_started_frame_is_exact() {
         )
     );
 }
+
+#[test]
+fn a_server_pause_with_tools_off_turns_the_hotend_off_and_resume_heats_it_back() {
+    let mut a = operational(15);
+    let heat = r#"{"passthru": {"func": "set_temperature", "target": "_printer", "args": ["tool0", 200], "ref": "t"}}"#;
+    a.receive_text(at(1_500), heat);
+    a.advance(at(2_000));
+    assert_eq!(a.printer().temperatures().hotend_target, 200.0);
+    start(&mut a, 3_000);
+    let pause = r#"{"commands": [{"cmd": "pause", "args": {"retract": 6.5, "lift_z": 2.5, "tools_off": true}, "initiator": "api"}]}"#;
+    a.receive_text(at(4_000), pause);
+    assert_eq!(a.state(), OctoState::Paused);
+    for ms in (5_000..=30_000).step_by(1_000) {
+        a.advance(at(ms));
+    }
+    assert_eq!(a.printer().temperatures().hotend_target, 0.0, "M104 S0 after the pause");
+    a.receive_text(
+        at(5_000),
+        r#"{"commands": [{"cmd": "resume", "args": {}, "initiator": "api"}]}"#,
+    );
+    a.advance(at(5_500));
+    assert_eq!(a.state(), OctoState::Printing);
+    assert_eq!(
+        a.printer().temperatures().hotend_target,
+        200.0,
+        "M109 S200 before the moves"
+    );
+}
+
+#[test]
+fn a_halted_printer_fails_the_print_then_reports_error() {
+    let mut a = operational(16);
+    let cpts = start(&mut a, 3_000)[1]["current_print_ts"].clone();
+    a.printer_mut()
+        .inject_fault(at(4_000), crate::model::printer::Fault::EmergencyStop);
+    let frames = sent(&a.advance(at(4_000)));
+    assert_eq!(
+        summary(&frames),
+        [
+            format!("PrintFailed Printing {cpts}"),
+            "PrinterStateChanged(ERROR) Error -1".to_owned()
+        ]
+    );
+    assert_eq!(frames[0]["event"]["data"]["reason"], json!("error"));
+    assert_eq!(frames[1]["status"]["state"]["flags"]["closedOrError"], json!(true));
+}
