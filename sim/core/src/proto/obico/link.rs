@@ -89,6 +89,8 @@ enum Phase {
     ExtPending,
     /// Linked; no socket; one opens when a frame is queued at or after this time.
     Idle(SimTime),
+    /// The upgrade was refused; the next attempt opens at this time.
+    RetryAt(SimTime),
     /// The upgrade is under way.
     Opening,
     /// The socket is open.
@@ -173,8 +175,8 @@ impl AgentLink {
                 self.queued.push(frame);
                 self.open(out);
             }
-            // Until the first socket opens, frames wait (the real send queue); while a retry waits they are lost.
-            Phase::RestAt(_) | Phase::RestPending | Phase::ExtPending | Phase::Opening => {
+            // Until a socket opens, frames wait (the real send queue) and go out in a burst on open.
+            Phase::RestAt(_) | Phase::RestPending | Phase::ExtPending | Phase::Opening | Phase::RetryAt(_) => {
                 if self.queued.len() == MAX_QUEUED {
                     self.queued.remove(0);
                 }
@@ -204,18 +206,20 @@ impl AgentLink {
 
     /// Runs due timers at `now`.
     pub fn advance(&mut self, now: SimTime, out: &mut Vec<LinkAction>) {
-        if let Phase::RestAt(at) = self.phase
-            && now >= at
-        {
-            self.phase = Phase::RestPending;
-            out.push(self.rest_action(RestCall::Printer, "GET", "/api/v1/octo/printer/".into(), Vec::new()));
+        match self.phase {
+            Phase::RestAt(at) if now >= at => {
+                self.phase = Phase::RestPending;
+                out.push(self.rest_action(RestCall::Printer, "GET", "/api/v1/octo/printer/".into(), Vec::new()));
+            }
+            Phase::RetryAt(at) if now >= at => self.open(out),
+            _ => {}
         }
     }
 
     /// When the link next needs [`AgentLink::advance`].
     pub fn next_deadline(&self) -> Option<SimTime> {
         match self.phase {
-            Phase::RestAt(at) => Some(at),
+            Phase::RestAt(at) | Phase::RetryAt(at) => Some(at),
             _ => None,
         }
     }
@@ -224,10 +228,10 @@ impl AgentLink {
     pub fn handle(&mut self, now: SimTime, event: LinkEvent, out: &mut Vec<LinkAction>) {
         match event {
             LinkEvent::RestAnswered(RestCall::Printer, status, body) if self.phase == Phase::RestPending => {
-                if (200..300).contains(&status) {
+                // Nothing goes to the socket until `printer.id` is known: a 2xx without one is a failure too.
+                if let Some(id) = printer_id(&body).filter(|_| (200..300).contains(&status)) {
                     self.rest_failures = 0;
-                    self.printer_id = printer_id(&body);
-                    let id = self.printer_id.map_or_else(|| "None".to_owned(), |id| id.to_string());
+                    self.printer_id = Some(id);
                     self.phase = Phase::ExtPending;
                     out.push(self.rest_action(
                         RestCall::PrinterExt,
@@ -254,11 +258,12 @@ impl AgentLink {
                 }
             }
             LinkEvent::WsRefused(_) if self.phase == Phase::Opening => {
+                // The frames that were waiting for this attempt are lost.
                 self.queued.clear();
                 let ceiling = (WS_BACKOFF_BASE_S * 2f64.powi(self.ws_failures.min(30) as i32)).min(WS_BACKOFF_CAP_S);
                 self.ws_failures += 1;
                 let wait = self.rng.random_range(0.0..=ceiling);
-                self.phase = Phase::Idle(now.plus_millis(WS_POLL_MS + (wait * 1000.0) as u64));
+                self.phase = Phase::RetryAt(now.plus_millis(WS_POLL_MS + (wait * 1000.0) as u64));
             }
             LinkEvent::WsClosed(code) if matches!(self.phase, Phase::Open | Phase::Opening) => {
                 if code == CLOSE_DUPLICATE {

@@ -615,3 +615,43 @@ fn a_halted_printer_fails_the_print_then_reports_error() {
     assert_eq!(frames[0]["event"]["data"]["reason"], json!("error"));
     assert_eq!(frames[1]["status"]["state"]["flags"]["closedOrError"], json!(true));
 }
+
+#[test]
+fn statuses_built_during_a_403_retry_go_out_in_a_burst_in_order() {
+    let mut a = agent(17);
+    a.advance(at(0));
+    a.handle_link(
+        at(0),
+        LinkEvent::RestAnswered(RestCall::Printer, 200, PRINTER_OK.into()),
+    );
+    a.handle_link(at(0), LinkEvent::RestAnswered(RestCall::PrinterExt, 404, String::new()));
+    a.handle_link(at(0), LinkEvent::WsRefused(403));
+    let mut opened = false;
+    let mut now = 0;
+    while !opened && now < 130_000 {
+        now = a.next_deadline().unwrap().as_millis().max(now + 1);
+        opened = a
+            .advance(at(now))
+            .iter()
+            .any(|x| matches!(x, LinkAction::OpenWs { .. }));
+    }
+    assert!(opened && (120_000..=120_250).contains(&now), "{now}");
+    let burst = sent(&a.handle_link(at(now), LinkEvent::WsOpened));
+    assert!(burst.len() >= 4, "{}", burst.len());
+    let ts: Vec<u64> = burst.iter().map(|f| f["status"]["_ts"].as_u64().unwrap()).collect();
+    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "{ts:?}");
+    assert!(
+        burst
+            .iter()
+            .all(|f| f.get("settings").is_none() || f["settings"]["printer_metadata"].is_object())
+    );
+}
+
+#[test]
+fn a_2xx_without_a_printer_id_is_a_failure() {
+    let mut a = agent(18);
+    a.advance(at(0));
+    let out = a.handle_link(at(0), LinkEvent::RestAnswered(RestCall::Printer, 200, "{}".into()));
+    assert!(out.is_empty());
+    assert!(a.link().printer_id().is_none());
+}
