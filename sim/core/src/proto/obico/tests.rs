@@ -655,3 +655,20 @@ fn a_2xx_without_a_printer_id_is_a_failure() {
     assert!(out.is_empty());
     assert!(a.link().printer_id().is_none());
 }
+
+#[test]
+fn settings_come_again_after_30_minutes_only() {
+    let mut a = operational(19);
+    let mut with_settings = Vec::new();
+    let mut now = 1_000;
+    while now < 3_700_000 {
+        now = a.next_deadline().unwrap().as_millis().max(now + 1);
+        for f in sent(&a.advance(at(now))) {
+            if f.get("settings").is_some() {
+                with_settings.push(now);
+            }
+        }
+    }
+    assert_eq!(with_settings.len(), 2, "{with_settings:?}");
+    assert!(with_settings.iter().all(|&t| t >= 1_801_000), "{with_settings:?}");
+}
