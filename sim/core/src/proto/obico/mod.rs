@@ -10,6 +10,7 @@ pub mod link;
 pub mod passthru;
 pub mod state;
 pub mod status;
+pub mod targets;
 pub mod tunnel;
 
 #[cfg(test)]
