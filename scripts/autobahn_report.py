@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Reads an Autobahn|Testsuite fuzzingclient report (index.json) and prints, per endpoint, the count of each
-behavior and close behavior; exits 1 when a case is FAILED in a way no documented device rule explains.
+behavior and close behavior; exits 1 when a behavior is FAILED, a close behavior FAILED, WRONG CODE or
+UNCLEAN, or a protocol-error case is not closed with its 1002/1007, in a way no documented device rule explains.
 
 The allowed outcomes are listed in ALLOWED below, each with the device rule it follows from."""
 
