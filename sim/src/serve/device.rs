@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
@@ -15,18 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::{Clock, SimTime};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
-/// A frame or action a session sends to its peer.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outgoing {
-    /// A text frame.
-    Text(String),
-    /// A text frame shared by many connections (serialized once).
-    SharedText(tokio_tungstenite::tungstenite::Utf8Bytes),
-    /// A binary frame.
-    Binary(Bytes),
-    /// Close the connection with this code and reason.
-    Close(u16, String),
-}
+pub use understudy_core::proto::frame::{CloseCode, Outgoing, SharedText};
 
 /// Facts about one accepted WebSocket connection, handed to the device when its session opens.
 #[derive(Clone, Debug)]
@@ -79,6 +67,11 @@ pub trait Service: Send + Sync + 'static {
     }
     /// Starts the protocol state for an accepted connection.
     fn open_session(&self, conn: ConnInfo) -> Box<dyn Session>;
+    /// Whether a plain HTTP request with this `Authorization` header may be answered; `Err` is the answer
+    /// sent instead (before the body is read). Defaults to allowing every request.
+    fn authorize_http(&self, _authorization: Option<&str>) -> Result<(), HttpResponse> {
+        Ok(())
+    }
     /// Answers a plain HTTP request on the same port.
     fn http(&self, now: SimTime, request: HttpRequest) -> HttpResponse;
 }
@@ -108,6 +101,14 @@ pub enum ControlError {
     BadArguments(String),
 }
 
+/// Why a device cannot be built from its options.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// Its TLS certificate or key cannot be made, read or written.
+    #[error(transparent)]
+    Tls(#[from] crate::serve::tls::TlsError),
+}
+
 /// A running simulated device: its endpoints and its control commands (fault injection, forced states).
 pub trait Device: Send + Sync + 'static {
     /// The device's name, e.g. `endrpi`.
@@ -116,11 +117,6 @@ pub trait Device: Send + Sync + 'static {
     fn endpoints(&self) -> Vec<EndpointSpec>;
     /// Runs a control command (`@sim-only` scenarios and the control API use these).
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError>;
-    /// Whether the device's options are usable; an `Err` (e.g. an unreadable certificate) stops the
-    /// simulator from starting.
-    fn check(&self) -> Result<(), String> {
-        Ok(())
-    }
     /// `(key, value)` lines printed at start for clients, e.g. a certificate file to trust.
     fn announcements(&self) -> Vec<(&'static str, String)> {
         Vec::new()

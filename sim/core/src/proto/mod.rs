@@ -2,8 +2,11 @@
 //! the encodings they share.
 
 pub mod endrpi;
+pub mod esp3d;
+pub mod frame;
 pub mod http;
 pub mod pubsub;
 pub mod pyjson;
+pub mod pyloads;
 pub mod pytime;
 pub mod xarm;

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use crate::clock::SimTime;
+use crate::devices::xarm::shared::{Shared, Waiter};
 use crate::serve::device::{Outgoing, Session};
 use crate::serve::fanout::Schedule;
-use crate::serve::xarm::shared::{Shared, Waiter};
 use understudy_core::proto::xarm::request::Refusal;
 use understudy_core::proto::xarm::ws::{handle_text, refusal_response};
 use understudy_core::seed::hashed_unit;

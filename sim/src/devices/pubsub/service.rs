@@ -9,12 +9,12 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
 
 use crate::clock::{Clock, SimTime};
+use crate::devices::pubsub::WEBSOCKET_PATH;
+use crate::devices::pubsub::hub::Hub;
+use crate::devices::pubsub::session::PubsubSession;
 use crate::serve::device::{ConnInfo, Service, Session, Upgrade};
-use crate::serve::jwt_auth::{self, AuthConfig};
-use crate::serve::pubsub::WEBSOCKET_PATH;
-use crate::serve::pubsub::hub::Hub;
-use crate::serve::pubsub::session::PubsubSession;
 use understudy_core::proto::http::{HttpRequest, HttpResponse, query_param};
+use understudy_core::proto::pubsub::auth::{self as jwt_auth, AuthConfig};
 
 /// The service behind the pub/sub endpoint.
 pub struct PubsubService {
@@ -92,7 +92,7 @@ impl Service for PubsubService {
 mod tests {
     use super::*;
     use crate::clock::ClockMode;
-    use crate::serve::pubsub::DEV_SECRET;
+    use crate::devices::pubsub::DEV_SECRET;
 
     fn service() -> PubsubService {
         PubsubService {

@@ -1,6 +1,7 @@
 //! The simulated UFactory xArm behind UFactory Studio's API: the WebSocket at `/ws` and HTTP status on the same
 //! port (default 18333), one shared arm moved by a background task in sim time, and its control commands.
 
+mod args;
 pub mod session;
 pub mod shared;
 
@@ -12,8 +13,11 @@ use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{Clock, SimTime};
-use crate::serve::device::{BackgroundTask, ConnInfo, ControlError, Device, EndpointSpec, Service, Session, Upgrade};
-use crate::serve::registry::DeviceContext;
+use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
+use crate::serve::device::{
+    BackgroundTask, ConnInfo, ControlError, Device, DeviceError, EndpointSpec, Service, Session, Upgrade,
+};
+pub use args::XarmArgs;
 use session::XarmSession;
 use shared::Shared;
 use understudy_core::model::arm::ArmModel;
@@ -61,22 +65,30 @@ pub fn is_controller_error(code: i32) -> bool {
     CONTROLLER_ERRORS.iter().any(|(c, _)| *c == code)
 }
 
+/// The registry entry.
+pub const KIND: DeviceKind = DeviceKind {
+    name: "xarm",
+    args: flags_of::<XarmArgs>,
+    flags: parse_flags::<XarmArgs>,
+    build,
+};
+
 /// Builds the xArm device.
-pub fn build(ctx: &DeviceContext) -> Arc<dyn Device> {
-    let options = &ctx.options.xarm;
+pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
+    let options = ctx.options.get::<XarmOptions>();
     let mut controller = Controller::new(options.model);
     if let Some(code) = options.fault.filter(|c| is_controller_error(*c)) {
         controller.raise_error(SimTime::ZERO, code);
     }
     let identity = understudy_core::proto::xarm::info::Identity::new(options.model, ctx.seed);
-    Arc::new(Xarm {
+    Ok(Arc::new(Xarm {
         shared: Arc::new(Shared::new(
             controller,
             identity,
             ctx.seed,
             options.report_hz.clamp(1, 100),
         )),
-    })
+    }))
 }
 
 struct Xarm {

@@ -1,51 +1,20 @@
-//! The pub/sub device's shared state: the topic broker, the open connections and their push queues, and
-//! the robot's mobile base. Every reply and delivery to a connection goes through its one push queue, in
-//! the order the hub applied them; a subscriber whose queue is full is closed with 1008.
+//! The pub/sub device's shared state: the core's broker behind one lock, and the open connections' push
+//! queues it sends through. Every reply and delivery to a connection goes through its one push queue, in the
+//! order the broker decided them; a queue slot is kept for the 1008 close of a subscriber that falls behind.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::json;
 use tokio::sync::Notify;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{OwnedPermit, Sender};
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::clock::SimTime;
 use crate::serve::device::Outgoing;
-use understudy_core::model::mobile_base::{
-    BATTERY_TOPIC, CMD_VEL_TOPIC, CmdVel, DIAGNOSTICS_TOPIC, MobileBase, ODOM_TOPIC, Publication,
-};
-use understudy_core::model::topics::Topics;
-use understudy_core::proto::pubsub::{Payload, Request, ServerMessage, parse_request};
-
-/// The topic the server publishes its own log events on (seed 001).
-pub const SERVER_LOGS_TOPIC: &str = "server_logs";
-/// Topics only the server publishes on; a client's publish there is refused.
-pub const SERVER_TOPICS: [&str; 4] = [SERVER_LOGS_TOPIC, ODOM_TOPIC, BATTERY_TOPIC, DIAGNOSTICS_TOPIC];
-/// The most topics one connection may be subscribed to at once.
-pub const MAX_TOPICS_PER_CONNECTION: usize = 1024;
-/// The longest topic name accepted in a subscribe, in bytes.
-pub const MAX_TOPIC_BYTES: usize = 1024;
-/// The close sent to a subscriber whose push queue is full.
-pub const TOO_SLOW: (u16, &str) = (1008, "subscriber too slow");
-
-/// Severity of a `server_logs` event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogLevel {
-    Info,
-    Warn,
-}
-
-impl LogLevel {
-    fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Info => "info",
-            LogLevel::Warn => "warn",
-        }
-    }
-}
+use understudy_core::model::mobile_base::MobileBase;
+use understudy_core::proto::frame::CloseCode;
+use understudy_core::proto::pubsub::broker::{Broker, ConnId, Outbox};
 
 /// The shared state, behind one lock, plus a signal that wakes the robot's background task.
 pub struct Hub {
@@ -57,16 +26,10 @@ pub struct Hub {
 impl Hub {
     /// A hub with no connections and the robot's base at rest, created at `now`.
     pub fn new(now: SimTime) -> Arc<Hub> {
-        let mut base = MobileBase::new(now);
-        // The robot was running before anyone could connect: its reports at `now` went to nobody, so the
-        // first ones a client can see are due one period later (deterministic whatever the task timing).
-        base.tick(now);
         Arc::new(Hub {
             state: Mutex::new(HubState {
-                topics: Topics::new(),
-                conns: BTreeMap::new(),
-                next_id: 1,
-                base,
+                broker: Broker::new(now),
+                queues: Queues::default(),
             }),
             wake: Notify::new(),
         })
@@ -79,30 +42,48 @@ impl Hub {
     }
 }
 
-struct Conn {
+struct Queue {
     label: Arc<str>,
     push: Sender<Outgoing>,
     /// A queue slot kept free for the 1008 close, so that a full queue can still be closed.
     close_slot: Option<OwnedPermit<Outgoing>>,
 }
 
-/// Topics, connections and the robot. All methods take the sim time they act at.
+/// The connections' push queues: the broker's outbox.
+#[derive(Default)]
+struct Queues(BTreeMap<ConnId, Queue>);
+
+impl Outbox for Queues {
+    fn offer(&mut self, conn: ConnId, frame: Outgoing) -> bool {
+        match self.0.get(&conn) {
+            Some(queue) => !matches!(queue.push.try_send(frame), Err(TrySendError::Full(_))),
+            None => true,
+        }
+    }
+
+    fn close(&mut self, conn: ConnId, code: CloseCode, reason: &str) {
+        let Some(mut queue) = self.0.remove(&conn) else { return };
+        if let Some(slot) = queue.close_slot.take() {
+            slot.send(Outgoing::Close(code, reason.into()));
+        }
+        tracing::info!(conn = %queue.label, reason, "pubsub: closing a connection");
+    }
+}
+
+/// The broker and the queues it sends through. All methods take the sim time they act at.
 pub struct HubState {
-    topics: Topics,
-    conns: BTreeMap<u64, Conn>,
-    next_id: u64,
-    base: MobileBase,
+    broker: Broker,
+    queues: Queues,
 }
 
 impl HubState {
-    /// Registers a new connection and returns its id.
-    pub fn register(&mut self, label: Arc<str>, push: Sender<Outgoing>) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
+    /// Registers a new connection and its push queue; returns its id.
+    pub fn register(&mut self, label: Arc<str>, push: Sender<Outgoing>) -> ConnId {
+        let id = self.broker.register(label.clone());
         let close_slot = push.clone().try_reserve_owned().ok();
-        self.conns.insert(
+        self.queues.0.insert(
             id,
-            Conn {
+            Queue {
                 label,
                 push,
                 close_slot,
@@ -112,192 +93,51 @@ impl HubState {
     }
 
     /// Logs that connection `id` is open.
-    pub fn opened(&mut self, id: u64, now: SimTime) {
-        if let Some(label) = self.label(id) {
-            self.log(now, LogLevel::Info, format!("{label} connected"));
-        }
+    pub fn opened(&mut self, id: ConnId, now: SimTime) {
+        self.broker.opened(&mut self.queues, id, now);
     }
 
     /// Forgets connection `id` (it closed) and logs it, unless it was already dropped as too slow.
-    pub fn unregister(&mut self, id: u64, now: SimTime) {
-        if let Some(conn) = self.conns.remove(&id) {
-            self.topics.remove_connection(id);
-            self.log(now, LogLevel::Info, format!("{} disconnected", conn.label));
-        }
+    pub fn unregister(&mut self, id: ConnId, now: SimTime) {
+        self.queues.0.remove(&id);
+        self.broker.unregister(&mut self.queues, id, now);
     }
 
     /// Logs a refused upgrade: the reason and the peer, never the token.
     pub fn auth_failed(&mut self, now: SimTime, peer: Option<SocketAddr>, reason: &str) {
         let peer = peer.map_or_else(|| "an unknown peer".to_string(), |p| p.to_string());
         tracing::info!(%peer, reason, "pubsub: token refused");
-        self.log(
-            now,
-            LogLevel::Warn,
-            format!("authentication failed for {peer}: {reason}"),
-        );
+        self.broker.auth_failed(&mut self.queues, now, &peer, reason);
     }
 
     /// Handles one text frame from connection `id`.
-    pub fn on_text(&mut self, id: u64, now: SimTime, text: &str) {
-        if !self.conns.contains_key(&id) {
-            return;
-        }
-        // Everything the robot had due up to now goes out before the reply to this request.
-        self.catch_up(now);
-        match parse_request(text) {
-            Err(error) => self.reply(id, now, &ServerMessage::from(&error)),
-            Ok(request) => self.apply(id, now, request),
-        }
+    pub fn on_text(&mut self, id: ConnId, now: SimTime, text: &str) {
+        self.broker.on_text(&mut self.queues, id, now, text);
     }
 
     /// Answers connection `id` with an error and keeps it open.
-    pub fn reject(&mut self, id: u64, now: SimTime, reason: &str) {
-        if self.conns.contains_key(&id) {
-            self.reply(id, now, &ServerMessage::error(reason));
-        }
-    }
-
-    fn apply(&mut self, id: u64, now: SimTime, request: Request) {
-        let ack = request.ack();
-        match request {
-            Request::Subscribe { topic } => {
-                if topic.len() > MAX_TOPIC_BYTES {
-                    let reason = format!("\"topic\" is longer than {MAX_TOPIC_BYTES} bytes");
-                    return self.reply(id, now, &ServerMessage::error(reason));
-                }
-                if !self.topics.is_subscribed(id, &topic)
-                    && self.topics.topics_of(id).count() >= MAX_TOPICS_PER_CONNECTION
-                {
-                    let reason = format!("too many subscriptions (at most {MAX_TOPICS_PER_CONNECTION})");
-                    return self.reply(id, now, &ServerMessage::error(reason));
-                }
-                let added = self.topics.subscribe(id, &topic);
-                self.reply(id, now, &ack);
-                if added {
-                    self.log_change(id, now, "subscribed to", &topic);
-                }
-            }
-            Request::Unsubscribe { topic } => {
-                let removed = self.topics.unsubscribe(id, &topic);
-                self.reply(id, now, &ack);
-                if removed {
-                    self.log_change(id, now, "unsubscribed from", &topic);
-                }
-            }
-            Request::Publish { topic, data } => {
-                if SERVER_TOPICS.contains(&topic.as_str()) {
-                    let reason = format!("topic \"{topic}\" is published by the server only");
-                    return self.reply(id, now, &ServerMessage::error(reason));
-                }
-                let command = if topic == CMD_VEL_TOPIC {
-                    match CmdVel::from_json(&data.data) {
-                        Ok(command) => Some(command),
-                        Err(error) => return self.reply(id, now, &ServerMessage::error(error.reason())),
-                    }
-                } else {
-                    None
-                };
-                self.fan_out(now, &topic, data);
-                self.reply(id, now, &ack);
-                if let Some(command) = command {
-                    // Validated above, so the base accepts it.
-                    let _ = self.base.set_cmd_vel(now, command);
-                    self.catch_up(now);
-                }
-            }
-        }
+    pub fn reject(&mut self, id: ConnId, now: SimTime, reason: &str) {
+        self.broker.reject(&mut self.queues, id, now, reason);
     }
 
     /// Advances the robot to `now` and publishes what it produced.
     pub fn catch_up(&mut self, now: SimTime) {
-        for publication in self.base.tick(now) {
-            let Publication {
-                topic,
-                name,
-                kind,
-                data,
-                ..
-            } = publication;
-            let payload = Payload {
-                name: name.into(),
-                kind: kind.into(),
-                data,
-            };
-            self.fan_out(now, topic, payload);
-        }
+        self.broker.catch_up(&mut self.queues, now);
     }
 
     /// The robot's base (read-only), advanced to its last tick.
     pub fn base(&self) -> &MobileBase {
-        &self.base
+        self.broker.base()
     }
 
     /// The robot's base, to change; call `catch_up` afterwards to publish what the change produced.
     pub fn base_mut(&mut self) -> &mut MobileBase {
-        &mut self.base
+        self.broker.base_mut()
     }
 
     /// How many connections are open.
     pub fn connection_count(&self) -> usize {
-        self.conns.len()
-    }
-
-    /// Delivers `payload` on `topic` to every subscriber, serialized once.
-    fn fan_out(&mut self, now: SimTime, topic: &str, payload: Payload) {
-        let subscribers: Vec<u64> = self.topics.subscribers(topic).collect();
-        if subscribers.is_empty() {
-            return;
-        }
-        let frame = Utf8Bytes::from(ServerMessage::message(topic, payload).to_json());
-        let mut too_slow = Vec::new();
-        for id in subscribers {
-            let Some(conn) = self.conns.get(&id) else { continue };
-            if let Err(TrySendError::Full(_)) = conn.push.try_send(Outgoing::SharedText(frame.clone())) {
-                too_slow.push(id);
-            }
-        }
-        for id in too_slow {
-            self.drop_too_slow(id, now);
-        }
-    }
-
-    /// Sends `message` to connection `id` alone, through the same queue as its deliveries.
-    fn reply(&mut self, id: u64, now: SimTime, message: &ServerMessage) {
-        let Some(conn) = self.conns.get(&id) else { return };
-        if let Err(TrySendError::Full(_)) = conn.push.try_send(Outgoing::Text(message.to_json())) {
-            self.drop_too_slow(id, now);
-        }
-    }
-
-    /// Closes a connection whose queue is full with 1008, after the frames already queued.
-    fn drop_too_slow(&mut self, id: u64, now: SimTime) {
-        let Some(mut conn) = self.conns.remove(&id) else { return };
-        self.topics.remove_connection(id);
-        if let Some(slot) = conn.close_slot.take() {
-            slot.send(Outgoing::Close(TOO_SLOW.0, TOO_SLOW.1.into()));
-        }
-        tracing::info!(conn = %conn.label, "pubsub: closing a subscriber that reads too slowly");
-        self.log(now, LogLevel::Warn, format!("{} closed: {}", conn.label, TOO_SLOW.1));
-    }
-
-    fn log_change(&mut self, id: u64, now: SimTime, what: &str, topic: &str) {
-        if let Some(label) = self.label(id) {
-            self.log(now, LogLevel::Info, format!("{label} {what} {topic}"));
-        }
-    }
-
-    /// Publishes a log event on `server_logs`.
-    fn log(&mut self, now: SimTime, level: LogLevel, message: String) {
-        let payload = Payload {
-            name: "log".into(),
-            kind: "log".into(),
-            data: json!({ "level": level.as_str(), "message": message, "t": now.as_millis() }),
-        };
-        self.fan_out(now, SERVER_LOGS_TOPIC, payload);
-    }
-
-    fn label(&self, id: u64) -> Option<Arc<str>> {
-        self.conns.get(&id).map(|c| c.label.clone())
+        self.broker.connection_count()
     }
 }
 
@@ -305,7 +145,10 @@ impl HubState {
 mod tests {
     use super::*;
     use serde_json::Value;
+    use serde_json::json;
     use tokio::sync::mpsc;
+    use understudy_core::proto::pubsub::broker::MAX_TOPIC_BYTES;
+    use understudy_core::proto::pubsub::broker::MAX_TOPICS_PER_CONNECTION;
 
     fn ms(t: u64) -> SimTime {
         SimTime::from_millis(t)
@@ -324,7 +167,7 @@ mod tests {
             out.push(match frame {
                 Outgoing::Text(text) => serde_json::from_str(&text).unwrap(),
                 Outgoing::SharedText(text) => serde_json::from_str(text.as_str()).unwrap(),
-                Outgoing::Close(code, reason) => json!({ "close": code, "reason": reason }),
+                Outgoing::Close(code, reason) => json!({ "close": code.code(), "reason": reason }),
                 Outgoing::Binary(_) => json!("binary"),
             });
         }

@@ -7,10 +7,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::clock::SimTime;
-use crate::serve::device::Outgoing;
+use crate::serve::device::{Outgoing, SharedText};
 use crate::serve::fanout::{SlotCache, slot_of};
 use understudy_core::model::xarm::{Completion, Controller};
 use understudy_core::proto::xarm::info::Identity;
@@ -46,9 +45,9 @@ pub struct Shared {
     /// Report rate (Hz).
     pub report_hz: u32,
     /// `devices_status_keys_report`, serialized once.
-    pub keys_frame: Utf8Bytes,
+    pub keys_frame: SharedText,
     /// `devices_info_report`, serialized once.
-    pub info_frame: Utf8Bytes,
+    pub info_frame: SharedText,
     cache: SlotCache,
     next_conn: AtomicU64,
 }
@@ -66,8 +65,8 @@ impl Shared {
             }),
             version: AtomicU64::new(0),
             wake: Notify::new(),
-            keys_frame: Utf8Bytes::from(report::keys_report()),
-            info_frame: Utf8Bytes::from(report::info_report(&identity)),
+            keys_frame: SharedText::from(report::keys_report()),
+            info_frame: SharedText::from(report::info_report(&identity)),
             identity,
             seed,
             report_hz,
@@ -140,7 +139,7 @@ impl Shared {
     }
 
     /// The `devices_status_report` for the slot holding `now`, serialized once per slot and version.
-    pub fn status_frame(&self, now: SimTime) -> Utf8Bytes {
+    pub fn status_frame(&self, now: SimTime) -> SharedText {
         let slot = slot_of(now);
         if let Some(bytes) = self.cache.get(slot, self.version.load(Ordering::Acquire)) {
             return bytes;

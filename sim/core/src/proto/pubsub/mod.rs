@@ -1,5 +1,6 @@
 //! JSON codec for the robot pub/sub WebSocket (seed 001): client requests and server messages.
-//! Parsing is strict about the three seed requests and returns a human-readable reason otherwise.
+//! Parsing is strict about the three seed requests and returns a human-readable reason otherwise. The
+//! broker (routing, limits, `server_logs`) and the token policy are the submodules `broker` and `auth`.
 //!
 //! Client → server (seed 001, exactly three):
 //! `{"action":"subscribe","topic":T}`, `{"action":"unsubscribe","topic":T}`,
@@ -10,6 +11,9 @@
 //! acks `{"action":"subscribed"|"unsubscribed"|"published","topic":T}`,
 //! errors `{"action":"error","error":"<reason>"}`,
 //! deliveries `{"action":"message","topic":T,"data":{"name":..,"type":..,"data":..}}`.
+
+pub mod auth;
+pub mod broker;
 
 use std::fmt;
 

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use crate::clock::SimTime;
+use crate::devices::pubsub::hub::Hub;
 use crate::serve::device::{Outgoing, Session};
-use crate::serve::pubsub::hub::Hub;
 
 /// The session of connection `id` (registered in the hub when the upgrade was accepted).
 pub struct PubsubSession {

@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
-use crate::serve::jwt_auth::{self, AuthConfig};
-use crate::serve::pubsub::{DEFAULT_PORT, DEV_SECRET, PubsubOptions, PubsubTls};
+use crate::devices::DeviceFlags;
+use crate::devices::pubsub::{DEFAULT_PORT, DEV_SECRET, PubsubOptions, PubsubTls};
+use crate::serve::SimConfig;
+use understudy_core::proto::pubsub::auth::{self as jwt_auth, AuthConfig};
 
 /// Flags of the pub/sub robot.
 #[derive(Clone, Debug, clap::Args)]
@@ -42,6 +44,13 @@ impl PubsubArgs {
             jwt_secret: self.jwt_secret.clone(),
             tls,
         }
+    }
+}
+
+impl DeviceFlags for PubsubArgs {
+    fn apply(&self, config: &mut SimConfig) {
+        config.ports.insert("pubsub".into(), self.pubsub_port);
+        config.devices.set(self.options());
     }
 }
 

@@ -1,5 +1,8 @@
 //! The Endrpi device on its socket: the WebSocket API at `/` and the REST mirror on the same port, both
-//! over one shared board; plus its control commands (throttle flags, forced temperature, failing reads).
+//! over one shared board; plus its flags and its control commands (throttle flags, forced temperature,
+//! failing reads).
+
+mod args;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -8,11 +11,18 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
 use crate::clock::SimTime;
-use crate::serve::device::{ConnInfo, ControlError, Device, EndpointSpec, Outgoing, Service, Session, Upgrade};
-use crate::serve::registry::DeviceContext;
+use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
+use crate::serve::device::{
+    CloseCode, ConnInfo, ControlError, Device, DeviceError, EndpointSpec, Outgoing, Service, Session, Upgrade,
+};
+pub use args::EndrpiArgs;
 use understudy_core::model::raspberry_pi::{RaspberryPi, SystemRead};
 use understudy_core::proto::endrpi::{rest, ws};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
+
+/// The temperatures the control API may force (°C): the BCM2711's rated range, -40 °C to its 125 °C
+/// junction maximum; anything else no sensor on a working board reads.
+const SENSOR_RANGE_C: std::ops::RangeInclusive<f64> = -40.0..=125.0;
 
 /// Options for the simulated Pi.
 #[derive(Clone, Debug, Default)]
@@ -21,13 +31,24 @@ pub struct EndrpiOptions {
     pub throttle: u32,
 }
 
+/// The real server's default port (uvicorn as endrpi starts it).
+pub const DEFAULT_PORT: u16 = 5000;
+
+/// The registry entry.
+pub const KIND: DeviceKind = DeviceKind {
+    name: "endrpi",
+    args: flags_of::<EndrpiArgs>,
+    flags: parse_flags::<EndrpiArgs>,
+    build,
+};
+
 /// Builds the Endrpi device.
-pub fn build(ctx: &DeviceContext) -> Arc<dyn Device> {
+pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
     let mut pi = RaspberryPi::new(ctx.seed, "endrpi");
-    pi.system.inject_throttle(ctx.options.endrpi.throttle);
-    Arc::new(Endrpi {
+    pi.system.inject_throttle(ctx.options.get::<EndrpiOptions>().throttle);
+    Ok(Arc::new(Endrpi {
         board: Arc::new(Board(Mutex::new(pi))),
-    })
+    }))
 }
 
 /// The one board every connection and the REST API share.
@@ -53,7 +74,7 @@ impl Device for Endrpi {
     fn endpoints(&self) -> Vec<EndpointSpec> {
         vec![EndpointSpec {
             name: "endrpi",
-            default_port: 5000,
+            default_port: DEFAULT_PORT,
             scheme: "ws",
             path: rest::WEBSOCKET_PATH,
             service: Arc::new(EndrpiService {
@@ -74,11 +95,13 @@ impl Device for Endrpi {
             "temperature" => {
                 let milli = match args.get("celsius") {
                     Some(Value::Null) | None => None,
-                    Some(v) => Some(
-                        v.as_f64()
-                            .filter(|c| c.is_finite())
-                            .ok_or_else(|| ControlError::BadArguments("`celsius` must be a number or null".into()))?,
-                    ),
+                    Some(v) => Some(v.as_f64().filter(|c| SENSOR_RANGE_C.contains(c)).ok_or_else(|| {
+                        ControlError::BadArguments(format!(
+                            "`celsius` must be null or a number from {} to {} (the SoC sensor's range)",
+                            SENSOR_RANGE_C.start(),
+                            SENSOR_RANGE_C.end()
+                        ))
+                    })?),
                 };
                 pi.system.force_temperature(milli.map(|c| (c * 1000.0).round() as i64));
                 Ok(json!({ "milli_celsius": pi.system.temperature_milli_c(now) }))
@@ -164,7 +187,7 @@ impl Session for EndrpiSession {
     fn on_binary(&mut self, _now: SimTime, _data: &[u8], out: &mut Vec<Outgoing>) {
         // The real server crashes on a binary frame and drops the TCP connection; we close cleanly.
         out.push(Outgoing::Close(
-            1003,
+            CloseCode::Unsupported,
             "binary frames are not supported; send JSON text".into(),
         ));
     }

@@ -13,15 +13,17 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 pub use args::{PubsubArgs, TokenArgs, parse_ttl};
-pub use hub::{MAX_TOPIC_BYTES, MAX_TOPICS_PER_CONNECTION, SERVER_LOGS_TOPIC, SERVER_TOPICS, TOO_SLOW};
+pub use understudy_core::proto::pubsub::broker::{
+    MAX_TOPIC_BYTES, MAX_TOPICS_PER_CONNECTION, SERVER_LOGS_TOPIC, SERVER_TOPICS, TOO_SLOW,
+};
 
 use crate::clock::{Clock, SimTime};
-use crate::serve::device::{BackgroundTask, ControlError, Device, EndpointSpec};
-use crate::serve::jwt_auth::{self, AuthConfig};
-use crate::serve::registry::DeviceContext;
+use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
+use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, EndpointSpec};
 use crate::serve::tls::{self, PemFile};
 use hub::Hub;
 use service::PubsubService;
+use understudy_core::proto::pubsub::auth::{self as jwt_auth, AuthConfig};
 
 /// The HS256 secret used when none is given. It is published here, so it is for development only.
 pub const DEV_SECRET: &str = "understudy-development-secret";
@@ -74,45 +76,38 @@ impl std::fmt::Debug for PubsubOptions {
     }
 }
 
-/// Builds the pub/sub robot.
-pub fn build(ctx: &DeviceContext) -> Arc<dyn Device> {
-    let options = &ctx.options.pubsub;
+/// The registry entry.
+pub const KIND: DeviceKind = DeviceKind {
+    name: "pubsub",
+    args: flags_of::<PubsubArgs>,
+    flags: parse_flags::<PubsubArgs>,
+    build,
+};
+
+/// Builds the pub/sub robot; unusable TLS options (an unreadable certificate) stop it with an error.
+pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
+    let options = ctx.options.get::<PubsubOptions>();
     let auth = Arc::new(AuthConfig::new(options.jwt_secret.as_bytes()));
-    let mut problem = None;
     let mut ca_file = None;
     let tls = match &options.tls {
         PubsubTls::Plain => None,
-        PubsubTls::SelfSigned => match tls::self_signed(&SELF_SIGNED_NAMES).and_then(|made| {
+        PubsubTls::SelfSigned => {
+            let made = tls::self_signed(&SELF_SIGNED_NAMES)?;
             let pem = made.self_signed_pem.unwrap_or_default();
-            Ok((made.config, PemFile::write("understudy-pubsub-cert", &pem)?))
-        }) {
-            Ok((config, file)) => {
-                ca_file = Some(file);
-                Some(config)
-            }
-            Err(error) => {
-                problem = Some(error.to_string());
-                None
-            }
-        },
-        PubsubTls::Files { cert, key } => match tls::from_pem_files(cert, key) {
-            Ok(made) => Some(made.config),
-            Err(error) => {
-                problem = Some(error.to_string());
-                None
-            }
-        },
+            ca_file = Some(PemFile::write("understudy-pubsub-cert", &pem)?);
+            Some(made.config)
+        }
+        PubsubTls::Files { cert, key } => Some(tls::from_pem_files(cert, key)?.config),
     };
     let dev_token = jwt_auth::mint(&auth, DEV_SUBJECT, DEV_TOKEN_TTL_SECS, ctx.clock.unix_ms() / 1000);
-    Arc::new(Pubsub {
+    Ok(Arc::new(Pubsub {
         hub: Hub::new(ctx.clock.now()),
         auth,
         clock: ctx.clock.clone(),
         tls,
         ca_file,
-        problem,
         dev_token,
-    })
+    }))
 }
 
 struct Pubsub {
@@ -122,8 +117,6 @@ struct Pubsub {
     tls: Option<Arc<rustls::ServerConfig>>,
     /// The self-signed certificate, removed from disk when the device is dropped.
     ca_file: Option<PemFile>,
-    /// Why the options are unusable, if they are.
-    problem: Option<String>,
     dev_token: String,
 }
 
@@ -153,7 +146,7 @@ impl Device for Pubsub {
                 let percentage = args
                     .get("percentage")
                     .and_then(Value::as_f64)
-                    .filter(|p| p.is_finite())
+                    .filter(|p| (0.0..=100.0).contains(p))
                     .ok_or_else(|| ControlError::BadArguments("expected {\"percentage\": <number 0..100>}".into()))?;
                 let mut hub = self.hub.lock();
                 hub.base_mut().set_battery_percentage(now, percentage);
@@ -202,10 +195,6 @@ impl Device for Pubsub {
         };
         self.hub.wake.notify_one();
         Ok(result)
-    }
-
-    fn check(&self) -> Result<(), String> {
-        self.problem.clone().map_or(Ok(()), Err)
     }
 
     fn announcements(&self) -> Vec<(&'static str, String)> {
