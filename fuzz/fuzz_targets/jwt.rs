@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use understudy_fuzz::take_u64;
-use understudy_sim::serve::jwt_auth::{AuthConfig, AuthError, JwtAlgorithm, mint, validate};
+use understudy_core::proto::pubsub::auth::{AuthConfig, AuthError, JwtAlgorithm, mint, validate};
 
 const ALGORITHMS: [JwtAlgorithm; 3] = [JwtAlgorithm::Hs256, JwtAlgorithm::Hs384, JwtAlgorithm::Hs512];
 
