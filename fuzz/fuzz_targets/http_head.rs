@@ -52,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(None) => assert!(end.is_none(), "a complete head was dropped"),
         Err(HeadError::TooLarge) => assert!(end.is_none_or(|end| end > SURELY_ACCEPTED)),
+        Err(HeadError::Refused(_)) => assert!(end.is_some(), "an upgrade was refused before its head was whole"),
         Err(HeadError::Io) => panic!("the reader never fails"),
     }
 });

@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         Err(AuthError::Expired) => assert_eq!(ttl, 0),
-        Err(AuthError::MalformedToken) => assert!(token.len() > understudy_sim::serve::jwt_auth::MAX_TOKEN_LEN),
+        Err(AuthError::MalformedToken) => assert!(token.len() > understudy_core::proto::pubsub::auth::MAX_TOKEN_LEN),
         Err(other) => panic!("a minted token was refused: {other}"),
     }
 });
