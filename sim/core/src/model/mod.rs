@@ -5,6 +5,7 @@ pub mod arm;
 pub mod gpio;
 pub mod mobile_base;
 pub mod pi_system;
+pub mod printer;
 pub mod raspberry_pi;
 pub mod topics;
 pub mod volume;

@@ -1,0 +1,471 @@
+//! What each G-code does (`GcodeSuite::process_parsed_command`): motion, heaters, fan, reports, the SD
+//! card and print control, with Marlin's answers; anything else is `echo:Unknown command: "…"`.
+
+use super::gcode::Command;
+use super::motion::trapezoid_secs;
+use super::sd::{Saving, Selected};
+use super::waits::{AfterSync, Wait};
+use super::{JobRecord, Printer, PrinterError, Source, fmt2, job, texts};
+use crate::time::SimTime;
+
+impl Printer {
+    /// Runs one parsed command at `t`: it answers now, or holds the queue with a wait.
+    pub(super) fn execute(&mut self, t: u64, c: Command, source: Source) {
+        match (c.letter, c.code) {
+            ('G', 0 | 1) => {
+                if self.planner.is_full() {
+                    self.hold(t, Wait::Move { command: c, source });
+                    return;
+                }
+                self.queue_move(t, &c);
+            }
+            ('G', 4) => {
+                let ms = c.float('S').map(|s| s * 1000.0).or_else(|| c.float('P')).unwrap_or(0.0);
+                let ms = ms.clamp(0.0, u64::MAX as f64 / 2.0) as u64;
+                return self.hold(
+                    t,
+                    Wait::Sync {
+                        then: AfterSync::Dwell(ms),
+                        source,
+                    },
+                );
+            }
+            ('G', 28) => {
+                let named = [c.has('X'), c.has('Y'), c.has('Z')];
+                let axes = if named.contains(&true) { named } else { [true; 3] };
+                return self.hold(
+                    t,
+                    Wait::Sync {
+                        then: AfterSync::Home(axes),
+                        source,
+                    },
+                );
+            }
+            ('G', 90) => (self.motion.relative_xyz, self.motion.relative_e) = (false, false),
+            ('G', 91) => (self.motion.relative_xyz, self.motion.relative_e) = (true, true),
+            ('G', 92) => {
+                for (i, axis) in ['X', 'Y', 'Z'].into_iter().enumerate() {
+                    if let Some(v) = c.float(axis) {
+                        self.motion.shift[i] = v - self.motion.native[i];
+                    }
+                }
+                if let Some(v) = c.float('E') {
+                    self.motion.e = v;
+                }
+            }
+            ('M', 82) => self.motion.relative_e = false,
+            ('M', 83) => self.motion.relative_e = true,
+            ('M', 18 | 84) => {
+                let named = [c.has('X'), c.has('Y'), c.has('Z')];
+                if !c.has('S') {
+                    let axes = if named.contains(&true) || c.has('E') {
+                        named
+                    } else {
+                        [true; 3]
+                    };
+                    for i in (0..3).filter(|&i| axes[i]) {
+                        self.motion.homed[i] = false;
+                    }
+                }
+            }
+            ('M', 104 | 109) => {
+                let temp = c.float('S').or_else(|| c.float('R'));
+                if let Some(v) = temp {
+                    self.hotend.set_target(t, v);
+                }
+                if c.code == 109 {
+                    return self.wait_for_heater(t, false, c.float('S').is_some(), source);
+                }
+            }
+            ('M', 140 | 190) => {
+                if let Some(v) = c.float('S').or_else(|| c.float('R')) {
+                    self.bed.set_target(t, v);
+                }
+                if c.code == 190 {
+                    return self.wait_for_heater(t, true, c.float('S').is_some(), source);
+                }
+            }
+            ('M', 105) => {
+                // M105 prints its own "ok" in front of the temperatures, whoever sent it.
+                let line = format!("{}{}", texts::OK, self.heater_states(t));
+                return self.out.line(&line);
+            }
+            ('M', 106) => self.fan = c.float('S').map_or(255.0, |s| s.clamp(0.0, 255.0)) as u8,
+            ('M', 107) => self.fan = 0,
+            ('M', 110) => {
+                if let Some(n) = c.int('N') {
+                    self.lines.set(n);
+                }
+            }
+            ('M', 112) => return self.kill(),
+            ('M', 114) => {
+                let line = self.position_report();
+                self.out.line(&line);
+            }
+            ('M', 115) => self.firmware_report(),
+            ('M', 117) => self.status_message = c.string_arg().to_string(),
+            ('M', 73) => {
+                if let Some(p) = c.float('P') {
+                    self.stats.progress_percent = Some(p.clamp(0.0, 100.0) as u8);
+                }
+                if let Some(r) = c.float('R') {
+                    self.stats.remaining_min = Some(r.clamp(0.0, 1e9) as u64);
+                }
+            }
+            ('M', 155) => {
+                if let Some(s) = c.float('S') {
+                    self.temp_report.set(t, s.clamp(0.0, 60.0) as u64 * 1000);
+                }
+            }
+            ('M', 220) => match c.float('S') {
+                Some(s) => self.feed_percent = s.clamp(10.0, 999.0).trunc(),
+                None => self.echo(&format!("FR:{}%", self.feed_percent)),
+            },
+            ('M', 221) => match c.float('S') {
+                Some(s) => self.flow_percent = s.clamp(10.0, 999.0).trunc(),
+                None => self.echo(&format!("E0 Flow: {}%", self.flow_percent)),
+            },
+            ('M', 400) => {
+                return self.hold(
+                    t,
+                    Wait::Sync {
+                        then: AfterSync::Ok,
+                        source,
+                    },
+                );
+            }
+            ('M', 20) => self.list_files(),
+            ('M', 21) => {
+                self.sd.mounted = true;
+                self.echo(texts::SD_CARD_OK);
+            }
+            ('M', 22) => {
+                if !self.sd.printing {
+                    self.sd.mounted = false;
+                    self.sd.selected = None;
+                    self.echo(texts::SD_CARD_RELEASED);
+                }
+            }
+            ('M', 23) => {
+                // Simplify3D appends the size: the name ends at the first space.
+                let name = c.string_arg().split(' ').next().unwrap_or("").to_string();
+                if self.sd.mounted {
+                    if self.sd.printing {
+                        self.end_print(t, true);
+                    }
+                    let _ = self.open_file(&name);
+                }
+            }
+            ('M', 24) => {
+                if self.sd.selected.is_some() {
+                    self.start_or_resume();
+                }
+            }
+            ('M', 25) => {
+                if self.sd.printing && !self.finishing {
+                    self.pause_print();
+                }
+            }
+            ('M', 26) => {
+                if let (true, Some(pos)) = (self.sd.mounted, c.int('S')) {
+                    self.sd.pos = pos.max(0) as u64;
+                }
+            }
+            ('M', 27) => match c.float('S') {
+                Some(s) => self.sd_report.set(t, s.clamp(0.0, 255.0) as u64 * 1000),
+                None => {
+                    let line = self.sd_status();
+                    self.out.line(&line);
+                }
+            },
+            ('M', 28) => self.begin_saving(c.string_arg()),
+            ('M', 29) => {
+                if let Some(saving) = self.sd.saving.take() {
+                    let _ = self.sd.volume.write(&saving.path, saving.data, SimTime::from_millis(t));
+                    self.out.line(texts::FILE_SAVED);
+                }
+            }
+            ('M', 30) => self.delete_file(t, c.string_arg()),
+            ('M', 31) => {
+                let text = job::duration_text(self.timer.elapsed(t));
+                self.echo(&format!("{}{text}", texts::PRINT_TIME));
+            }
+            ('M', 524) => {
+                if self.sd.printing {
+                    self.abort_print();
+                } else if self.sd.mounted {
+                    self.sd.selected = None;
+                }
+            }
+            ('T', 0) => {}
+            ('T', n) => self.echo(&format!("T{n} {}", texts::INVALID_EXTRUDER)),
+            _ => self.echo(&format!("{}{}\"", texts::UNKNOWN_COMMAND, c.text)),
+        }
+        self.ok(source);
+    }
+
+    /// G0/G1 (`G0_G1` + `prepare_line_to_destination`): refused on unhomed axes, clamped to the soft
+    /// endstops, queued with its trapezoid time. The planner has a free slot.
+    pub(super) fn queue_move(&mut self, t: u64, c: &Command) {
+        let need = self.motion.needs_homing([c.has('X'), c.has('Y'), c.has('Z')]);
+        if !need.is_empty() {
+            return self.echo(&format!("{}{need}{}", texts::HOME_FIRST.0, texts::HOME_FIRST.1));
+        }
+        if let Some(f) = c.float('F').filter(|f| *f > 0.0) {
+            self.motion.feedrate = f / 60.0;
+        }
+        let from = self.motion.native;
+        let logical = self.motion.logical();
+        let mut to = from;
+        for (i, axis) in ['X', 'Y', 'Z'].into_iter().enumerate() {
+            if let Some(v) = c.float(axis) {
+                let target = if self.motion.relative_xyz { logical[i] + v } else { v };
+                to[i] = (target - self.motion.shift[i]).clamp(0.0, self.cfg.build_volume[i]);
+            }
+        }
+        let mut de = 0.0;
+        if let Some(v) = c.float('E') {
+            let e = if self.motion.relative_e { self.motion.e + v } else { v };
+            de = e - self.motion.e;
+            self.motion.e = e;
+        }
+        let flow = self.flow_percent / 100.0;
+        if de != 0.0 && self.hotend.temp_at(t) < self.cfg.extrude_min_temp {
+            self.echo(texts::COLD_EXTRUDE_STOP);
+            de = 0.0;
+        } else if (de * flow).abs() > self.cfg.extrude_max_length {
+            self.echo(texts::LONG_EXTRUDE_STOP);
+            de = 0.0;
+        }
+        let delta: [f64; 3] = std::array::from_fn(|i| to[i] - from[i]);
+        let xyz = delta.iter().map(|d| d * d).sum::<f64>().sqrt();
+        let length = if xyz > 1e-9 { xyz } else { de.abs() };
+        self.motion.native = to;
+        for (p, d) in self.motion.physical.iter_mut().zip(delta) {
+            *p += d;
+        }
+        if length <= 1e-9 {
+            return;
+        }
+        let axes = [delta[0], delta[1], delta[2], de];
+        let mut speed = self.motion.feedrate * self.feed_percent / 100.0;
+        let mut accel = if xyz <= 1e-9 {
+            self.cfg.retract_acceleration
+        } else if de > 0.0 {
+            self.cfg.acceleration
+        } else {
+            self.cfg.travel_acceleration
+        };
+        for (i, d) in axes.iter().enumerate().filter(|(_, d)| d.abs() > 1e-12) {
+            speed = speed.min(self.cfg.max_feedrate[i] * length / d.abs());
+            accel = accel.min(self.cfg.max_acceleration[i] * length / d.abs());
+        }
+        let secs = trapezoid_secs(length, speed, accel, self.cfg.jerk);
+        self.planner.push(t, secs, from, to, de * flow);
+    }
+
+    /// M114's line (`report_current_position_projected`): logical position, then stepper counts.
+    pub(super) fn position_report(&self) -> String {
+        let l = self.motion.logical();
+        let steps: [i64; 3] =
+            std::array::from_fn(|i| (self.motion.native[i] * self.cfg.steps_per_mm[i]).round() as i64);
+        format!(
+            "X:{} Y:{} Z:{} E:{}{}{} Y:{} Z:{}",
+            fmt2(l[0]),
+            fmt2(l[1]),
+            fmt2(l[2]),
+            fmt2(self.motion.e),
+            texts::COUNT_X,
+            steps[0],
+            steps[1],
+            steps[2]
+        )
+    }
+
+    /// M115: the firmware line and the `Cap:` lines.
+    fn firmware_report(&mut self) {
+        let head = format!(
+            "FIRMWARE_NAME:Marlin {} ({}) SOURCE_CODE_URL:{} PROTOCOL_VERSION:{} MACHINE_TYPE:{} EXTRUDER_COUNT:1 UUID:{}",
+            texts::VERSION,
+            texts::BUILD_DATE,
+            texts::SOURCE_CODE_URL,
+            texts::PROTOCOL_VERSION,
+            self.cfg.machine_name,
+            texts::MACHINE_UUID
+        );
+        self.out.line(&head);
+        for (name, on) in texts::CAPABILITIES {
+            self.out.line(&format!("Cap:{name}:{}", u8::from(*on)));
+        }
+    }
+
+    /// M20.
+    fn list_files(&mut self) {
+        if !self.sd.mounted {
+            return self.echo(texts::NO_MEDIA);
+        }
+        self.out.line(texts::BEGIN_FILE_LIST);
+        for line in self.sd.listing() {
+            self.out.line(&line);
+        }
+        self.out.line(texts::END_FILE_LIST);
+    }
+
+    /// `openFileRead` for a fresh print: `echo:Now fresh file:`, then `File opened:` and `File selected`,
+    /// or `open failed, File: <name>.`.
+    pub(super) fn open_file(&mut self, path: &str) -> Result<(), PrinterError> {
+        if !self.sd.mounted {
+            return Err(PrinterError::NoMedia);
+        }
+        let name = path.rsplit('/').next().unwrap_or(path).to_string();
+        self.echo(&format!("Now fresh file: {path}"));
+        let opened = self
+            .sd
+            .volume
+            .normalize(path)
+            .ok()
+            .filter(|p| !p.is_empty())
+            .and_then(|p| self.sd.volume.stat(&p).ok().filter(|e| !e.is_dir).map(|e| (p, e.size)));
+        match opened {
+            Some((path, size)) => {
+                self.out
+                    .line(&format!("{}{name}{}{size}", texts::SD_FILE_OPENED, texts::SD_SIZE));
+                self.out.line(texts::SD_FILE_SELECTED);
+                self.sd.selected = Some(Selected { path, size });
+                self.sd.pos = 0;
+                Ok(())
+            }
+            None => {
+                self.out.line(&format!("{}{name}.", texts::SD_OPEN_FILE_FAIL));
+                Err(PrinterError::OpenFailed(path.to_string()))
+            }
+        }
+    }
+
+    /// M24: starts the selected file, or resumes it.
+    pub(super) fn start_or_resume(&mut self) {
+        let t = self.clock;
+        if !self.sd.printing {
+            let Some(selected) = self.sd.selected.clone() else {
+                return;
+            };
+            self.sd.printing = true;
+            self.finishing = false;
+            self.timer.reset();
+            self.stats = job::PrintStats::default();
+            self.job = Some(JobRecord {
+                path: selected.path,
+                size: selected.size,
+                final_pos: None,
+                cancelled: false,
+            });
+        }
+        self.sd.paused = false;
+        self.timer.start(t);
+    }
+
+    /// M25: the card stops being read; queued moves finish.
+    pub(super) fn pause_print(&mut self) {
+        self.sd.paused = true;
+        self.timer.pause(self.clock);
+    }
+
+    /// M524 (`abortSDPrinting`): the file closes, the moves stop, heaters and fan go off.
+    pub(super) fn abort_print(&mut self) {
+        let t = self.clock;
+        self.end_print(t, true);
+        if let Some(at) = self.planner.quick_stop(t) {
+            self.motion.native = at;
+            self.motion.physical = at;
+        }
+        // A command the card sent dies with the print; a host's own wait runs on.
+        if self.wait.as_ref().is_some_and(|w| w.source() == Source::Sd) {
+            self.wait = None;
+        }
+        self.hotend.off(t);
+        self.bed.off(t);
+        self.fan = 0;
+    }
+
+    /// Closes the printing file: the job keeps its figures and is marked cancelled or done.
+    fn end_print(&mut self, t: u64, cancelled: bool) {
+        if let Some(job) = &mut self.job {
+            job.final_pos = Some(self.sd.pos);
+            job.cancelled = cancelled;
+        }
+        self.sd.printing = false;
+        self.sd.paused = false;
+        self.sd.selected = None;
+        self.finishing = false;
+        self.timer.pause(t);
+    }
+
+    /// M1001: print time (for prints over a minute), `Done printing file`, steppers off.
+    pub(super) fn finish_print(&mut self, t: u64) {
+        let elapsed = self.timer.elapsed(t);
+        if elapsed > 60_000 {
+            self.echo(&format!("{}{}", texts::PRINT_TIME, job::duration_text(elapsed)));
+        }
+        self.end_print(t, false);
+        self.out.line(texts::FILE_PRINTED);
+        // SD_FINISHED_RELEASECOMMAND "M84": the steppers let go, so the axes need homing again.
+        self.motion.homed = [false; 3];
+    }
+
+    /// M28: `echo:Now fresh file:` and `Writing to file:`, or `open failed, File: <name>.`.
+    fn begin_saving(&mut self, arg: &str) {
+        if !self.sd.mounted {
+            return;
+        }
+        let path = arg.trim_end_matches(' ');
+        let name = path.rsplit('/').next().unwrap_or(path).to_string();
+        self.echo(&format!("Now fresh file: {path}"));
+        let t = SimTime::from_millis(self.clock);
+        match self.sd.volume.normalize(path) {
+            Ok(p) if !p.is_empty() && self.sd.volume.write(&p, Vec::new(), t).is_ok() => {
+                self.out.line(&format!("{}{name}", texts::SD_WRITE_TO_FILE));
+                self.sd.saving = Some(Saving {
+                    path: p,
+                    data: Vec::new(),
+                });
+            }
+            _ => self.out.line(&format!("{}{name}.", texts::SD_OPEN_FILE_FAIL)),
+        }
+    }
+
+    /// One line for the file M28 writes (`write_command`: the command, then `\r\n`).
+    pub(super) fn save_line(&mut self, text: &str) {
+        let Some(saving) = &self.sd.saving else { return };
+        let fits = self
+            .sd
+            .volume
+            .check_write(&saving.path, (saving.data.len() + text.len() + 2) as u64)
+            .is_ok();
+        if !fits {
+            return self
+                .out
+                .line(&format!("{}{}", texts::ERROR_PREFIX, texts::SD_ERR_WRITE_TO_FILE));
+        }
+        if let Some(saving) = &mut self.sd.saving {
+            saving.data.extend_from_slice(text.as_bytes());
+            saving.data.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// M30: closes the open file, then `File deleted:<name>` or `Deletion failed, File: <name>.`.
+    fn delete_file(&mut self, t: u64, arg: &str) {
+        if !self.sd.mounted {
+            return;
+        }
+        if self.sd.printing {
+            self.end_print(t, true);
+        }
+        self.sd.selected = None;
+        let path = arg.trim_end_matches(' ');
+        let name = path.rsplit('/').next().unwrap_or(path);
+        match self.sd.volume.delete(path) {
+            Ok(()) => self.out.line(&format!("{}{name}", texts::FILE_DELETED)),
+            Err(_) => self.out.line(&format!("{}{name}.", texts::DELETION_FAILED)),
+        }
+    }
+}
