@@ -11,6 +11,19 @@ use crate::time::SimTime;
 impl Printer {
     /// Runs one parsed command at `t`: it answers now, or holds the queue with a wait.
     pub(super) fn execute(&mut self, t: u64, c: Command, source: Source) {
+        // `get_target_extruder_from_command`: there is one extruder.
+        if c.letter == 'M' && matches!(c.code, 104 | 105 | 109 | 221) {
+            // `value_byte` clamps to 0..=255 and the result is kept in an int8_t.
+            let e = c.int('T').map(|v| v.clamp(0, 255) as u8 as i8);
+            if let Some(e) = e.filter(|e| *e >= 1) {
+                self.echo(&format!("M{} {} {e}", c.code, texts::INVALID_EXTRUDER));
+                // M105 returns before its own "ok" and the dispatcher sends none for it.
+                if c.code != 105 {
+                    self.ok(source);
+                }
+                return;
+            }
+        }
         match (c.letter, c.code) {
             ('G', 0 | 1) => {
                 if self.planner.is_full() {
@@ -317,8 +330,7 @@ impl Printer {
         if !self.sd.mounted {
             return Err(PrinterError::NoMedia);
         }
-        let name = path.rsplit('/').next().unwrap_or(path).to_string();
-        self.echo(&format!("Now fresh file: {path}"));
+        let name = self.announce_open(path);
         let opened = self
             .sd
             .volume
@@ -377,6 +389,7 @@ impl Printer {
         if let Some(at) = self.planner.quick_stop(t) {
             self.motion.native = at;
             self.motion.physical = at;
+            self.executed_z = at[2] + self.motion.shift[2];
         }
         // A command the card sent dies with the print; a host's own wait runs on.
         if self.wait.as_ref().is_some_and(|w| w.source() == Source::Sd) {
@@ -412,14 +425,19 @@ impl Printer {
         self.motion.homed = [false; 3];
     }
 
+    /// `announceOpen(2, path)`: `echo:Now fresh file: <path>`; returns the file's own name.
+    fn announce_open(&mut self, path: &str) -> String {
+        self.echo(&format!("Now fresh file: {path}"));
+        base_name(path).to_string()
+    }
+
     /// M28: `echo:Now fresh file:` and `Writing to file:`, or `open failed, File: <name>.`.
     fn begin_saving(&mut self, arg: &str) {
         if !self.sd.mounted {
             return;
         }
         let path = arg.trim_end_matches(' ');
-        let name = path.rsplit('/').next().unwrap_or(path).to_string();
-        self.echo(&format!("Now fresh file: {path}"));
+        let name = self.announce_open(path);
         let t = SimTime::from_millis(self.clock);
         match self.sd.volume.normalize(path) {
             Ok(p) if !p.is_empty() && self.sd.volume.write(&p, Vec::new(), t).is_ok() => {
@@ -462,10 +480,15 @@ impl Printer {
         }
         self.sd.selected = None;
         let path = arg.trim_end_matches(' ');
-        let name = path.rsplit('/').next().unwrap_or(path);
+        let name = base_name(path);
         match self.sd.volume.delete(path) {
             Ok(()) => self.out.line(&format!("{}{name}", texts::FILE_DELETED)),
             Err(_) => self.out.line(&format!("{}{name}.", texts::DELETION_FAILED)),
         }
     }
+}
+
+/// The last component of a card path (what Marlin's messages name).
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }

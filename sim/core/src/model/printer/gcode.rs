@@ -92,11 +92,6 @@ impl Command {
     pub fn string_arg(&self) -> &str {
         &self.args
     }
-
-    /// Whether any parameter letter appears (`parser.seen_any`).
-    pub fn seen_any(&self) -> bool {
-        self.args.bytes().any(|c| c.is_ascii_uppercase())
-    }
 }
 
 /// A decimal number at the start of `s` (spaces, sign, digits, point, digits) and how many bytes it used.

@@ -85,8 +85,9 @@ pub struct PrintStats {
     pub layer_z: Option<f64>,
     /// Filament used, in mm.
     pub filament_mm: f64,
-    /// M73 P and R.
+    /// M73 P: the progress the file announces.
     pub progress_percent: Option<u8>,
+    /// M73 R: the minutes left the file announces.
     pub remaining_min: Option<u64>,
 }
 

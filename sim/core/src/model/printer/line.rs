@@ -6,6 +6,9 @@ use super::texts;
 /// `MAX_CMD_SIZE`: a command keeps at most this many bytes minus the terminator.
 pub const MAX_CMD_SIZE: usize = 96;
 
+/// Bytes of a line worth keeping: `clean` never needs more unless the line is mostly backspaces.
+pub const MAX_RAW_LINE: usize = 4096;
+
 /// How one received line fares.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LineCheck {

@@ -98,14 +98,17 @@ pub enum PrinterError {
 /// Heater readings as M105 would report them now.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Temperatures {
-    /// Hotend reading and target, °C.
+    /// Hotend reading, °C.
     pub hotend: f64,
+    /// Hotend target, °C (0 = off).
     pub hotend_target: f64,
-    /// Bed reading and target, °C.
+    /// Bed reading, °C.
     pub bed: f64,
+    /// Bed target, °C (0 = off).
     pub bed_target: f64,
-    /// Heater powers, 0..=127 (`@:` and `B@:`).
+    /// Hotend power, 0..=127 (`@:`).
     pub hotend_power: u8,
+    /// Bed power, 0..=127 (`B@:`).
     pub bed_power: u8,
 }
 
@@ -201,7 +204,8 @@ impl Printer {
         }
         for part in line.as_bytes().split(|&c| c == b'\n' || c == b'\r') {
             if self.pending.len() < MAX_PENDING_LINES {
-                self.pending.push_back(part.to_vec());
+                self.pending
+                    .push_back(part[..part.len().min(line::MAX_RAW_LINE)].to_vec());
             }
         }
         self.pump(self.clock);

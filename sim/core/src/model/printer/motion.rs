@@ -30,11 +30,13 @@ pub fn trapezoid_secs(length: f64, speed: f64, accel: f64, jerk: f64) -> f64 {
 /// One planned move.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Block {
-    /// When the move starts and ends, in ms (fractional).
+    /// When the move starts, in ms (fractional).
     pub start_ms: f64,
+    /// When it ends, in ms (fractional).
     pub end_ms: f64,
-    /// Native XYZ at the start and at the end.
+    /// Native XYZ at the start.
     pub from: [f64; 3],
+    /// Native XYZ at the end.
     pub to: [f64; 3],
     /// Filament pushed by the move, after the flow factor (negative when retracting).
     pub extruded: f64,
@@ -60,11 +62,6 @@ pub struct Planner {
 }
 
 impl Planner {
-    /// Moves not yet finished.
-    pub fn len(&self) -> usize {
-        self.blocks.len()
-    }
-
     /// Whether no move is queued.
     pub fn is_empty(&self) -> bool {
         self.blocks.is_empty()

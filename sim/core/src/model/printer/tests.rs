@@ -118,6 +118,13 @@ fn positions_follow_absolute_relative_and_g92_and_stay_on_the_bed() {
         m114(&mut p),
         "X:210.00 Y:0.00 Z:0.00 E:10.00 Count X:17600 Y:0 Z:0\nok\n"
     );
+    // The job's Z follows executed moves and homing.
+    send(&mut p, 20_000, "G1 Z7");
+    run(&mut p, 30_000);
+    assert_eq!(p.job().current_z, 7.0);
+    send(&mut p, 30_000, "G28 Z");
+    run(&mut p, 60_000);
+    assert_eq!(p.job().current_z, 0.0);
     assert!(p.motion.native[0] <= 220.0);
 }
 
@@ -184,6 +191,9 @@ fn anything_else_is_an_unknown_command_quoted_as_sent() {
     );
     assert_eq!(send(&mut p, 0, "T1"), "echo:T1 Invalid extruder\nok\n");
     assert_eq!(send(&mut p, 0, "T0"), "ok\n");
+    assert_eq!(send(&mut p, 0, "M104 T1 S200"), "echo:M104 Invalid extruder 1\nok\n");
+    assert_eq!(p.temperatures().hotend_target, 0.0);
+    assert_eq!(send(&mut p, 0, "M105 T2"), "echo:M105 Invalid extruder 2\n");
 }
 
 #[test]
@@ -641,5 +651,47 @@ proptest! {
         }
         p.advance(at(3_600_000));
         check_invariants(&p);
+        // The same bytes as a file printed from the card.
+        p.sd_mut().write("r.gcode", chunks.join(&b'\n'), at(3_600_000)).unwrap();
+        if p.start_print(at(3_600_000), "r.gcode").is_ok() {
+            p.advance(at(7_200_000));
+        }
+        check_invariants(&p);
+        prop_assert!(p.take_output().len() <= output::OUTPUT_CAP);
     }
+}
+
+#[test]
+fn m31_m84_and_m26_do_what_marlin_does() {
+    let mut p = homed();
+    assert_eq!(send(&mut p, 10_001, "M31"), "echo:Print time: 0s\nok\n");
+    assert_eq!(send(&mut p, 10_001, "M84"), "ok\n");
+    assert_eq!(send(&mut p, 10_001, "G1 Y1"), "echo:Home Y First\nok\n");
+    let mut p = long_print(&[]);
+    p.pause(at(11_000)).unwrap();
+    send(&mut p, 11_000, "M26 S0");
+    run(&mut p, 12_000);
+    assert_eq!(p.job().bytes_done, 0);
+    // M22 leaves a card that is printing alone.
+    assert_eq!(send(&mut p, 11_000, "M22"), "ok\n");
+    assert!(p.sd.mounted);
+}
+
+#[test]
+fn the_deadline_says_when_the_next_line_is_due() {
+    let mut p = printer();
+    assert_eq!(p.next_deadline(), None);
+    send(&mut p, 0, "G28");
+    assert_eq!(p.next_deadline(), Some(at(2_000)));
+    run(&mut p, 10_001);
+    assert_eq!(p.next_deadline(), None);
+    send(&mut p, 10_001, "M109 S50");
+    assert_eq!(p.next_deadline(), Some(at(11_001)));
+    send(&mut p, 10_001, "M155 S5");
+    // M155 was read when M109 ended; its lines come every 5 s from then.
+    run(&mut p, 200_000);
+    let next = p.next_deadline().unwrap().as_millis();
+    assert!((200_001..=205_000).contains(&next), "{next}");
+    assert_eq!(run(&mut p, next - 1), "");
+    assert!(run(&mut p, next).starts_with(" T:"));
 }

@@ -34,11 +34,6 @@ impl Heater {
         self.target
     }
 
-    /// The highest target the firmware accepts.
-    pub fn max_target(&self) -> f64 {
-        self.cfg.max_target_c
-    }
-
     /// Sets the target at `t_ms`, clamped to what the firmware accepts.
     pub fn set_target(&mut self, t_ms: u64, target: f64) {
         let temp = self.temp_at(t_ms);

@@ -316,6 +316,9 @@ impl Printer {
             self.motion.physical[i] = 0.0;
             self.motion.shift[i] = 0.0;
         }
+        if axes[2] {
+            self.executed_z = 0.0;
+        }
     }
 }
 
