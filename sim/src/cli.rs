@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::clock::ClockMode;
+use crate::devices::esp3d::{self, args::Esp3dArgs};
 use crate::serve::SimConfig;
 use crate::serve::endrpi::EndrpiOptions;
 use crate::serve::pubsub::{PubsubArgs, TokenArgs};
@@ -82,6 +83,8 @@ pub struct Cli {
     pub transcript: Option<PathBuf>,
     #[command(flatten)]
     pub pubsub: PubsubArgs,
+    #[command(flatten)]
+    pub esp3d: Esp3dArgs,
 }
 
 impl Cli {
@@ -100,6 +103,9 @@ impl Cli {
                 ("endrpi".to_string(), self.endrpi_port),
                 ("xarm".to_string(), self.xarm_port),
                 ("pubsub".to_string(), self.pubsub.pubsub_port),
+                (esp3d::HTTP_ENDPOINT.to_string(), self.esp3d.esp3d_http_port),
+                (esp3d::TERMINAL_ENDPOINT.to_string(), self.esp3d.terminal_port()),
+                (esp3d::DATA_ENDPOINT.to_string(), self.esp3d.esp3d_data_port),
             ]),
             any_port: false,
             transcript: self.transcript.clone(),
@@ -114,6 +120,7 @@ impl Cli {
                     fault: self.xarm_fault,
                 },
                 pubsub: self.pubsub.options(),
+                esp3d: self.esp3d.options(),
             },
         }
     }
@@ -251,6 +258,36 @@ mod tests {
         }
         assert!(Cli::parse_from(["understudy-sim"]).command.is_none());
         assert!(Cli::try_parse_from(["understudy-sim", "token", "--ttl", "soon"]).is_err());
+    }
+
+    #[test]
+    fn esp3d_ports_follow_the_http_port() {
+        let config = Cli::parse_from(["understudy-sim"]).config();
+        assert_eq!(
+            (
+                config.ports["esp3d"],
+                config.ports["esp3d-terminal"],
+                config.ports["esp3d-data"]
+            ),
+            (8080, 8081, 8282)
+        );
+        assert_eq!(config.devices.esp3d.sd_capacity, 64 << 20);
+        let config = Cli::parse_from(["understudy-sim", "--esp3d-http-port", "9000", "--esp3d-auth"]).config();
+        assert_eq!((config.ports["esp3d"], config.ports["esp3d-terminal"]), (9000, 9001));
+        assert!(config.devices.esp3d.auth);
+        let config = Cli::parse_from([
+            "understudy-sim",
+            "--esp3d-terminal-port",
+            "7000",
+            "--esp3d-sd-capacity",
+            "1M",
+            "--esp3d-data-text",
+        ])
+        .config();
+        assert_eq!(config.ports["esp3d-terminal"], 7000);
+        assert_eq!(config.devices.esp3d.sd_capacity, 1 << 20);
+        assert!(config.devices.esp3d.data_text);
+        assert!(Cli::try_parse_from(["understudy-sim", "--esp3d-session-timeout", "999"]).is_err());
     }
 
     #[test]

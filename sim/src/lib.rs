@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod devices;
 pub mod error;
 pub mod serve;
 pub mod transcript;

@@ -24,6 +24,8 @@ pub enum Outgoing {
     SharedText(tokio_tungstenite::tungstenite::Utf8Bytes),
     /// A binary frame.
     Binary(Bytes),
+    /// A ping control frame with this payload.
+    Ping(Bytes),
     /// Close the connection with this code and reason.
     Close(u16, String),
 }
@@ -81,6 +83,26 @@ pub trait Service: Send + Sync + 'static {
     fn open_session(&self, conn: ConnInfo) -> Box<dyn Session>;
     /// Answers a plain HTTP request on the same port.
     fn http(&self, now: SimTime, request: HttpRequest) -> HttpResponse;
+    /// Headers added to every `101 Switching Protocols` answer (a firmware's `Server:` line). Defaults to none.
+    fn upgrade_headers(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// Like `http`, for a device that reads the request's `Cookie` header and sets headers of its own
+    /// (`Set-Cookie`, `Content-Encoding`, `Cache-Control`). Defaults to `http` with no extra headers.
+    fn http_with_headers(&self, now: SimTime, request: HttpRequest, _cookie: Option<&str>) -> HttpAnswer {
+        HttpAnswer {
+            response: self.http(now, request),
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// An HTTP response with the headers a device sets beyond `Content-Type` and `Location`.
+pub struct HttpAnswer {
+    /// The response.
+    pub response: HttpResponse,
+    /// Extra `(name, value)` headers.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// A listening socket a device wants, with its default port.
@@ -121,6 +143,9 @@ pub trait Device: Send + Sync + 'static {
     fn check(&self) -> Result<(), String> {
         Ok(())
     }
+    /// Called once every endpoint is bound, with the endpoints of this device (a device that reports its own
+    /// ports to clients learns them here when they were chosen by the system).
+    fn bound(&self, _endpoints: &[&crate::serve::BoundEndpoint]) {}
     /// `(key, value)` lines printed at start for clients, e.g. a certificate file to trust.
     fn announcements(&self) -> Vec<(&'static str, String)> {
         Vec::new()

@@ -12,7 +12,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::serve::ServeContext;
-use crate::serve::device::Service;
+use crate::serve::device::{HttpAnswer, Service};
 use crate::transcript::{Direction, RecordKind};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
@@ -68,10 +68,15 @@ async fn answer(
                     .map(str::to_string),
                 body: collected.to_bytes(),
             };
-            service.http(ctx.clock.now(), request)
+            let cookie = parts.headers.get(hyper::header::COOKIE).and_then(|v| v.to_str().ok());
+            service.http_with_headers(ctx.clock.now(), request, cookie)
         }
-        Err(_) => HttpResponse::json(413, r#"{"error":"request body too large"}"#),
+        Err(_) => HttpAnswer {
+            response: HttpResponse::json(413, r#"{"error":"request body too large"}"#),
+            headers: Vec::new(),
+        },
     };
+    let HttpAnswer { response, headers } = response;
     if ctx.transcript.is_enabled() {
         let summary = format!("{} {} -> {}", parts.method, parts.uri.path(), response.status);
         ctx.transcript
@@ -82,6 +87,9 @@ async fn answer(
         .header(hyper::header::CONTENT_TYPE, response.content_type);
     if let Some(location) = &response.location {
         builder = builder.header(hyper::header::LOCATION, location.as_str());
+    }
+    for (name, value) in headers {
+        builder = builder.header(name, value);
     }
     if ctx.shutdown.is_cancelled() {
         builder = builder.header(hyper::header::CONNECTION, "close");

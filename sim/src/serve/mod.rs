@@ -159,6 +159,14 @@ impl Simulator {
             }
         }
         for device in &devices {
+            let own: Vec<&BoundEndpoint> = bound
+                .iter()
+                .map(|(_, _, e)| e)
+                .filter(|e| e.device == device.name())
+                .collect();
+            device.bound(&own);
+        }
+        for device in &devices {
             if let Some(task) = device.clone().background(ctx.clock.clone(), ctx.shutdown.clone()) {
                 ctx.tracker.spawn(task);
             }

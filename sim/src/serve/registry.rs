@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::devices::esp3d;
 use crate::error::SimError;
 use crate::serve::device::Device;
 use crate::serve::endrpi;
@@ -16,6 +17,7 @@ pub struct DeviceOptions {
     pub endrpi: endrpi::EndrpiOptions,
     pub xarm: xarm::XarmOptions,
     pub pubsub: pubsub::PubsubOptions,
+    pub esp3d: esp3d::Esp3dOptions,
 }
 
 /// What a device gets when it is built.
@@ -44,6 +46,10 @@ pub const DEVICE_KINDS: &[DeviceKind] = &[
     DeviceKind {
         name: "pubsub",
         build: pubsub::build,
+    },
+    DeviceKind {
+        name: "esp3d",
+        build: esp3d::build,
     },
 ];
 
