@@ -19,6 +19,8 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+use crate::error::Error;
+
 /// How long a step waits for an answer before it fails.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -75,11 +77,11 @@ impl std::fmt::Debug for Transport {
 
 impl Transport {
     /// TLS with the given trust.
-    pub fn tls(trust: &Trust) -> Result<Transport, String> {
+    pub fn tls(trust: &Trust) -> Result<Transport, Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| format!("cannot set up TLS: {e}"))?;
+            .map_err(|e| Error::Tls(format!("cannot set up TLS: {e}")))?;
         let config = match trust {
             Trust::AnyCertificate => builder
                 .dangerous()
@@ -90,11 +92,11 @@ impl Transport {
                 let found = rustls_native_certs::load_native_certs();
                 let (added, _) = roots.add_parsable_certificates(found.certs);
                 if added == 0 {
-                    return Err(
-                        "no trusted root certificates were found on this system (set SSL_CERT_FILE, \
-                                or pass --insecure)"
+                    return Err(Error::Tls(
+                        "no trusted root certificates were found on this system (set SSL_CERT_FILE, or pass \
+                         --insecure)"
                             .into(),
-                    );
+                    ));
                 }
                 builder.with_root_certificates(roots).with_no_client_auth()
             }
@@ -102,10 +104,12 @@ impl Transport {
                 let mut roots = RootCertStore::empty();
                 for file in files {
                     let certs = CertificateDer::pem_file_iter(file)
-                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                        .map_err(|e| Error::Tls(format!("cannot read {}: {e}", file.display())))?;
                     for cert in certs {
-                        let cert = cert.map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-                        roots.add(cert).map_err(|e| format!("{}: {e}", file.display()))?;
+                        let cert = cert.map_err(|e| Error::Tls(format!("cannot read {}: {e}", file.display())))?;
+                        roots
+                            .add(cert)
+                            .map_err(|e| Error::Tls(format!("{}: {e}", file.display())))?;
                     }
                 }
                 builder.with_root_certificates(roots).with_no_client_auth()
@@ -116,29 +120,29 @@ impl Transport {
 
     /// Opens a connection to `authority` (`host:port`), completing TLS when the transport has it. The
     /// certificate must be valid for the host part of `authority`, unless `server_name` names another.
-    pub async fn open(&self, authority: &str, server_name: Option<&str>) -> Result<Stream, String> {
+    pub async fn open(&self, authority: &str, server_name: Option<&str>) -> Result<Stream, Error> {
         let connect = async {
             let tcp = TcpStream::connect(authority)
                 .await
-                .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
+                .map_err(|e| Error::Wire(format!("cannot connect to {authority}: {e}")))?;
             let _ = tcp.set_nodelay(true);
             match self {
                 Transport::Plain => Ok(Stream::Plain(tcp)),
                 Transport::Tls(config) => {
                     let host = server_name.unwrap_or_else(|| host_of(authority));
                     let name = ServerName::try_from(host.to_string())
-                        .map_err(|e| format!("{host} is not a TLS server name: {e}"))?;
+                        .map_err(|e| Error::Wire(format!("{host} is not a TLS server name: {e}")))?;
                     let tls = tokio_rustls::TlsConnector::from(config.clone())
                         .connect(name, tcp)
                         .await
-                        .map_err(|e| format!("TLS handshake with {authority} failed: {e}"))?;
+                        .map_err(|e| Error::Wire(format!("TLS handshake with {authority} failed: {e}")))?;
                     Ok(Stream::Tls(Box::new(tls)))
                 }
             }
         };
         tokio::time::timeout(REPLY_TIMEOUT, connect)
             .await
-            .map_err(|_| format!("connecting to {authority} timed out"))?
+            .map_err(|_| Error::Wire(format!("connecting to {authority} timed out")))?
     }
 }
 
@@ -254,7 +258,7 @@ pub struct WsClient {
 impl WsClient {
     /// Connects to `url` (`ws://` or `wss://`) over `transport`. A refused upgrade reports its HTTP status
     /// and body; the URL's token never appears in the error.
-    pub async fn connect(url: &str, transport: &Transport) -> Result<WsClient, String> {
+    pub async fn connect(url: &str, transport: &Transport) -> Result<WsClient, Error> {
         let shown = redact(url);
         let stream = transport.open(authority_of(url), None).await?;
         match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::client_async(url, stream)).await {
@@ -265,30 +269,45 @@ impl WsClient {
                     .as_deref()
                     .map(String::from_utf8_lossy)
                     .unwrap_or_default();
-                Err(format!(
+                Err(Error::Wire(format!(
                     "the upgrade at {shown} was refused with HTTP {}: {body}",
                     response.status().as_u16()
-                ))
+                )))
             }
-            Ok(Err(error)) => Err(redact(&format!("cannot connect to {shown}: {error}"))),
-            Err(_) => Err(format!("connecting to {shown} timed out")),
+            Ok(Err(error)) => Err(Error::Wire(redact(&format!("cannot connect to {shown}: {error}")))),
+            Err(_) => Err(Error::Wire(format!("connecting to {shown} timed out"))),
+        }
+    }
+
+    /// Completes the server side of a WebSocket handshake on a connection a device made to the checker.
+    pub async fn accept(tcp: TcpStream) -> Result<WsClient, Error> {
+        let _ = tcp.set_nodelay(true);
+        let peer = tcp
+            .peer_addr()
+            .map_or_else(|_| "a device".to_string(), |a| a.to_string());
+        match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::accept_async(Stream::Plain(tcp))).await {
+            Ok(Ok(stream)) => Ok(WsClient { stream }),
+            Ok(Err(error)) => Err(Error::Wire(format!(
+                "the WebSocket handshake with {peer} failed: {error}"
+            ))),
+            Err(_) => Err(Error::Wire(format!("the WebSocket handshake with {peer} timed out"))),
         }
     }
 
     /// Sends a text frame.
-    pub async fn send_text(&mut self, text: &str) -> Result<(), String> {
+    pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
         self.stream
             .send(Message::text(text))
             .await
-            .map_err(|e| format!("send failed: {e}"))
+            .map_err(|e| Error::Wire(format!("send failed: {e}")))
     }
 
     /// Sends a binary frame.
-    pub async fn send_binary(&mut self, bytes: Vec<u8>) -> Result<(), String> {
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) -> Result<(), Error> {
         self.stream
             .send(Message::binary(bytes))
             .await
-            .map_err(|e| format!("send failed: {e}"))
+            .map_err(|e| Error::Wire(format!("send failed: {e}")))
     }
 
     /// Sends a close frame.
@@ -319,10 +338,10 @@ impl WsClient {
     }
 
     /// The next text frame, or an error describing what came instead.
-    pub async fn next_text(&mut self) -> Result<String, String> {
+    pub async fn next_text(&mut self) -> Result<String, Error> {
         match self.next_frame(REPLY_TIMEOUT).await {
             Frame::Text(text) => Ok(text),
-            other => Err(format!("expected a text frame, got {other:?}")),
+            other => Err(Error::Wire(format!("expected a text frame, got {other:?}"))),
         }
     }
 }
@@ -355,7 +374,7 @@ pub async fn http_request(
     path: &str,
     extra_headers: &[(&str, &str)],
     body: &str,
-) -> Result<HttpReply, String> {
+) -> Result<HttpReply, Error> {
     http_request_via(&Transport::Plain, authority, method, path, extra_headers, body).await
 }
 
@@ -367,7 +386,7 @@ pub async fn http_request_via(
     path: &str,
     extra_headers: &[(&str, &str)],
     body: &str,
-) -> Result<HttpReply, String> {
+) -> Result<HttpReply, Error> {
     let mut headers = vec![("connection", "close")];
     headers.extend_from_slice(extra_headers);
     let content_length = body.len().to_string();
@@ -379,12 +398,12 @@ pub async fn http_request_via(
 
 /// Sends a WebSocket upgrade request for `path` (which may carry a query string) over plain TCP and returns
 /// the HTTP answer (a refusal with its body, or the 101).
-pub async fn upgrade_request(authority: &str, path: &str) -> Result<HttpReply, String> {
+pub async fn upgrade_request(authority: &str, path: &str) -> Result<HttpReply, Error> {
     upgrade_request_via(&Transport::Plain, authority, path).await
 }
 
 /// [`upgrade_request`] over `transport`.
-pub async fn upgrade_request_via(transport: &Transport, authority: &str, path: &str) -> Result<HttpReply, String> {
+pub async fn upgrade_request_via(transport: &Transport, authority: &str, path: &str) -> Result<HttpReply, Error> {
     let headers = [
         ("upgrade", "websocket"),
         ("connection", "Upgrade"),
@@ -403,7 +422,7 @@ async fn exchange(
     path: &str,
     headers: &[(&str, &str)],
     body: &str,
-) -> Result<HttpReply, String> {
+) -> Result<HttpReply, Error> {
     let shown = redact(path);
     let run = async {
         let mut stream = transport.open(authority, None).await?;
@@ -416,7 +435,7 @@ async fn exchange(
         stream
             .write_all(request.as_bytes())
             .await
-            .map_err(|e| format!("{method} {shown}: {e}"))?;
+            .map_err(|e| Error::Wire(format!("{method} {shown}: {e}")))?;
         let mut raw = Vec::new();
         let mut buffer = [0u8; 4096];
         loop {
@@ -427,7 +446,7 @@ async fn exchange(
                 Ok(Ok(n)) => n,
                 // A TLS peer that closes without close_notify: what arrived is the answer.
                 Ok(Err(_)) if !raw.is_empty() => break,
-                Ok(Err(e)) => return Err(format!("{method} {shown}: {e}")),
+                Ok(Err(e)) => return Err(Error::Wire(format!("{method} {shown}: {e}"))),
                 Err(_) => break,
             };
             if n == 0 {
@@ -439,7 +458,7 @@ async fn exchange(
     };
     tokio::time::timeout(REPLY_TIMEOUT, run)
         .await
-        .map_err(|_| format!("{method} {shown} timed out"))?
+        .map_err(|_| Error::Wire(format!("{method} {shown} timed out")))?
 }
 
 /// Whether `raw` holds a whole response with a `content-length` body.
@@ -454,18 +473,18 @@ fn response_complete(raw: &[u8]) -> bool {
         .is_some_and(|length| raw.len() >= end + 4 + length)
 }
 
-fn parse_response(raw: &[u8]) -> Result<HttpReply, String> {
+fn parse_response(raw: &[u8]) -> Result<HttpReply, Error> {
     let text = String::from_utf8_lossy(raw);
     let (head, body) = text
         .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("no HTTP response head in {text:?}"))?;
+        .ok_or_else(|| Error::Wire(format!("no HTTP response head in {text:?}")))?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or("");
     let status = status_line
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+        .ok_or_else(|| Error::Wire(format!("bad status line {status_line:?}")))?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))

@@ -2,8 +2,10 @@
 //! implementation of the device protocols (the simulator or a physical device) and report per rule.
 
 pub mod client;
+pub mod error;
 pub mod report;
 pub mod rules;
 pub mod runner;
 pub mod schema;
 pub mod steps;
+pub mod target;

@@ -1,24 +1,44 @@
-//! `understudy-check`: runs the conformance features against the in-process simulator (no `--target`) or
-//! against physical devices (`--target endrpi=ws://HOST:PORT/`), prints the report and exits non-zero on failure.
+//! `understudy-check`: runs the conformance features against the in-process simulator (no `--target`), a
+//! simulator in another process (`--target` + `--control`), physical devices (`--target endrpi=ws://HOST:PORT/`)
+//! or devices that dial in (`--target PROTOCOL=listen://HOST:PORT`), prints the report, and exits with a code
+//! a CI can trust.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
-use understudy_conformance::runner::{self, PROTOCOLS, RunConfig};
+use understudy_conformance::runner::{self, RunConfig};
+use understudy_conformance::steps::protocol_names;
+use understudy_conformance::target::{LISTEN_SCHEME, check_ws_url};
+
+/// Every scenario that ran passed, and at least one ran.
+const PASSED: u8 = 0;
+/// A scenario failed, or a target could not be reached.
+const FAILED: u8 = 1;
+/// The command line or the suite's files are wrong (clap's own usage errors exit 2 too).
+const USAGE: u8 = 2;
+/// No scenario ran: every one was skipped or excluded.
+const NOTHING_RAN: u8 = 3;
 
 /// Check a device (or the simulator) against the protocol rules.
 #[derive(Debug, Parser)]
 #[command(name = "understudy-check", version, about)]
 struct Cli {
-    /// A physical target, PROTOCOL=URL (repeatable), e.g. endrpi=ws://10.0.0.7:5000/. Without any, the
-    /// in-process simulator is checked.
+    /// A target, PROTOCOL=URL (repeatable): ws:// or wss:// to dial a device (endrpi=ws://10.0.0.7:5000/), or
+    /// listen://HOST:PORT to wait for a device that dials the checker. Without any, the in-process simulator.
     #[arg(long = "target", value_parser = parse_target)]
     targets: Vec<(String, String)>,
+    /// The control API of the simulator serving the targets (e.g. http://127.0.0.1:7400/): @sim-only
+    /// scenarios then run against it.
+    #[arg(long)]
+    control: Option<String>,
+    /// Seconds a listening target waits for the device to connect, per connection.
+    #[arg(long, default_value_t = 30)]
+    accept_wait: u64,
     /// Cucumber tag expression selecting scenarios, e.g. 'not @pi-hardware'.
     #[arg(long)]
     tags: Option<String>,
-    /// Run @motion scenarios (they move real hardware) against physical targets.
+    /// Run @motion scenarios (they move real hardware) against external targets.
     #[arg(long)]
     allow_motion: bool,
     /// Write a JUnit XML report here.
@@ -33,7 +53,7 @@ struct Cli {
     /// Simulator seed for in-process runs.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Scenarios run at once against the in-process simulator (physical targets: always 1).
+    /// Scenarios run at once against the in-process simulator (external targets: always 1).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
     /// A token for targets that need one (the pub/sub robot's JWT).
@@ -48,11 +68,15 @@ fn parse_target(text: &str) -> Result<(String, String), String> {
     let (protocol, url) = text
         .split_once('=')
         .ok_or("expected PROTOCOL=URL, e.g. endrpi=ws://10.0.0.7:5000/")?;
-    if !PROTOCOLS.contains(&protocol) {
-        return Err(format!("unknown protocol {protocol} (known: {})", PROTOCOLS.join(", ")));
+    let known = protocol_names();
+    if !known.contains(&protocol) {
+        return Err(format!(
+            "unknown protocol {protocol}: no features check it (known: {})",
+            known.join(", ")
+        ));
     }
-    if !(url.starts_with("ws://") || url.starts_with("wss://")) {
-        return Err(format!("{url} is not a ws:// or wss:// URL"));
+    if !url.starts_with(LISTEN_SCHEME) {
+        check_ws_url(url).map_err(|e| e.to_string())?;
     }
     Ok((protocol.to_string(), url.to_string()))
 }
@@ -63,7 +87,9 @@ async fn main() -> std::process::ExitCode {
     let config = RunConfig {
         features: cli.features,
         schemas: cli.schemas,
-        targets: cli.targets.into_iter().collect::<BTreeMap<_, _>>(),
+        targets: cli.targets.into_iter().collect(),
+        control: cli.control,
+        accept_wait: Duration::from_secs(cli.accept_wait),
         tags: cli.tags,
         allow_motion: cli.allow_motion,
         seed: cli.seed,
@@ -75,19 +101,25 @@ async fn main() -> std::process::ExitCode {
         Ok(report) => report,
         Err(error) => {
             eprintln!("understudy-check: {error}");
-            return std::process::ExitCode::from(2);
+            return USAGE.into();
         }
     };
     print!("{}", report.console());
     if let Some(path) = cli.junit {
         if let Err(error) = std::fs::write(&path, report.junit()) {
             eprintln!("understudy-check: cannot write {}: {error}", path.display());
-            return std::process::ExitCode::from(2);
+            return USAGE.into();
         }
     }
+    for line in &report.unreachable {
+        eprintln!("understudy-check: {line}");
+    }
     if report.has_failures() {
-        std::process::ExitCode::FAILURE
+        FAILED.into()
+    } else if report.nothing_ran() {
+        eprintln!("understudy-check: no scenario ran against this target");
+        NOTHING_RAN.into()
     } else {
-        std::process::ExitCode::SUCCESS
+        PASSED.into()
     }
 }

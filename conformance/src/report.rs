@@ -41,6 +41,8 @@ pub struct Report {
     pub rules: Vec<Rule>,
     /// Lines said once at the top of the report (e.g. "certificate checking relaxed").
     pub notes: Vec<String>,
+    /// One line per target that could not be reached at all (its scenarios failed without running).
+    pub unreachable: Vec<String>,
 }
 
 impl Report {
@@ -55,6 +57,12 @@ impl Report {
             }
         }
         counts
+    }
+
+    /// Whether no scenario ran at all (every one skipped, or none selected).
+    pub fn nothing_ran(&self) -> bool {
+        let (passed, failed, _) = self.counts();
+        passed + failed == 0
     }
 
     /// Whether any scenario failed.
@@ -122,6 +130,9 @@ impl Report {
         let _ = writeln!(out, "\n== Conformance report");
         for note in &self.notes {
             let _ = writeln!(out, "note: {note}");
+        }
+        for line in &self.unreachable {
+            let _ = writeln!(out, "UNREACHABLE: {line}");
         }
         let failed: Vec<&ScenarioResult> = self
             .results
@@ -294,6 +305,7 @@ mod tests {
             ],
             rules: vec![rule("ENDRPI-1"), rule("ENDRPI-2"), rule("ENDRPI-3"), rule("ENDRPI-4")],
             notes: vec![],
+            unreachable: vec!["the endrpi target ws://127.0.0.1:1/ cannot be reached".into()],
         };
         assert_eq!(
             report.rule_statuses(),
@@ -309,6 +321,12 @@ mod tests {
         let console = report.console();
         assert!(console.contains("FAIL Pins / b"), "{console}");
         assert!(console.contains("skip Pins / c: no target"), "{console}");
+        let unreachable = console
+            .find("UNREACHABLE: the endrpi target")
+            .expect("the unreachable line");
+        assert!(unreachable < console.find("FAIL Pins / b").unwrap_or(0), "{console}");
+        assert!(!report.nothing_ran());
+        assert!(Report::default().nothing_ran());
         assert!(console.ends_with("conformance: 1 passed, 1 failed, 1 skipped\n"));
     }
 

@@ -1,10 +1,11 @@
-//! Runs the Gherkin features against a target: the in-process simulator (a fresh one per scenario, many
-//! scenarios at once) or physical devices given by URL (one scenario at a time), filtering by tags and
-//! target, and collecting every scenario's verdict into a `Report`.
+//! Runs the Gherkin features against a target (the in-process simulator, a fresh one per scenario, many at
+//! once; or external targets, one scenario at a time), filtering by tags and target, injecting each
+//! scenario's context, and collecting every scenario's verdict into a `Report`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use cucumber::World as _;
 use cucumber::event::ScenarioFinished;
@@ -13,13 +14,12 @@ use cucumber::tag::Ext as _;
 use cucumber::writer::Stats as _;
 use futures_util::FutureExt;
 
+use crate::error::{Error, Result};
 use crate::report::{Outcome, Report, ScenarioResult};
 use crate::rules;
 use crate::schema::Schemas;
-use crate::steps::Check;
-
-/// The device protocols the suite knows, by their tag and target name.
-pub const PROTOCOLS: &[&str] = &["endrpi", "xarm", "pubsub", "esp3d", "obico"];
+use crate::steps::{Check, PROTOCOLS, protocol_names};
+use crate::target::Target;
 
 /// What to run, against what.
 #[derive(Clone, Debug)]
@@ -28,11 +28,16 @@ pub struct RunConfig {
     pub features: PathBuf,
     /// The JSON Schema directory.
     pub schemas: PathBuf,
-    /// Physical targets by protocol (`endrpi` -> `ws://10.0.0.7:5000/`); empty = the in-process simulator.
+    /// Targets by protocol: `endrpi` -> `ws://10.0.0.7:5000/` (the checker dials) or `listen://0.0.0.0:9000`
+    /// (the device dials the checker); empty = the in-process simulator.
     pub targets: BTreeMap<String, String>,
+    /// The control API of the simulator serving the targets (`http://127.0.0.1:7400/`), if they are one.
+    pub control: Option<String>,
+    /// How long a listening target waits for the device to connect, per connection.
+    pub accept_wait: Duration,
     /// A cucumber tag expression selecting scenarios, e.g. `not @pi-hardware`.
     pub tags: Option<String>,
-    /// Run `@motion` scenarios against physical targets.
+    /// Run `@motion` scenarios against external targets.
     pub allow_motion: bool,
     /// The simulator's seed (in-process runs).
     pub seed: u64,
@@ -40,7 +45,7 @@ pub struct RunConfig {
     pub concurrency: usize,
     /// A token for targets that need one (the pub/sub robot).
     pub token: Option<String>,
-    /// Accept self-signed certificates from physical targets.
+    /// Accept self-signed certificates from external targets.
     pub insecure_tls: bool,
 }
 
@@ -51,6 +56,8 @@ impl RunConfig {
             features: default_features_dir(),
             schemas: crate::schema::default_dir().to_path_buf(),
             targets: BTreeMap::new(),
+            control: None,
+            accept_wait: Duration::from_secs(30),
             tags: None,
             allow_motion: false,
             seed: 0,
@@ -60,8 +67,8 @@ impl RunConfig {
         }
     }
 
-    /// Whether the run is against physical targets rather than the simulator.
-    pub fn is_physical(&self) -> bool {
+    /// Whether the run is against external targets rather than in-process simulators.
+    pub fn is_external(&self) -> bool {
         !self.targets.is_empty()
     }
 }
@@ -71,116 +78,140 @@ pub fn default_features_dir() -> PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../features")).to_path_buf()
 }
 
+/// Whether `features_dir/<protocol>/` holds at least one `.feature` file.
+pub fn has_features(features_dir: &Path, protocol: &str) -> bool {
+    std::fs::read_dir(features_dir.join(protocol)).is_ok_and(|entries| {
+        entries
+            .filter_map(std::result::Result::ok)
+            .any(|e| e.path().extension().is_some_and(|x| x == "feature"))
+    })
+}
+
+/// Fails unless every target names a known protocol that has features.
+fn check_protocols(config: &RunConfig) -> Result<()> {
+    let known = protocol_names();
+    for protocol in config.targets.keys() {
+        if !known.contains(&protocol.as_str()) {
+            return Err(Error::UnknownProtocol {
+                name: protocol.clone(),
+                known: known.join(", "),
+            });
+        }
+        if !has_features(&config.features, protocol) {
+            return Err(Error::NoFeatures {
+                protocol: protocol.clone(),
+                dir: config.features.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// What every scenario of a run shares.
 #[derive(Debug)]
 pub struct RunContext {
+    /// What was asked for.
     pub config: RunConfig,
+    /// The shipped (or given) schemas.
     pub schemas: Schemas,
+    /// What is under test.
+    pub target: Arc<Target>,
+    /// Targets that cannot be reached, by protocol, with the line that says so.
+    unreachable: BTreeMap<String, String>,
     results: Mutex<Vec<ScenarioResult>>,
 }
 
-static CURRENT: Mutex<Option<Arc<RunContext>>> = Mutex::new(None);
 static ONE_RUN_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The context of the run in progress (cucumber builds worlds without arguments).
-pub fn current() -> Option<Arc<RunContext>> {
-    CURRENT.lock().ok().and_then(|guard| guard.clone())
-}
-
 /// Runs the features and returns the report.
-pub async fn run(config: RunConfig) -> Result<Report, String> {
+pub async fn run(config: RunConfig) -> Result<Report> {
     let _one_run = ONE_RUN_AT_A_TIME.lock().await;
-    let tags: Option<TagOperation> = match &config.tags {
-        Some(expr) => Some(
-            expr.parse()
-                .map_err(|e| format!("bad --tags expression `{expr}`: {e}"))?,
-        ),
-        None => None,
-    };
+    let tags = parse_tags(config.tags.as_deref())?;
+    check_protocols(&config)?;
     let schemas = Schemas::load(&config.schemas)?;
-    let rules = rules::load_all(&config.features);
-    let concurrency = if config.is_physical() {
-        1
+    let target = if config.is_external() {
+        Target::external(
+            &config.targets,
+            config.control.as_deref(),
+            config.insecure_tls,
+            config.accept_wait,
+        )
+        .await?
     } else {
-        config.concurrency.max(1)
+        Target::in_process(config.seed)
     };
-    let features = config.features.clone();
+    let unreachable = target.unreachable().await;
     let ctx = Arc::new(RunContext {
         config,
         schemas,
+        target: Arc::new(target),
+        unreachable,
         results: Mutex::new(Vec::new()),
     });
-    if let Ok(mut current) = CURRENT.lock() {
-        *current = Some(ctx.clone());
-    }
+    let unparsed = run_features(ctx.clone(), tags).await;
+    Ok(ctx.report(unparsed))
+}
 
-    let filter_ctx = ctx.clone();
-    let after_ctx = ctx.clone();
+fn parse_tags(expr: Option<&str>) -> Result<Option<TagOperation>> {
+    expr.map(|expr| {
+        expr.parse::<TagOperation>().map_err(|e| Error::BadTags {
+            expr: expr.to_string(),
+            reason: e.to_string(),
+        })
+    })
+    .transpose()
+}
+
+/// Runs every feature file through cucumber, recording each scenario's verdict; returns how many feature
+/// files could not be parsed.
+async fn run_features(ctx: Arc<RunContext>, tags: Option<TagOperation>) -> usize {
+    let concurrency = if ctx.target.is_external() {
+        1
+    } else {
+        ctx.config.concurrency.max(1)
+    };
+    let features = ctx.config.features.clone();
+    let (before_ctx, after_ctx, filter_ctx) = (ctx.clone(), ctx.clone(), ctx);
     let writer = Check::cucumber()
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .max_concurrent_scenarios(concurrency)
+        .before(move |_feature, _rule, _scenario, world| {
+            world.inject(before_ctx.clone());
+            async {}.boxed_local()
+        })
         .after(move |feature, _rule, scenario, finished, world| {
             let ctx = after_ctx.clone();
             async move {
+                let refused = world.as_ref().and_then(|w| w.refused().map(str::to_string));
                 if let Some(world) = world {
                     world.finish().await;
                 }
-                let outcome = match finished {
-                    ScenarioFinished::StepPassed => Outcome::Passed,
-                    ScenarioFinished::StepSkipped => Outcome::Failed("a step has no definition".into()),
-                    ScenarioFinished::BeforeHookFailed(_) => Outcome::Failed("the before hook failed".into()),
-                    ScenarioFinished::StepFailed(_, _, error) => Outcome::Failed(error.to_string()),
-                };
-                ctx.record(feature, scenario, outcome);
+                ctx.record(feature, scenario, outcome_of(finished, refused));
             }
             .boxed_local()
         })
         .filter_run(features, move |feature, _rule, scenario| {
-            match skip_reason(&filter_ctx.config, tags.as_ref(), feature, scenario) {
+            match filter_ctx.decide(tags.as_ref(), feature, scenario) {
                 None => true,
-                Some(reason) => {
-                    filter_ctx.record(feature, scenario, Outcome::Skipped(reason));
+                Some(outcome) => {
+                    filter_ctx.record(feature, scenario, outcome);
                     false
                 }
             }
         })
         .await;
-    let unparsed = writer.parsing_errors();
+    writer.parsing_errors()
+}
 
-    if let Ok(mut current) = CURRENT.lock() {
-        *current = None;
+/// A finished scenario's outcome; a step refused for want of simulator control makes it a skip.
+fn outcome_of(finished: &ScenarioFinished, refused: Option<String>) -> Outcome {
+    match (finished, refused) {
+        (ScenarioFinished::StepPassed, _) => Outcome::Passed,
+        (ScenarioFinished::StepFailed(..), Some(reason)) => Outcome::Skipped(reason),
+        (ScenarioFinished::StepSkipped, _) => Outcome::Failed("a step has no definition".into()),
+        (ScenarioFinished::BeforeHookFailed(_), _) => Outcome::Failed("the before hook failed".into()),
+        (ScenarioFinished::StepFailed(_, _, error), None) => Outcome::Failed(error.to_string()),
     }
-    let mut results = ctx.results.lock().map(|r| r.clone()).unwrap_or_default();
-    results.sort_by(|a, b| (&a.feature, &a.scenario).cmp(&(&b.feature, &b.scenario)));
-    if unparsed > 0 {
-        results.push(ScenarioResult {
-            feature: "(features)".into(),
-            scenario: format!("{unparsed} feature file(s) could not be parsed"),
-            tags: Vec::new(),
-            outcome: Outcome::Failed("see the parser's message above the report".into()),
-        });
-    }
-    let mut notes = Vec::new();
-    if ctx.config.is_physical() {
-        let targets: Vec<String> = ctx
-            .config
-            .targets
-            .iter()
-            .map(|(p, u)| format!("{p}={}", crate::client::redact(u)))
-            .collect();
-        notes.push(format!("target: {} (one scenario at a time)", targets.join(", ")));
-        if ctx.config.insecure_tls {
-            notes.push(
-                "TLS certificate checking is relaxed (--insecure): the device's identity was not verified".into(),
-            );
-        }
-    } else {
-        notes.push(format!(
-            "target: in-process simulator, seed {}, a fresh simulator per scenario",
-            ctx.config.seed
-        ));
-    }
-    Ok(Report { results, rules, notes })
 }
 
 impl RunContext {
@@ -196,30 +227,73 @@ impl RunContext {
             results.push(result);
         }
     }
+
+    /// The outcome of a scenario that does not run against this target (skipped, or failed at once because
+    /// its target cannot be reached), if it does not.
+    fn decide(
+        &self,
+        tags: Option<&TagOperation>,
+        feature: &cucumber::gherkin::Feature,
+        scenario: &cucumber::gherkin::Scenario,
+    ) -> Option<Outcome> {
+        let all_tags: Vec<&String> = feature.tags.iter().chain(&scenario.tags).collect();
+        if let Some(reason) = skip_reason(&self.config, &self.target, tags, &all_tags) {
+            return Some(Outcome::Skipped(reason));
+        }
+        let protocol = PROTOCOLS.iter().find(|p| all_tags.iter().any(|t| *t == p.name))?;
+        self.unreachable.get(protocol.name).cloned().map(Outcome::Failed)
+    }
+
+    /// The report: every verdict, in feature order, the rules, and what was under test.
+    fn report(&self, unparsed: usize) -> Report {
+        let mut results = self.results.lock().map(|r| r.clone()).unwrap_or_default();
+        results.sort_by(|a, b| (&a.feature, &a.scenario).cmp(&(&b.feature, &b.scenario)));
+        if unparsed > 0 {
+            results.push(ScenarioResult {
+                feature: "(features)".into(),
+                scenario: format!("{unparsed} feature file(s) could not be parsed"),
+                tags: Vec::new(),
+                outcome: Outcome::Failed("see the parser's message above the report".into()),
+            });
+        }
+        let mut notes = vec![self.target.describe()];
+        if self.target.is_external() && self.config.insecure_tls {
+            notes.push(
+                "TLS certificate checking is relaxed (--insecure): the device's identity was not verified".into(),
+            );
+        }
+        Report {
+            results,
+            rules: rules::load_all(&self.config.features),
+            notes,
+            unreachable: self.unreachable.values().cloned().collect(),
+        }
+    }
 }
 
 /// Why a scenario does not run against this target, if it does not.
 fn skip_reason(
     config: &RunConfig,
+    target: &Target,
     tags: Option<&TagOperation>,
-    feature: &cucumber::gherkin::Feature,
-    scenario: &cucumber::gherkin::Scenario,
+    all_tags: &[&String],
 ) -> Option<String> {
-    let all_tags: Vec<&String> = feature.tags.iter().chain(&scenario.tags).collect();
     let has = |tag: &str| all_tags.iter().any(|t| *t == tag);
     if let Some(expr) = tags {
         if !expr.eval(all_tags.iter().map(|t| t.as_str())) {
             return Some("excluded by --tags".into());
         }
     }
-    if !config.is_physical() {
+    if !target.is_external() {
         return None;
     }
-    let protocol = PROTOCOLS.iter().find(|p| has(p));
+    let protocol = PROTOCOLS.iter().find(|p| has(p.name)).map(|p| p.name);
     match protocol {
-        Some(protocol) if !config.targets.contains_key(*protocol) => Some(format!("no --target given for {protocol}")),
+        Some(protocol) if !target.serves(protocol) => Some(format!("no --target given for {protocol}")),
         None => Some("the feature names no protocol tag".into()),
-        Some(_) if has("sim-only") => Some("@sim-only: needs simulator control (forced faults, states or time)".into()),
+        Some(_) if has("sim-only") && !target.has_control() => {
+            Some("@sim-only: needs simulator control (forced faults, states or time): pass --control".into())
+        }
         Some(_) if has("motion") && !config.allow_motion => {
             Some("@motion: moves real hardware; pass --allow-motion to run it".into())
         }

@@ -1,33 +1,28 @@
 //! Pins the exact message of every Endrpi reply kind (each action's success, each error, the REST answers)
 //! as insta JSON snapshots under `snapshots/endrpi/`; values that move with time are redacted.
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use understudy_conformance::client;
+use understudy_conformance::client::{self, Transport, WsClient};
 use understudy_sim::{SimConfig, Simulator};
 
 struct Device {
     sim: Simulator,
-    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ws: WsClient,
 }
 
 impl Device {
     async fn start() -> Device {
         let sim = Simulator::start(SimConfig::for_tests(0)).await.unwrap();
         sim.clock().advance(1_234_567).unwrap();
-        let (ws, _) = tokio_tungstenite::connect_async(sim.url("endrpi").unwrap())
+        let ws = WsClient::connect(sim.url("endrpi").unwrap(), &Transport::Plain)
             .await
             .unwrap();
         Device { sim, ws }
     }
 
     async fn ask(&mut self, request: &str) -> Value {
-        self.ws.send(Message::text(request)).await.unwrap();
-        match self.ws.next().await {
-            Some(Ok(Message::Text(text))) => serde_json::from_str(&text).unwrap(),
-            other => panic!("expected a reply, got {other:?}"),
-        }
+        self.ws.send_text(request).await.unwrap();
+        serde_json::from_str(&self.ws.next_text().await.unwrap()).unwrap()
     }
 
     async fn http(&self, method: &str, path: &str, body: &str) -> Value {

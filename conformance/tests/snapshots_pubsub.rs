@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use understudy_conformance::client::{self, Transport, WsClient};
 use understudy_conformance::schema::{self, Schemas};
-use understudy_conformance::steps::pubsub::schemas_for;
+use understudy_conformance::steps::pubsub::{Barrier, schemas_for};
 use understudy_sim::serve::pubsub::{DEV_SECRET, PubsubTls};
 use understudy_sim::{SimConfig, Simulator};
 
@@ -46,18 +46,9 @@ impl Robot {
     /// Everything that arrives on `ws` before the server has handled a request sent now.
     async fn drain(&mut self, ws: &mut WsClient) -> Vec<Value> {
         self.markers += 1;
-        let marker = format!("marker/{}", self.markers);
-        ws.send_text(&json!({"action": "unsubscribe", "topic": marker}).to_string())
-            .await
-            .unwrap();
-        let mut before = Vec::new();
-        loop {
-            let message = next(ws).await;
-            if message == json!({"action": "unsubscribed", "topic": marker}) {
-                return before;
-            }
-            before.push(message);
-        }
+        let barrier = Barrier::new(&format!("marker/{}", self.markers));
+        ws.send_text(&barrier.request().to_string()).await.unwrap();
+        barrier.wait(async || Ok(next(ws).await)).await.unwrap()
     }
 
     /// The HTTP answer to an upgrade at `path`, as status, content type, challenge and body.

@@ -2,18 +2,14 @@
 //! HTTP answers) as insta JSON snapshots under `snapshots/xarm/`. Every float is rounded to 3 decimals, so
 //! the last bits of the kinematics and the seeded sensor noise do not make the snapshots brittle.
 
-use futures_util::{SinkExt, StreamExt};
 use insta::internals::Content;
 use serde_json::{Map, Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use understudy_conformance::client;
+use understudy_conformance::client::{self, Frame, Transport, WsClient};
 use understudy_sim::{SimConfig, Simulator};
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 struct Arm {
     sim: Simulator,
-    ws: Ws,
+    ws: WsClient,
     keys: Vec<String>,
     /// The opening frames: keys, info, first status report.
     opening: Vec<Value>,
@@ -25,7 +21,7 @@ impl Arm {
         config.only = Some(vec!["xarm".into()]);
         let sim = Simulator::start(config).await.unwrap();
         sim.clock().advance(12_340).unwrap();
-        let (ws, _) = tokio_tungstenite::connect_async(sim.url("xarm").unwrap())
+        let ws = WsClient::connect(sim.url("xarm").unwrap(), &Transport::Plain)
             .await
             .unwrap();
         let mut arm = Arm {
@@ -55,20 +51,17 @@ impl Arm {
 
     async fn frame(&mut self) -> Value {
         loop {
-            let message = tokio::time::timeout(client::REPLY_TIMEOUT, self.ws.next())
-                .await
-                .expect("a frame in time")
-                .expect("the connection stays open")
-                .expect("a valid frame");
-            if let Message::Text(text) = message {
-                return serde_json::from_str(&text).unwrap();
+            match self.ws.next_frame(client::REPLY_TIMEOUT).await {
+                Frame::Text(text) => return serde_json::from_str(&text).unwrap(),
+                Frame::Binary(_) => {}
+                other => panic!("expected a frame in time, got {other:?}"),
             }
         }
     }
 
     /// Sends a raw frame and returns the first response after it, skipping reports.
     async fn send(&mut self, text: &str) -> Value {
-        self.ws.send(Message::text(text)).await.unwrap();
+        self.ws.send_text(text).await.unwrap();
         self.response(None).await
     }
 

@@ -1,61 +1,48 @@
 //! The suite must be able to fail: an Endrpi built from the seed document alone (error as a plain string, the
 //! seed's `GET_TEMPERATURE` accepted) is checked as a physical target, and the rules it breaks must be named.
 
-use futures_util::{SinkExt, StreamExt};
+use std::collections::VecDeque;
+
 use serde_json::Value;
-use tokio::net::TcpListener;
-use tokio_tungstenite::tungstenite::Message;
 mod common;
 
+use common::relay::{self, Faults, Upstream};
 use understudy_conformance::runner::{self, RunConfig};
 use understudy_sim::{SimConfig, Simulator};
 
-/// Serves a WebSocket that relays to the simulator but answers as the seed document says a device does.
-async fn seed_faithful_endrpi(upstream: String) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let upstream = upstream.clone();
-            tokio::spawn(async move {
-                let Ok(mut client) = tokio_tungstenite::accept_async(stream).await else {
-                    return;
-                };
-                let Ok((mut device, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else {
-                    return;
-                };
-                while let Some(Ok(Message::Text(request))) = client.next().await {
-                    let asked_get = request.contains("\"GET_TEMPERATURE\"");
-                    let forwarded = request.replace("\"GET_TEMPERATURE\"", "\"READ_TEMPERATURE\"");
-                    if device.send(Message::text(forwarded)).await.is_err() {
-                        return;
-                    }
-                    let Some(Ok(Message::Text(reply))) = device.next().await else {
-                        return;
-                    };
-                    let mut reply: Value = serde_json::from_str(&reply).unwrap_or(Value::Null);
-                    if let Some(message) = reply["error"]["message"].as_str().map(str::to_string) {
-                        reply["error"] = Value::String(message);
-                    }
-                    if asked_get {
-                        reply["action"] = Value::String("GET_TEMPERATURE".into());
-                    }
-                    if client.send(Message::text(reply.to_string())).await.is_err() {
-                        return;
-                    }
-                }
-            });
+/// Answers as the seed document says a device does: the seed's request name accepted, errors as strings.
+#[derive(Default)]
+struct SeedFaithful {
+    /// Whether each request in flight asked for the seed's `GET_TEMPERATURE`.
+    asked_get: VecDeque<bool>,
+}
+
+impl Faults for SeedFaithful {
+    fn to_device(&mut self, request: String) -> Vec<String> {
+        self.asked_get.push_back(request.contains("\"GET_TEMPERATURE\""));
+        vec![request.replace("\"GET_TEMPERATURE\"", "\"READ_TEMPERATURE\"")]
+    }
+
+    fn to_checker(&mut self, reply: String) -> Vec<String> {
+        let asked_get = self.asked_get.pop_front().unwrap_or(false);
+        let mut reply: Value = serde_json::from_str(&reply).unwrap_or(Value::Null);
+        if let Some(message) = reply["error"]["message"].as_str().map(str::to_string) {
+            reply["error"] = Value::String(message);
         }
-    });
-    format!("ws://{addr}/")
+        if asked_get {
+            reply["action"] = Value::String("GET_TEMPERATURE".into());
+        }
+        vec![reply.to_string()]
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_that_follows_the_seed_instead_of_the_real_server_fails_by_name() {
     let sim = Simulator::start(SimConfig::for_tests(0)).await.unwrap();
-    let wrong = seed_faithful_endrpi(sim.url("endrpi").unwrap().to_string()).await;
+    let device = sim.endpoints().iter().find(|e| e.name == "endrpi").unwrap().addr;
+    let wrong = relay::spawn::<SeedFaithful>(Upstream::SamePath(device), None).await;
     let mut config = RunConfig::simulator();
-    config.targets.insert("endrpi".into(), wrong);
+    config.targets.insert("endrpi".into(), format!("ws://{wrong}/"));
     config.tags = Some("not @pi-hardware".into());
     let report = runner::run(config).await.unwrap();
     println!("{}", report.console());

@@ -2,70 +2,28 @@
 //! instead of 401) and swallows the `published` acks is checked as a physical `wss://` target with a
 //! self-signed certificate (`--insecure`), and the rules it breaks must be named.
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio_tungstenite::tungstenite::Message;
 mod common;
 
+use common::relay::{self, Faults, Upstream};
 use understudy_conformance::runner::{self, RunConfig};
 use understudy_sim::serve::pubsub::PubsubTls;
 use understudy_sim::serve::tls;
 use understudy_sim::{SimConfig, Simulator};
 
-/// Serves `wss://` on a free port and relays every connection, whatever its path and token, to `upstream`
-/// (a URL with a valid token), dropping the server's `published` acks on the way back.
-async fn careless_robot(upstream: String) -> String {
-    let made = tls::self_signed(&["localhost", "127.0.0.1"]).unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(made.config);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            let upstream = upstream.clone();
-            tokio::spawn(async move {
-                let Ok(stream) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let Ok(client) = tokio_tungstenite::accept_async(stream).await else {
-                    return;
-                };
-                let Ok((device, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else {
-                    return;
-                };
-                let (mut to_client, mut from_client) = client.split();
-                let (mut to_device, mut from_device) = device.split();
-                let requests = async {
-                    while let Some(Ok(message)) = from_client.next().await {
-                        let closing = message.is_close();
-                        if to_device.send(message).await.is_err() || closing {
-                            break;
-                        }
-                    }
-                };
-                let replies = async {
-                    while let Some(Ok(message)) = from_device.next().await {
-                        if let Message::Text(text) = &message {
-                            let reply: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-                            if reply["action"] == "published" {
-                                continue;
-                            }
-                        }
-                        let closing = message.is_close();
-                        if to_client.send(message).await.is_err() || closing {
-                            break;
-                        }
-                    }
-                };
-                tokio::select! {
-                    _ = requests => {}
-                    _ = replies => {}
-                }
-            });
+/// Swallows the server's `published` acks.
+#[derive(Default)]
+struct AcksDropped;
+
+impl Faults for AcksDropped {
+    fn to_checker(&mut self, text: String) -> Vec<String> {
+        let reply: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if reply["action"] == "published" {
+            Vec::new()
+        } else {
+            vec![text]
         }
-    });
-    format!("wss://{addr}/wss")
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,8 +36,13 @@ async fn a_robot_that_lets_bad_tokens_in_and_drops_acks_fails_by_name() {
         .as_str()
         .unwrap()
         .to_string();
-    let upstream = format!("{}?token={token}", sim.url("pubsub").unwrap());
-    let wrong = careless_robot(upstream).await;
+    // Every WebSocket, whatever its path and token, goes to the robot with a valid token (`wss://`, a
+    // self-signed certificate).
+    let robot = sim.endpoints().iter().find(|e| e.name == "pubsub").unwrap().addr;
+    let upstream = Upstream::Fixed(format!("{}?token={token}", sim.url("pubsub").unwrap()), robot);
+    let made = tls::self_signed(&["localhost", "127.0.0.1"]).unwrap();
+    let relay = relay::spawn::<AcksDropped>(upstream, Some(tokio_rustls::TlsAcceptor::from(made.config))).await;
+    let wrong = format!("wss://{relay}/wss");
 
     let mut config = RunConfig::simulator();
     config.targets.insert("pubsub".into(), wrong);

@@ -4,18 +4,12 @@
 //! breaks must be named while the rules it keeps still pass.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::tungstenite::Message;
 mod common;
 
+use common::relay::{self, Faults, Upstream};
 use understudy_conformance::runner::{self, RunConfig};
-use understudy_sim::serve::listener::read_head;
-use understudy_sim::serve::rewind::Rewind;
 use understudy_sim::{ClockMode, SimConfig, Simulator};
 
 /// How far off the forward kinematics the relay reports the TCP (mm, along x).
@@ -24,16 +18,17 @@ const POSE_ERROR_MM: f64 = 0.5;
 /// Rewrites what the arm sends: keys held back behind the first status report, completed motions' finals
 /// dropped, the TCP pose shifted.
 #[derive(Default)]
-struct Faults {
+struct ArmFaults {
     held_keys: Option<String>,
     seen_status: bool,
     tcp_index: Option<usize>,
     accepted: HashSet<String>,
 }
 
-impl Faults {
+impl Faults for ArmFaults {
     /// The frames to pass on for one frame from the arm, in order.
-    fn rewrite(&mut self, text: &str) -> Vec<String> {
+    fn to_checker(&mut self, text: String) -> Vec<String> {
+        let text = text.as_str();
         let Ok(mut value) = serde_json::from_str::<Value>(text) else {
             return vec![text.to_string()];
         };
@@ -73,74 +68,6 @@ impl Faults {
     }
 }
 
-/// Serves a WebSocket at `/ws` that relays to the arm at `upstream` through [`Faults`]; any other request is
-/// passed through to the arm's port untouched (HTTP, refused upgrades).
-async fn faulty_relay(upstream: SocketAddr) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(Some(head)) = read_head(&mut stream).await else {
-                    return;
-                };
-                let line = String::from_utf8_lossy(&head.bytes)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_string();
-                let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                if head.is_upgrade && (target == "/ws" || target.starts_with("/ws?")) {
-                    relay_websocket(Rewind::new(head.bytes, stream), format!("ws://{upstream}{target}")).await;
-                } else if let Ok(mut arm) = TcpStream::connect(upstream).await {
-                    if arm.write_all(&head.bytes).await.is_ok() {
-                        let _ = tokio::io::copy_bidirectional(&mut stream, &mut arm).await;
-                    }
-                }
-            });
-        }
-    });
-    addr
-}
-
-async fn relay_websocket(client: Rewind<TcpStream>, upstream: String) {
-    let Ok(client) = tokio_tungstenite::accept_async(client).await else {
-        return;
-    };
-    let Ok((arm, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else {
-        return;
-    };
-    let (mut to_client, mut from_client) = client.split();
-    let (mut to_arm, mut from_arm) = arm.split();
-    let mut faults = Faults::default();
-    loop {
-        tokio::select! {
-            message = from_client.next() => match message {
-                Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
-                    if to_arm.send(message).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
-            },
-            message = from_arm.next() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    for frame in faults.rewrite(&text) {
-                        if to_client.send(Message::text(frame)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                Some(Ok(_)) => {}
-                None | Some(Err(_)) => break,
-            },
-        }
-    }
-    let _ = to_arm.send(Message::Close(None)).await;
-    let _ = to_client.send(Message::Close(None)).await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_arm_with_keys_late_finals_lost_and_the_pose_off_fk_fails_by_name() {
     let mut sim_config = SimConfig::for_tests(0);
@@ -150,7 +77,7 @@ async fn an_arm_with_keys_late_finals_lost_and_the_pose_off_fk_fails_by_name() {
     sim_config.devices.xarm.report_hz = 50;
     let sim = Simulator::start(sim_config).await.unwrap();
     let arm = sim.endpoints().iter().find(|e| e.name == "xarm").unwrap().addr;
-    let relay = faulty_relay(arm).await;
+    let relay = relay::spawn::<ArmFaults>(Upstream::SamePath(arm), None).await;
 
     let mut config = RunConfig::simulator();
     config.targets.insert("xarm".into(), format!("ws://{relay}/ws"));

@@ -46,7 +46,7 @@ Feature: Endrpi system readings
   @ENDRPI-21 @sim-only
   Scenario: The simulated Pi's uptime is the simulation's time since it started
     Given an Endrpi connection
-    And the simulated clock advances by 90061500 ms
+    And 90061500 ms of device time pass
     When I send '{"action":"READ_UPTIME"}'
     Then the reply data is '{"seconds": 90061.5, "formatted": "1 day, 1:01:02"}'
 

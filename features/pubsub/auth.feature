@@ -94,10 +94,10 @@ Feature: Pub/sub socket and token checks
     Given the simulator mints a token valid for 5 s
     When I ask to open the pub/sub socket at "/wss?token={token}"
     Then the HTTP status is 101
-    When 3999 ms pass
+    When 3999 ms of device time pass
     And I ask to open the pub/sub socket at "/wss?token={token}"
     Then the HTTP status is 101
-    When 1001 ms pass
+    When 1001 ms of device time pass
     And I ask to open the pub/sub socket at "/wss?token={token}"
     Then the HTTP status is 401
     And the HTTP body is '{"error":"token expired"}'

@@ -1,8 +1,8 @@
 @pubsub
 Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
   The robot listens on cmd_vel and publishes odom every 100 ms, battery every 1000 ms and diagnostics
-  on change, each stamped with the sim millisecond t it describes. "N ms pass" advances the simulator's
-  virtual clock, and simply waits on a robot. Scenarios that read or force the simulated robot's state,
+  on change, each stamped with the sim millisecond t it describes. "N ms of device time pass" advances the
+  simulator's virtual clock, and simply waits on a robot. Scenarios that read or force the simulated robot's state,
   or need exact sim times, are @sim-only; scenarios that make a robot move are @motion.
 
   @PUBSUB-25
@@ -48,7 +48,7 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
     And I receive the delivery of '{"name":"diagnostics","type":"diagnostic_msgs/DiagnosticStatus","data":{"level":"warn","name":"cmd_vel","message":"cmd_vel clamped to |linear| <= 1 m/s, |angular| <= 2 rad/s","t":0}}' on "diagnostics"
     And the simulated robot's "target_linear" is 1 ± 0
     And the simulated robot's "target_angular" is -2 ± 0
-    When 400 ms pass
+    When 400 ms of device time pass
     And I collect what has arrived
     Then the collected "odom" deliveries have t = 100 to 400 every 100 ms
     And the collected "odom" delivery at t = 100 has "linear" = 0.05 ± 1e-9
@@ -66,10 +66,10 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
     Given a pub/sub connection subscribed to "diagnostics"
     When I publish '{"name":"cmd_vel","type":"geometry_msgs/Twist","data":{"linear":0.4,"angular":0}}' to "cmd_vel"
     Then I receive the ack "published" for "cmd_vel"
-    When 400 ms pass
+    When 400 ms of device time pass
     Then the simulated robot's "linear" is 0.2 ± 1e-9
     And the simulated robot's "target_linear" is 0.4 ± 0
-    When 2600 ms pass
+    When 2600 ms of device time pass
     And I collect what has arrived
     Then the collected "diagnostics" data are exactly:
       """
@@ -77,7 +77,7 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
       """
     And the simulated robot's "linear" is 0 ± 0
     And the simulated robot's "target_linear" is 0 ± 0
-    And the simulated robot's "x" stays the same while 1000 ms pass
+    And the simulated robot's "x" stays the same while 1000 ms of device time pass
     When I publish '{"name":"cmd_vel","type":"geometry_msgs/Twist","data":{"linear":0,"angular":0}}' to "cmd_vel"
     Then I receive the ack "published" for "cmd_vel"
     And I receive the delivery of '{"name":"diagnostics","type":"diagnostic_msgs/DiagnosticStatus","data":{"level":"ok","name":"watchdog","message":"cmd_vel resumed","t":4000}}' on "diagnostics"
@@ -87,7 +87,7 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
     Given a pub/sub connection subscribed to "diagnostics"
     When I publish '{"name":"cmd_vel","type":"geometry_msgs/Twist","data":{"linear":0.05,"angular":0}}' to "cmd_vel"
     Then I receive the ack "published" for "cmd_vel"
-    When 1500 ms pass
+    When 1500 ms of device time pass
     And I collect what has arrived
     Then the collected "diagnostics" data are, apart from t:
       """
@@ -100,7 +100,7 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
   @PUBSUB-26 @sim-only
   Scenario: Commands every 400 ms keep the watchdog quiet
     Given a pub/sub connection subscribed to "diagnostics"
-    When I keep publishing '{"name":"cmd_vel","type":"geometry_msgs/Twist","data":{"linear":0.3,"angular":0}}' to "cmd_vel" every 400 ms while 4000 ms pass
+    When I keep publishing '{"name":"cmd_vel","type":"geometry_msgs/Twist","data":{"linear":0.3,"angular":0}}' to "cmd_vel" every 400 ms while 4000 ms of device time pass
     And I collect what has arrived
     Then nothing was collected
     And the simulated robot's "linear" is 0.3 ± 1e-9
@@ -113,7 +113,7 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
     When I wait 300 ms of real time
     And I collect what has arrived
     Then nothing was collected
-    When 2000 ms pass
+    When 2000 ms of device time pass
     And I collect what has arrived
     Then the collected "odom" deliveries have t = 100 to 2000 every 100 ms
     And the collected "battery" deliveries have t = 1000 to 2000 every 1000 ms
@@ -122,7 +122,7 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
   @PUBSUB-27 @sim-only
   Scenario: Publications due before a request is handled arrive before its reply
     Given a pub/sub connection subscribed to "odom"
-    When 250 ms pass
+    When 250 ms of device time pass
     And I subscribe to "conformance/after"
     Then I receive the delivery of '{"name":"odom","type":"nav_msgs/Odometry","data":{"x":0.0,"y":0.0,"theta":0.0,"linear":0.0,"angular":0.0,"t":100}}' on "odom"
     And I receive the delivery of '{"name":"odom","type":"nav_msgs/Odometry","data":{"x":0.0,"y":0.0,"theta":0.0,"linear":0.0,"angular":0.0,"t":200}}' on "odom"
@@ -133,7 +133,7 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
     Given a pub/sub connection subscribed to "odom"
     When I subscribe to "battery"
     Then I receive the ack "subscribed" for "battery"
-    When 2500 ms pass
+    When 2500 ms of device time pass
     And I collect what has arrived
     Then at least 20 "odom" deliveries were collected, 100 ms apart
     And at least 2 "battery" deliveries were collected, 1000 ms apart
@@ -142,7 +142,7 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
   @PUBSUB-28 @sim-only
   Scenario: At rest the battery drains 0.01 % per second
     Given a pub/sub connection subscribed to "battery"
-    When 100000 ms pass
+    When 100000 ms of device time pass
     And I collect what has arrived
     Then the collected "battery" delivery at t = 100000 has "percentage" = 99 ± 1e-6
     And the collected "battery" delivery at t = 100000 has "voltage" = 12.579 ± 1e-6
@@ -150,7 +150,7 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
   @PUBSUB-28 @sim-only
   Scenario: Turning drains 0.02 % per second more per rad/s
     Given a pub/sub connection subscribed to "battery"
-    When I keep publishing '{"name":"cmd_vel","type":"geometry_msgs/Twist","data":{"linear":0,"angular":2}}' to "cmd_vel" every 400 ms while 10000 ms pass
+    When I keep publishing '{"name":"cmd_vel","type":"geometry_msgs/Twist","data":{"linear":0,"angular":2}}' to "cmd_vel" every 400 ms while 10000 ms of device time pass
     And I collect what has arrived
     Then the collected "battery" delivery at t = 10000 has "percentage" = 99.52 ± 1e-4
 
@@ -163,7 +163,7 @@ Feature: The robot: cmd_vel, odometry, battery, diagnostics and the watchdog
     Then I receive the delivery of '{"name":"diagnostics","type":"diagnostic_msgs/DiagnosticStatus","data":{"level":"error","name":"battery","message":"battery empty; motors disabled","t":0}}' on "diagnostics"
     When I publish '{"name":"cmd_vel","type":"geometry_msgs/Twist","data":{"linear":0.5,"angular":0}}' to "cmd_vel"
     Then I receive the ack "published" for "cmd_vel"
-    When 300 ms pass
+    When 300 ms of device time pass
     Then the simulated robot's "linear" is 0 ± 0
     And the simulated robot's "target_linear" is 0 ± 0
     When the simulator runs "pubsub" command "battery" with '{"percentage": 80}'

@@ -26,7 +26,7 @@ Feature: xArm socket, opening reports and status reports
   @XARM-3
   Scenario: Status reports keep coming
     Given an xArm connection
-    When xArm time passes 1000 ms
+    When 1000 ms of device time pass
     Then at least 5 xArm status reports arrived meanwhile
 
   @XARM-3 @sim-only

@@ -43,4 +43,4 @@ Feature: xArm Gripper
     Given an xArm connection
     When I send the xArm command "xarm_set_gripper_position" as "g" with '{"enable": true, "pos": 300, "wait": false, "speed": 2000}'
     Then the xArm answers "g" with code 0
-    And the simulated gripper moves monotonically to 300 while xArm time passes 2000 ms
+    And the simulated gripper moves monotonically to 300 while 2000 ms of device time pass

@@ -83,11 +83,11 @@ Feature: xArm motion
     And I note the xArm status
     When I send the xArm command "xarm_move_step" as "press" with '{"direction": "position-z-increase", "isLoop": true}'
     Then the xArm answers "press" with code 100
-    When xArm time passes 100 ms
+    When 100 ms of device time pass
     And I send the xArm command "xarm_move_step_online" as "alive-1" without data
-    And xArm time passes 100 ms
+    And 100 ms of device time pass
     And I send the xArm command "xarm_move_step_online" as "alive-2" without data
-    And xArm time passes 100 ms
+    And 100 ms of device time pass
     And I send the xArm command "xarm_move_step_over" as "over" without data
     Then the xArm answers "alive-1" with code 0
     And the xArm answers "over" with code 0
@@ -114,12 +114,12 @@ Feature: xArm motion
     And the xArm is ready at its joint home
     When I send the xArm command "xarm_move_joint" as "m" with '{"I": 45}'
     Then the xArm answers "m" with code 100
-    When xArm time passes 300 ms
+    When 300 ms of device time pass
     And I send the xArm command "xarm_set_state" as "pause" with '{"state": 3}'
     Then the xArm answers "pause" with code 0
     And the next xArm status report has "xarm_state" equal to '3'
     And that xArm status report has "xarm_paused" equal to 'true'
-    And the xArm joints hold still while xArm time passes 1000 ms
+    And the xArm joints hold still while 1000 ms of device time pass
     When I send the xArm command "xarm_move_joint" as "meanwhile" with '{"I": 0}'
     Then the xArm answers "meanwhile" exactly '{"type":"response","id":"meanwhile","code":9,"data":"state is not ready to move"}'
     When I send the xArm command "xarm_set_state" as "resume" with '{"state": 0}'

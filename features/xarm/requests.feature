@@ -32,7 +32,7 @@ Feature: xArm requests and responses
     And the xArm is ready to move
     When I send the xArm command "xarm_move_joint" as "far" with '{"J": 150}'
     Then the xArm answers "far" exactly '{"type":"response","id":"far","code":-7,"data":"joint angle limit"}'
-    And the xArm joints hold still while xArm time passes 500 ms
+    And the xArm joints hold still while 500 ms of device time pass
 
   @XARM-6 @XARM-12 @motion
   Scenario: A Cartesian target outside the TCP limits answers -6 and nothing moves
@@ -40,7 +40,7 @@ Feature: xArm requests and responses
     And the xArm is ready to move
     When I send the xArm command "xarm_move_arc_line" as "out" with '{"X": 900, "Y": 0, "Z": 200, "A": 180, "M": 0, "B": 0}'
     Then the xArm answers "out" exactly '{"type":"response","id":"out","code":-6,"data":"cartesian pos limit"}'
-    And the xArm joints hold still while xArm time passes 500 ms
+    And the xArm joints hold still while 500 ms of device time pass
 
   @XARM-6 @XARM-22 @sim-only
   Scenario: A motion while a controller error is uncleared answers 1
@@ -77,12 +77,12 @@ Feature: xArm requests and responses
     Given an xArm connection
     When I send the xArm command "xarm_move_joint" as "m" with '{"I": 60}'
     Then the xArm answers "m" with code 100
-    When xArm time passes 200 ms
+    When 200 ms of device time pass
     And the simulated xArm collides with something
     Then the final xArm answer to "m" is exactly '{"type":"response","id":"m","code":1,"data":"there are errors that have not been cleared"}'
     And the next xArm status report has "xarm_state" equal to '4'
     And that xArm status report has "xarm_error" equal to '{"code": 31, "desc": {"en": "Collision Caused Abnormal Current", "cn": "Collision Caused Abnormal Current"}}'
-    And the xArm joints hold still while xArm time passes 500 ms
+    And the xArm joints hold still while 500 ms of device time pass
     When I send the xArm command "xarm_clear_error_warn" as "clear" with '{"mode": 0}'
     Then the xArm answers "clear" with code 0
     And the next xArm status report has "xarm_state" equal to '2'

@@ -9,7 +9,7 @@ Feature: xArm stops
     And the xArm is ready at its joint home
     When I send the xArm command "xarm_move_joint" as "m" with '{"I": 120}'
     Then the xArm answers "m" with code 100
-    When xArm time passes 500 ms
+    When 500 ms of device time pass
     And I send the xArm command "xarm_urgent_stop" as "stop" without data
     Then the xArm answers "stop" with code 0
     And the final xArm answer to "m" is exactly '{"type":"response","id":"m","code":-9,"data":"emergency stop"}'
@@ -20,7 +20,7 @@ Feature: xArm stops
     Then the xArm answers "again" exactly '{"type":"response","id":"again","code":-9,"data":"emergency stop"}'
     When I send the xArm command "xarm_set_state" as "go" with '{"state": 0}'
     Then the xArm answers "go" with code -9
-    And the xArm joints hold still while xArm time passes 1000 ms
+    And the xArm joints hold still while 1000 ms of device time pass
     When I send the xArm command "xarm_clear_error_warn" as "enable" with '{"mode": 0}'
     Then the xArm answers "enable" with code 0
     And the next xArm status report has "xarm_state" equal to '2'
@@ -36,7 +36,7 @@ Feature: xArm stops
     And the xArm is ready at its joint home
     When I send the xArm command "xarm_move_joint" as "m" with '{"I": 60}'
     Then the xArm answers "m" with code 100
-    When xArm time passes 300 ms
+    When 300 ms of device time pass
     And I send the xArm command "xarm_set_state" as "stop" with '{"state": 4}'
     Then the xArm answers "stop" with code 0
     And the final xArm answer to "m" is code -9

@@ -1,5 +1,5 @@
 //! Steps every protocol shares: closing and dropped connections, silence, plain HTTP on a device's port,
-//! refused upgrades, and `@sim-only` control of the simulator (commands and the virtual clock).
+//! refused upgrades, simulator control commands (`@sim-only`) and the passage of device time.
 
 use std::time::Duration;
 
@@ -10,18 +10,18 @@ use crate::steps::{Check, MAIN, parse_json};
 
 #[when(regex = r"^I send '(.*)' on connection (\w+)$")]
 async fn send_on(world: &mut Check, text: String, name: String) -> Result<(), String> {
-    world.conn(&name)?.send_text(&text).await
+    Ok(world.conn(&name)?.send_text(&text).await?)
 }
 
 #[when(regex = r"^I send a binary frame '(.*)'$")]
 async fn send_binary(world: &mut Check, text: String) -> Result<(), String> {
-    world.conn(MAIN)?.send_binary(text.into_bytes()).await
+    Ok(world.conn(MAIN)?.send_binary(text.into_bytes()).await?)
 }
 
 #[when(regex = r"^I send a text frame of (\d+) bytes$")]
 async fn send_huge(world: &mut Check, size: usize) -> Result<(), String> {
     let text = format!("\"{}\"", "x".repeat(size.saturating_sub(2)));
-    world.conn(MAIN)?.send_text(&text).await
+    Ok(world.conn(MAIN)?.send_text(&text).await?)
 }
 
 #[then(regex = r"^the connection is closed with code (\d+) and a reason$")]
@@ -133,21 +133,16 @@ async fn http_header(world: &mut Check, name: String, how: String, value: String
 #[when(regex = r#"^the simulator runs "(\w+)" command "(\w+)" with '(.*)'$"#)]
 async fn control(world: &mut Check, device: String, command: String, args: String) -> Result<(), String> {
     let args = parse_json(&args)?;
-    world.url(&device).await?;
-    world
-        .simulator()?
-        .control(&device, &command, &args)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    world.control(&device, &command, &args).await.map(|_| ())
 }
 
-#[given(regex = r"^the simulated clock advances by (\d+) ms$")]
-#[when(regex = r"^the simulated clock advances by (\d+) ms$")]
-async fn advance(world: &mut Check, ms: u64) -> Result<(), String> {
-    world
-        .simulator()?
-        .clock()
-        .advance(ms)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+#[given(regex = r"^(\d+) ms of device time pass$")]
+#[when(regex = r"^(\d+) ms of device time pass$")]
+async fn time_passes(world: &mut Check, ms: u64) -> Result<(), String> {
+    world.pass_time(ms).await
+}
+
+#[when(regex = r"^I wait (\d+) ms of real time$")]
+async fn real_wait(_world: &mut Check, ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
 }

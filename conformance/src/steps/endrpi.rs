@@ -5,9 +5,22 @@ use cucumber::{given, then, when};
 use serde_json::Value;
 use understudy_core::proto::pytime::{round_half_even_centis, timedelta_text};
 
-use crate::steps::{Check, MAIN, parse_json};
+use crate::steps::{Check, MAIN, Protocol, parse_json};
 
 const ENDPOINT: &str = "endrpi";
+
+/// The Endrpi protocol: its steps need nothing of the shared ones.
+pub const PROTOCOL: Protocol = Protocol {
+    name: ENDPOINT,
+    pass_time: None,
+};
+
+/// What the Endrpi steps remember within a scenario.
+#[derive(Debug, Default)]
+struct EndrpiState {
+    /// Requests sent without waiting, for the ordering check.
+    in_flight: Vec<String>,
+}
 
 /// The data schema of each action's successful reply.
 fn data_schema(action: &str) -> Option<&'static str> {
@@ -34,10 +47,7 @@ async fn connect_named(world: &mut Check, name: String) -> Result<(), String> {
 }
 
 async fn open(world: &mut Check, name: &str) -> Result<(), String> {
-    let url = world.url(ENDPOINT).await?;
-    let client = world.open_ws(&url).await?;
-    world.conns.insert(name.to_string(), client);
-    Ok(())
+    world.open(ENDPOINT, name, str::to_string).await
 }
 
 #[when(regex = r"^I send '(.*)'$")]
@@ -71,13 +81,13 @@ async fn send_many(world: &mut Check, step: &cucumber::gherkin::Step) -> Result<
     for request in &requests {
         world.conn(MAIN)?.send_text(request).await?;
     }
-    world.in_flight = requests;
+    world.state::<EndrpiState>().in_flight = requests;
     Ok(())
 }
 
 #[then(regex = r"^exactly one reply per request arrives, in request order$")]
 async fn replies_in_order(world: &mut Check) -> Result<(), String> {
-    let requests = std::mem::take(&mut world.in_flight);
+    let requests = std::mem::take(&mut world.state::<EndrpiState>().in_flight);
     for (index, request) in requests.iter().enumerate() {
         let reply = world.receive(MAIN).await?;
         let reply: Value = parse_json(&reply)?;

@@ -1,50 +1,66 @@
 //! The cucumber world every scenario runs in, and the step definitions: shared steps (connections, HTTP,
-//! simulator control) in `common`, one module per protocol for its own messages.
+//! simulator control, device time) in `common`, then one module per protocol with its own per-scenario state.
 
 pub mod common;
-pub mod endrpi;
-pub mod pubsub;
-pub mod xarm;
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::any::{Any, TypeId};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
-use understudy_sim::{SimConfig, Simulator};
 
-use crate::client::{self, Frame, HttpReply, Transport, Trust, WsClient};
-use crate::runner::{self, RunContext};
+use crate::client::{self, HttpReply, Transport, WsClient};
+use crate::runner::RunContext;
+use crate::target::Session;
 
 /// The connection steps use when they name none.
 pub const MAIN: &str = "main";
 
-/// One scenario's state: its target, its connections and what it last received.
+/// A protocol's way of letting device time pass when it must read its connections meanwhile: `Ok(true)` when
+/// it moved the time itself, `Ok(false)` to leave it to the target.
+pub type PassTime = for<'a> fn(&'a mut Check, u64) -> LocalBoxFuture<'a, Result<bool, String>>;
+
+/// A protocol the checker knows: its tag and target name, and how its steps take part in shared steps.
+#[derive(Debug)]
+pub struct Protocol {
+    /// The feature tag and `--target` name, e.g. `endrpi`; `features/<name>/` holds its features.
+    pub name: &'static str,
+    /// Its part in "N ms of device time pass", if it has one.
+    pub pass_time: Option<PassTime>,
+}
+
+/// Declares each protocol's step module and the list of known protocols, so that adding a protocol is one
+/// name here (its module `steps/<name>.rs` exports `PROTOCOL`).
+macro_rules! protocols {
+    ($($name:ident),* $(,)?) => {
+        $(pub mod $name;)*
+        /// Every protocol the checker knows, in report order.
+        pub const PROTOCOLS: &[Protocol] = &[$($name::PROTOCOL),*];
+    };
+}
+
+protocols!(endrpi, xarm, pubsub);
+
+/// The names of [`PROTOCOLS`].
+pub fn protocol_names() -> Vec<&'static str> {
+    PROTOCOLS.iter().map(|p| p.name).collect()
+}
+
+/// One scenario's state: its run and target (injected before it starts), its connections, what it last
+/// received, and each protocol's own state by type.
 #[derive(cucumber::World)]
 #[world(init = Self::new)]
 pub struct Check {
-    /// The run this scenario belongs to.
-    pub run: Option<Arc<RunContext>>,
-    /// The in-process simulator, started on first use (never against a physical target).
-    pub sim: Option<Simulator>,
+    run: Option<Arc<RunContext>>,
+    target: Option<Session>,
     /// Open WebSocket connections by name.
     pub conns: BTreeMap<String, WsClient>,
     /// The last text frame received, by connection name.
     pub last_text: BTreeMap<String, String>,
-    /// The last non-text event (close, drop, timeout) seen on a connection.
-    pub last_frame: BTreeMap<String, Frame>,
     /// The last plain HTTP answer.
     pub http: Option<HttpReply>,
-    /// What the xArm connections received.
-    pub xarm: xarm::XarmState,
-    /// Requests sent without waiting, for ordering checks.
-    pub in_flight: Vec<String>,
-    /// The TLS client for `wss://` targets, made on first use.
-    pub tls: Option<Transport>,
-    /// Where the in-process simulator writes its transcript, if a scenario asked for one before it started.
-    pub transcript: Option<PathBuf>,
-    /// What the pub/sub steps remember between steps.
-    pub pubsub: pubsub::PubsubState,
+    states: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Check {
@@ -59,92 +75,94 @@ impl std::fmt::Debug for Check {
 impl Check {
     fn new() -> Self {
         Check {
-            run: runner::current(),
-            sim: None,
+            run: None,
+            target: None,
             conns: BTreeMap::new(),
             last_text: BTreeMap::new(),
-            last_frame: BTreeMap::new(),
             http: None,
-            xarm: xarm::XarmState::default(),
-            in_flight: Vec::new(),
-            tls: None,
-            transcript: None,
-            pubsub: pubsub::PubsubState::default(),
+            states: HashMap::new(),
         }
     }
 
-    fn run(&self) -> Result<&RunContext, String> {
+    /// Gives the scenario its run and a fresh session on the run's target (cucumber's `before` hook).
+    pub fn inject(&mut self, run: Arc<RunContext>) {
+        self.target = Some(Session::new(run.target.clone()));
+        self.run = Some(run);
+    }
+
+    /// The run this scenario belongs to.
+    pub fn run(&self) -> Result<&RunContext, String> {
         self.run
             .as_deref()
             .ok_or_else(|| "no conformance run is in progress".to_string())
     }
 
-    /// The URL of `endpoint` on the target: the physical device's, or the simulator's (started on first use).
+    /// The scenario's session on the target.
+    pub fn target(&mut self) -> Result<&mut Session, String> {
+        self.target
+            .as_mut()
+            .ok_or_else(|| "no conformance run is in progress".to_string())
+    }
+
+    /// Why the scenario was refused for want of simulator control, if it was.
+    pub fn refused(&self) -> Option<&str> {
+        self.target.as_ref().and_then(Session::refused)
+    }
+
+    /// A protocol's own state for this scenario, made on first use.
+    pub fn state<S: Default + Send + Sync + 'static>(&mut self) -> &mut S {
+        let state = self
+            .states
+            .entry(TypeId::of::<S>())
+            .or_insert_with(|| Box::new(S::default()));
+        match state.downcast_mut::<S>() {
+            Some(state) => state,
+            None => unreachable!("the state map is keyed by the state's own type"),
+        }
+    }
+
+    /// A protocol's own state, if a step made it.
+    pub fn state_ref<S: 'static>(&self) -> Option<&S> {
+        self.states.get(&TypeId::of::<S>()).and_then(|s| s.downcast_ref::<S>())
+    }
+
+    /// The URL of `endpoint` on the target.
     pub async fn url(&mut self, endpoint: &str) -> Result<String, String> {
-        let run = self.run.clone().ok_or("no conformance run is in progress")?;
-        if run.config.is_physical() {
-            return run
-                .config
-                .targets
-                .get(endpoint)
-                .cloned()
-                .ok_or_else(|| format!("no --target for {endpoint}"));
-        }
-        if self.sim.is_none() {
-            let mut config = SimConfig::for_tests(run.config.seed);
-            config.transcript = self.transcript.clone();
-            let sim = Simulator::start(config).await.map_err(|e| e.to_string())?;
-            self.sim = Some(sim);
-        }
-        let sim = self.sim.as_ref().ok_or("the simulator did not start")?;
-        sim.url(endpoint)
-            .map(str::to_string)
-            .ok_or_else(|| format!("the simulator serves no endpoint {endpoint}"))
+        Ok(self.target()?.url(endpoint).await?)
     }
 
     /// How to reach `endpoint` for plain HTTP on its port (TLS when it serves `wss://`), and its `host:port`.
     pub async fn http_target(&mut self, endpoint: &str) -> Result<(Transport, String), String> {
-        let url = self.url(endpoint).await?;
-        let transport = self.transport_for(&url)?;
+        let target = self.target()?;
+        let url = target.url(endpoint).await?;
+        let transport = target.transport_for(&url)?;
         Ok((transport, client::authority_of(&url).to_string()))
     }
 
-    /// The transport for `url`: plain for `ws://`; for `wss://`, TLS trusting the in-process simulator's
-    /// announced certificates, or (physical targets) the system's roots, or anything with `--insecure`.
-    pub fn transport_for(&mut self, url: &str) -> Result<Transport, String> {
-        if !url.starts_with("wss://") && !url.starts_with("https://") {
-            return Ok(Transport::Plain);
-        }
-        if let Some(tls) = &self.tls {
-            return Ok(tls.clone());
-        }
-        let trust = match (&self.sim, self.run()?.config.insecure_tls) {
-            (Some(sim), _) => Trust::PemFiles(
-                sim.announcements()
-                    .into_iter()
-                    .filter(|(key, _)| key.ends_with("-ca"))
-                    .map(|(_, path)| PathBuf::from(path))
-                    .collect(),
-            ),
-            (None, true) => Trust::AnyCertificate,
-            (None, false) => Trust::System,
-        };
-        let tls = Transport::tls(&trust)?;
-        self.tls = Some(tls.clone());
-        Ok(tls)
+    /// Opens connection `name` to `endpoint` (its URL rewritten by `shape`), or takes the next device that
+    /// dials a listening target.
+    pub async fn open(&mut self, endpoint: &str, name: &str, shape: impl FnOnce(&str) -> String) -> Result<(), String> {
+        let client = self.target()?.connect(endpoint, shape).await?;
+        self.conns.insert(name.to_string(), client);
+        Ok(())
     }
 
-    /// Opens a WebSocket to `url` over the right transport.
-    pub async fn open_ws(&mut self, url: &str) -> Result<WsClient, String> {
-        let transport = self.transport_for(url)?;
-        WsClient::connect(url, &transport).await
+    /// Runs a simulator control command (refused, and the scenario skipped, on a physical device).
+    pub async fn control(&mut self, device: &str, command: &str, args: &Value) -> Result<Value, String> {
+        Ok(self.target()?.control(device, command, args).await?)
     }
 
-    /// The simulator, for `@sim-only` steps.
-    pub fn simulator(&self) -> Result<&Simulator, String> {
-        self.sim
-            .as_ref()
-            .ok_or_else(|| "this step needs the in-process simulator".to_string())
+    /// Lets `ms` of device time pass: a protocol that must read its connections meanwhile does it its way,
+    /// otherwise the target moves its clock (or waits, on the wall clock).
+    pub async fn pass_time(&mut self, ms: u64) -> Result<(), String> {
+        for protocol in PROTOCOLS {
+            if let Some(pass) = protocol.pass_time {
+                if pass(self, ms).await? {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(self.target()?.pass(ms).await?)
     }
 
     /// The open connection with this name.
@@ -172,25 +190,34 @@ impl Check {
 
     /// Checks `value` against the schema `name`.
     pub fn check_schema(&self, name: &str, value: &Value) -> Result<(), String> {
-        self.run()?.schemas.check(name, value)
+        Ok(self.run()?.schemas.check(name, value)?)
     }
 
-    /// Closes connections and stops the simulator at the end of a scenario.
+    /// Closes connections, then ends the session (its in-process simulator stops).
     pub async fn finish(&mut self) {
+        self.close_all().await;
+        if let Some(target) = &mut self.target {
+            target.finish().await;
+        }
+    }
+
+    /// Closes every open connection.
+    pub async fn close_all(&mut self) {
         for conn in self.conns.values_mut() {
             conn.close().await;
         }
         self.conns.clear();
-        if let Some(sim) = self.sim.take() {
-            sim.shutdown().await;
-        }
-        if let Some(path) = self.transcript.take() {
-            let _ = std::fs::remove_file(path);
-        }
     }
 }
 
 /// Parses step text as JSON, failing the step with a clear message.
 pub fn parse_json(text: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|e| format!("the scenario's JSON is invalid ({e}): {text}"))
+}
+
+/// Parses space-separated hex bytes (`00 ff 7e`).
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    text.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).map_err(|_| format!("{b} is not a hex byte")))
+        .collect()
 }

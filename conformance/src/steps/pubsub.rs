@@ -10,10 +10,55 @@ use cucumber::{given, then, when};
 use serde_json::{Value, json};
 
 use crate::client::{Frame, REPLY_TIMEOUT};
-use crate::steps::{Check, MAIN, parse_json};
+use crate::steps::{Check, MAIN, Protocol, parse_json};
 
 /// The target and endpoint name.
 const ENDPOINT: &str = "pubsub";
+
+/// The pub/sub protocol: its steps need nothing of the shared ones.
+pub const PROTOCOL: Protocol = Protocol {
+    name: ENDPOINT,
+    pass_time: None,
+};
+
+/// The "no-op, then wait for its ack" barrier: an unsubscribe from a marker topic nobody uses, whose ack
+/// comes after everything the server applied before it (PUBSUB-19).
+#[derive(Debug)]
+pub struct Barrier {
+    request: Value,
+    ack: Value,
+}
+
+impl Barrier {
+    /// The barrier on marker topic `topic` (one a scenario never uses).
+    pub fn new(topic: &str) -> Barrier {
+        Barrier {
+            request: json!({"action": "unsubscribe", "topic": topic}),
+            ack: json!({"action": "unsubscribed", "topic": topic}),
+        }
+    }
+
+    /// The request to send.
+    pub fn request(&self) -> &Value {
+        &self.request
+    }
+
+    /// Reads messages with `next` until the barrier's ack; returns everything that came before it.
+    pub async fn wait(&self, mut next: impl AsyncFnMut() -> Result<Value, String>) -> Result<Vec<Value>, String> {
+        let mut before = Vec::new();
+        loop {
+            let message = next().await.map_err(|e| {
+                format!(
+                    "{e}\n  (waiting for the \"unsubscribed\" ack of a marker request; received before it: {before:?})"
+                )
+            })?;
+            if message == self.ack {
+                return Ok(before);
+            }
+            before.push(message);
+        }
+    }
+}
 
 /// What the pub/sub steps remember within a scenario.
 #[derive(Debug, Default)]
@@ -63,7 +108,7 @@ pub fn schemas_for(message: &Value) -> Result<Vec<&'static str>, String> {
 impl Check {
     /// The next message on connection `name` (read ahead first), parsed and checked against its schemas.
     pub(crate) async fn pubsub_next(&mut self, name: &str) -> Result<Value, String> {
-        if let Some(queue) = self.pubsub.pending.get_mut(name) {
+        if let Some(queue) = self.state::<PubsubState>().pending.get_mut(name) {
             if !queue.is_empty() {
                 return Ok(queue.remove(0));
             }
@@ -80,36 +125,24 @@ impl Check {
             self.check_schema(schema, &message)?;
         }
         if message["topic"] == "server_logs" {
-            self.pubsub.last_log = message["data"]["data"]["message"].as_str().map(str::to_string);
+            self.state::<PubsubState>().last_log = message["data"]["data"]["message"].as_str().map(str::to_string);
         }
         Ok(message)
     }
 
     /// Sends `request` on connection `name` without reading anything.
     pub(crate) async fn pubsub_send(&mut self, name: &str, request: &Value) -> Result<(), String> {
-        self.conn(name)?.send_text(&request.to_string()).await
+        Ok(self.conn(name)?.send_text(&request.to_string()).await?)
     }
 
     /// Reads everything that arrives on `name` until the server has handled a request sent now: an
     /// unsubscribe from a topic nobody uses, whose ack comes after everything applied before it (PUBSUB-19).
     pub(crate) async fn pubsub_drain(&mut self, name: &str) -> Result<Vec<Value>, String> {
-        self.pubsub.markers += 1;
-        let marker = format!("understudy-check/marker/{}", self.pubsub.markers);
-        let ack = json!({"action": "unsubscribed", "topic": marker});
-        self.pubsub_send(name, &json!({"action": "unsubscribe", "topic": marker}))
-            .await?;
-        let mut before = Vec::new();
-        loop {
-            let message = self.pubsub_next(name).await.map_err(|e| {
-                format!(
-                    "{e}\n  (waiting for the \"unsubscribed\" ack of a marker request; received before it: {before:?})"
-                )
-            })?;
-            if message == ack {
-                return Ok(before);
-            }
-            before.push(message);
-        }
+        let state = self.state::<PubsubState>();
+        state.markers += 1;
+        let barrier = Barrier::new(&format!("understudy-check/marker/{}", state.markers));
+        self.pubsub_send(name, barrier.request()).await?;
+        barrier.wait(async || self.pubsub_next(name).await).await
     }
 
     /// Reads until the reply `wanted` on `name`, keeping everything before it for later steps.
@@ -118,7 +151,7 @@ impl Check {
         loop {
             let message = self.pubsub_next(name).await?;
             if &message == wanted {
-                let queue = self.pubsub.pending.entry(name.to_string()).or_default();
+                let queue = self.state::<PubsubState>().pending.entry(name.to_string()).or_default();
                 before.append(queue);
                 *queue = before;
                 return Ok(());
@@ -129,13 +162,13 @@ impl Check {
 
     /// Opens connection `name` to the pub/sub socket with the scenario's valid token.
     async fn pubsub_open(&mut self, name: &str) -> Result<(), String> {
-        let url = self.url(ENDPOINT).await?;
         let token = auth::valid_token(self).await?;
         // The token goes in the query string (a target URL's own query, which may hold a token, is replaced).
-        let base = url.split_once('?').map_or(url.as_str(), |(base, _)| base);
-        let client = self.open_ws(&format!("{base}?token={token}")).await?;
-        self.conns.insert(name.to_string(), client);
-        Ok(())
+        let with_token = |url: &str| {
+            let base = url.split_once('?').map_or(url, |(base, _)| base);
+            format!("{base}?token={token}")
+        };
+        self.open(ENDPOINT, name, with_token).await
     }
 }
 
@@ -223,12 +256,12 @@ async fn close(world: &mut Check, name: String) -> Result<(), String> {
 
 #[when(regex = r"^I send the pub/sub request '(.*)'$")]
 async fn raw_main(world: &mut Check, text: String) -> Result<(), String> {
-    world.conn(MAIN)?.send_text(&text).await
+    Ok(world.conn(MAIN)?.send_text(&text).await?)
 }
 
 #[when(regex = r"^connection (\w+) sends the pub/sub request '(.*)'$")]
 async fn raw_named(world: &mut Check, name: String, text: String) -> Result<(), String> {
-    world.conn(&name)?.send_text(&text).await
+    Ok(world.conn(&name)?.send_text(&text).await?)
 }
 
 #[when(regex = r#"^I subscribe to "(.*)"$"#)]
@@ -343,7 +376,7 @@ async fn unsubscribe_during_publishing(
     };
     let (published, unsubscribed) = tokio::join!(publishing, unsubscribing);
     world.conns.insert(reader, reader_conn);
-    published.and(unsubscribed)
+    published.and(unsubscribed.map_err(String::from))
 }
 
 // ---- what arrives ---------------------------------------------------------------------------------------
@@ -599,7 +632,7 @@ async fn server_log(world: &mut Check, name: &str, level: &str, template: &str) 
     }
     let event = &got["data"]["data"];
     let message = event["message"].as_str().unwrap_or_default().to_string();
-    let (pattern, fresh) = log_pattern(template, &world.pubsub.labels);
+    let (pattern, fresh) = log_pattern(template, &world.state::<PubsubState>().labels);
     let regex = regex::Regex::new(&pattern).map_err(|e| e.to_string())?;
     let Some(captures) = regex.captures(&message) else {
         return Err(format!(
@@ -615,7 +648,7 @@ async fn server_log(world: &mut Check, name: &str, level: &str, template: &str) 
     }
     for label in fresh {
         if let Some(found) = captures.name(&label.replace('-', "_")) {
-            world.pubsub.labels.insert(label, found.as_str().to_string());
+            world.state::<PubsubState>().labels.insert(label, found.as_str().to_string());
         }
     }
     Ok(())
@@ -628,7 +661,8 @@ async fn server_log_named(world: &mut Check, name: String, level: String, templa
 
 #[then(regex = r"^the labels \{(\w+)\} and \{(\w+)\} differ$")]
 async fn labels_differ(world: &mut Check, a: String, b: String) -> Result<(), String> {
-    let (Some(x), Some(y)) = (world.pubsub.labels.get(&a), world.pubsub.labels.get(&b)) else {
+    let labels = &world.state::<PubsubState>().labels;
+    let (Some(x), Some(y)) = (labels.get(&a), labels.get(&b)) else {
         return Err(format!("{{{a}}} or {{{b}}} was never seen in a server log"));
     };
     if x == y {
@@ -641,7 +675,7 @@ async fn labels_differ(world: &mut Check, a: String, b: String) -> Result<(), St
 #[then(regex = r"^the peer \{(\w+)\} is an address and port$")]
 async fn peer_address(world: &mut Check, name: String) -> Result<(), String> {
     let peer = world
-        .pubsub
+        .state::<PubsubState>()
         .labels
         .get(&name)
         .ok_or_else(|| format!("{{{name}}} was never seen in a server log"))?;
@@ -652,8 +686,8 @@ async fn peer_address(world: &mut Check, name: String) -> Result<(), String> {
 
 #[then(regex = r"^the last server log holds none of the tokens sent$")]
 async fn log_without_tokens(world: &mut Check) -> Result<(), String> {
-    let log = world.pubsub.last_log.clone().ok_or("no server log was received")?;
-    for token in &world.pubsub.tokens_used {
+    let log = world.state::<PubsubState>().last_log.clone().ok_or("no server log was received")?;
+    for token in &world.state::<PubsubState>().tokens_used {
         let leaked = token
             .split('.')
             .filter(|part| part.len() >= 8)

@@ -5,18 +5,37 @@ mod checks;
 mod stream;
 
 use cucumber::{given, then, when};
+use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value, json};
 use understudy_sim::serve::xarm::parse_model;
-use understudy_sim::{SimConfig, Simulator};
 
-use crate::steps::{Check, MAIN, parse_json};
+use crate::steps::{Check, MAIN, Protocol, parse_hex, parse_json};
 use checks::{Sample, get, json_eq, number_list, numbers, pose_gap, pose_of};
 pub use stream::XarmState;
-use stream::{ENDPOINT, Kind};
+use stream::{ENDPOINT, Kind, xarm, xarm_mut};
+
+/// The xArm protocol: while device time passes, its open connections are read in lockstep.
+pub const PROTOCOL: Protocol = Protocol {
+    name: ENDPOINT,
+    pass_time: Some(pass_time_boxed),
+};
+
+fn pass_time_boxed(world: &mut Check, ms: u64) -> LocalBoxFuture<'_, Result<bool, String>> {
+    Box::pin(pass_time(world, ms))
+}
+
+/// Lets `ms` of device time pass over the open xArm connections, counting the reports the main one reads;
+/// `false` (the target moves time) when none is open.
+async fn pass_time(world: &mut Check, ms: u64) -> Result<bool, String> {
+    if !xarm(world).streams.contains_key(MAIN) {
+        return Ok(false);
+    }
+    xarm_mut(world).reports_while_waiting = stream::pass_time(world, MAIN, ms).await?;
+    Ok(true)
+}
 
 fn conn_of(world: &Check, id: &str) -> Result<String, String> {
-    world
-        .xarm
+    xarm(world)
         .sent
         .get(id)
         .cloned()
@@ -24,8 +43,7 @@ fn conn_of(world: &Check, id: &str) -> Result<String, String> {
 }
 
 fn main_stream(world: &Check) -> Result<&stream::Stream, String> {
-    world
-        .xarm
+    xarm(world)
         .streams
         .get(MAIN)
         .ok_or_else(|| "no xArm connection is open".to_string())
@@ -40,14 +58,15 @@ async fn request(world: &mut Check, conn: &str, cmd: &str, id: &str, data: Optio
     }
     body.insert("id".into(), json!(id));
     stream::send_text(world, conn, &Value::Object(body).to_string()).await?;
-    world.xarm.sent.insert(id.to_string(), conn.to_string());
+    xarm_mut(world).sent.insert(id.to_string(), conn.to_string());
     stream::wait_answer(world, conn, &json!(id), 0).await
 }
 
 /// A request id no scenario spells.
 fn generated_id(world: &mut Check, what: &str) -> String {
-    world.xarm.generated += 1;
-    format!("{what}-{}", world.xarm.generated)
+    let state = xarm_mut(world);
+    state.generated += 1;
+    format!("{what}-{}", state.generated)
 }
 
 fn expect_code(answer: &Value, code: i64) -> Result<(), String> {
@@ -83,13 +102,8 @@ async fn close_named(world: &mut Check, name: String) -> Result<(), String> {
 #[given(regex = r"^the simulated xArm is an? (\w+)$")]
 async fn simulated_model(world: &mut Check, name: String) -> Result<(), String> {
     let model = parse_model(&name).ok_or_else(|| format!("{name} is not xarm5, xarm6, xarm7 or lite6"))?;
-    let run = world.run.clone().ok_or("no conformance run is in progress")?;
-    if run.config.is_physical() || world.sim.is_some() {
-        return Err("choosing the model needs a fresh in-process simulator (tag the scenario @sim-only)".into());
-    }
-    let mut config = SimConfig::for_tests(run.config.seed);
-    config.devices.xarm.model = model;
-    world.sim = Some(Simulator::start(config).await.map_err(|e| e.to_string())?);
+    let in_process = world.target()?.in_process("choosing the simulated arm's model")?;
+    in_process.config_mut()?.devices.xarm.model = model;
     Ok(())
 }
 
@@ -148,7 +162,7 @@ async fn send_command_bare(world: &mut Check, cmd: String, id: String) -> Result
 #[when(regex = r"^I send the xArm text '(.*)'$")]
 async fn send_text(world: &mut Check, text: String) -> Result<(), String> {
     let mark = stream::send_text(world, MAIN, &text).await?;
-    world.xarm.raw_mark = Some((MAIN.to_string(), mark));
+    xarm_mut(world).raw_mark = Some((MAIN.to_string(), mark));
     Ok(())
 }
 
@@ -159,22 +173,18 @@ async fn send_binary_text(world: &mut Check, text: String) -> Result<(), String>
 
 #[when(regex = r"^I send the xArm binary bytes ([0-9a-fA-F ]+)$")]
 async fn send_binary_hex(world: &mut Check, hex: String) -> Result<(), String> {
-    let bytes = hex
-        .split_whitespace()
-        .map(|b| u8::from_str_radix(b, 16).map_err(|_| format!("{b} is not a hex byte")))
-        .collect::<Result<Vec<u8>, String>>()?;
-    send_bytes(world, bytes).await
+    send_bytes(world, parse_hex(&hex)?).await
 }
 
 async fn send_bytes(world: &mut Check, bytes: Vec<u8>) -> Result<(), String> {
     let mark = main_stream(world)?.responses.len();
     world.conn(MAIN)?.send_binary(bytes).await?;
-    world.xarm.raw_mark = Some((MAIN.to_string(), mark));
+    xarm_mut(world).raw_mark = Some((MAIN.to_string(), mark));
     Ok(())
 }
 
 async fn raw_answer(world: &mut Check) -> Result<Value, String> {
-    let (conn, mark) = world.xarm.raw_mark.clone().ok_or("no raw xArm frame was sent")?;
+    let (conn, mark) = xarm(world).raw_mark.clone().ok_or("no raw xArm frame was sent")?;
     stream::wait_next_answer(world, &conn, mark).await
 }
 
@@ -242,8 +252,7 @@ async fn finals_in_order(world: &mut Check, ids: String) -> Result<(), String> {
     for id in &ids {
         let conn = conn_of(world, id)?;
         stream::wait_final(world, &conn, &json!(id)).await?;
-        let responses = &world
-            .xarm
+        let responses = &xarm(world)
             .streams
             .get(&conn)
             .ok_or("the connection is closed")?
@@ -304,16 +313,9 @@ async fn next_reports_aligned(world: &mut Check, count: usize) -> Result<(), Str
     Ok(())
 }
 
-#[when(regex = r"^xArm time passes (\d+) ms$")]
-#[given(regex = r"^xArm time passes (\d+) ms$")]
-async fn time_passes(world: &mut Check, ms: u64) -> Result<(), String> {
-    world.xarm.reports_while_waiting = stream::pass_time(world, MAIN, ms).await?;
-    Ok(())
-}
-
 #[then(regex = r"^at least (\d+) xArm status reports arrived meanwhile$")]
 async fn reports_meanwhile(world: &mut Check, count: u64) -> Result<(), String> {
-    let got = world.xarm.reports_while_waiting;
+    let got = xarm(world).reports_while_waiting;
     if got >= count {
         Ok(())
     } else {
@@ -325,7 +327,7 @@ async fn reports_meanwhile(world: &mut Check, count: u64) -> Result<(), String> 
 async fn exact_rate(world: &mut Check, count: u64, total: u64, every: u64) -> Result<(), String> {
     let before = main_stream(world)?.statuses;
     for n in 0..total / every.max(1) {
-        world.simulator()?.clock().advance(every).map_err(|e| e.to_string())?;
+        world.target()?.advance(every).await?;
         // A round trip after each step lets the connection act on the new time before the clock moves again.
         let id = format!("rate-probe-{n}");
         request(world, MAIN, "understudy_rate_probe", &id, None).await?;
@@ -387,7 +389,7 @@ async fn next_report_on_has(world: &mut Check, conn: String, key: String, expect
 
 #[then(regex = r#"^that xArm status report has "(\w+)" equal to '(.*)'$"#)]
 async fn that_report_has(world: &mut Check, key: String, expected: String) -> Result<(), String> {
-    let sample = world.xarm.sample.as_ref().ok_or("no xArm status report was read yet")?;
+    let sample = xarm(world).sample.as_ref().ok_or("no xArm status report was read yet")?;
     has_value(sample, &key, &expected)
 }
 
@@ -416,10 +418,11 @@ async fn watch(world: &mut Check, id: String) -> Result<(), String> {
 }
 
 fn watched(world: &Check) -> Result<&[Sample], String> {
-    if world.xarm.watched.is_empty() {
+    let watched = &xarm(world).watched;
+    if watched.is_empty() {
         Err("no status report was seen during the watched motion".into())
     } else {
-        Ok(&world.xarm.watched)
+        Ok(watched)
     }
 }
 
@@ -472,7 +475,7 @@ async fn watched_speed(world: &mut Check, limit: f64) -> Result<(), String> {
     regex = r"^the xArm TCP stayed within ([\d.]+) mm of the straight line from the noted pose to \[(.*)\] during the motion$"
 )]
 async fn watched_line(world: &mut Check, tolerance: f64, target: String) -> Result<(), String> {
-    let noted = world.xarm.noted.as_ref().ok_or("no xArm status was noted")?;
+    let noted = xarm(world).noted.as_ref().ok_or("no xArm status was noted")?;
     let start = numbers(noted, "xarm_tcp_pose")?;
     let end = number_list(&target)?;
     if end.len() < 3 {
@@ -498,7 +501,8 @@ async fn watched_line(world: &mut Check, tolerance: f64, target: String) -> Resu
 #[when(regex = r"^I note the xArm status$")]
 #[given(regex = r"^I note the xArm status$")]
 async fn note(world: &mut Check) -> Result<(), String> {
-    world.xarm.noted = Some(stream::fresh_sample(world, MAIN).await?);
+    let sample = stream::fresh_sample(world, MAIN).await?;
+    xarm_mut(world).noted = Some(sample);
     Ok(())
 }
 
@@ -526,7 +530,7 @@ async fn joints_at(world: &mut Check, joints: String, tolerance: f64) -> Result<
 #[then(regex = r"^the xArm joints have moved by (.*) deg since the noted status, within ([\d.e-]+) deg$")]
 async fn joints_moved(world: &mut Check, delta: String, tolerance: f64) -> Result<(), String> {
     let delta = number_list(&delta)?;
-    let noted = world.xarm.noted.clone().ok_or("no xArm status was noted")?;
+    let noted = xarm(world).noted.clone().ok_or("no xArm status was noted")?;
     let sample = stream::fresh_sample(world, MAIN).await?;
     let moved: Vec<f64> = numbers(&sample, "xarm_joint_pose")?
         .iter()
@@ -555,7 +559,7 @@ async fn pose_at(world: &mut Check, pose: String, mm: f64, deg: f64) -> Result<(
 #[then(regex = r"^the xArm TCP has moved by \[(.*)\] mm since the noted status, within ([\d.e-]+) mm$")]
 async fn tcp_moved(world: &mut Check, delta: String, tolerance: f64) -> Result<(), String> {
     let delta = number_list(&delta)?;
-    let noted = world.xarm.noted.clone().ok_or("no xArm status was noted")?;
+    let noted = xarm(world).noted.clone().ok_or("no xArm status was noted")?;
     let sample = stream::fresh_sample(world, MAIN).await?;
     let now = numbers(&sample, "xarm_tcp_pose")?;
     let then = numbers(&noted, "xarm_tcp_pose")?;
@@ -565,7 +569,7 @@ async fn tcp_moved(world: &mut Check, delta: String, tolerance: f64) -> Result<(
 
 #[then(regex = r"^the xArm TCP has moved up by more than ([\d.]+) mm since the noted status$")]
 async fn tcp_moved_up(world: &mut Check, least: f64) -> Result<(), String> {
-    let noted = world.xarm.noted.clone().ok_or("no xArm status was noted")?;
+    let noted = xarm(world).noted.clone().ok_or("no xArm status was noted")?;
     let sample = stream::fresh_sample(world, MAIN).await?;
     let rise = numbers(&sample, "xarm_tcp_pose")?[2] - numbers(&noted, "xarm_tcp_pose")?[2];
     if rise > least {
@@ -575,18 +579,16 @@ async fn tcp_moved_up(world: &mut Check, least: f64) -> Result<(), String> {
     }
 }
 
-#[then(regex = r"^the xArm joints hold still while xArm time passes (\d+) ms$")]
+#[then(regex = r"^the xArm joints hold still while (\d+) ms of device time pass$")]
 async fn hold_still(world: &mut Check, ms: u64) -> Result<(), String> {
     let first = numbers(&stream::fresh_sample(world, MAIN).await?, "xarm_joint_pose")?;
-    world
-        .xarm
+    xarm_mut(world)
         .streams
         .get_mut(MAIN)
         .ok_or("no xArm connection is open")?
         .recording = Some(Vec::new());
     let passed = stream::pass_time(world, MAIN, ms).await;
-    let recorded = world
-        .xarm
+    let recorded = xarm_mut(world)
         .streams
         .get_mut(MAIN)
         .and_then(|s| s.recording.take())
@@ -647,30 +649,25 @@ async fn http_info(world: &mut Check) -> Result<(), String> {
 
 #[when(regex = r"^the simulated xArm collides with something$")]
 async fn collision(world: &mut Check) -> Result<(), String> {
-    world
-        .simulator()?
-        .control(ENDPOINT, "collision", &json!({}))
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    world.control(ENDPOINT, "collision", &json!({})).await.map(|_| ())
 }
 
-#[then(regex = r"^the simulated gripper moves monotonically to (\d+) while xArm time passes (\d+) ms$")]
+/// The simulated gripper's position, from the simulator's `state` command.
+async fn gripper_position(world: &mut Check) -> Result<f64, String> {
+    let state = world.control(ENDPOINT, "state", &json!({})).await?;
+    state["gripper_pos"]
+        .as_f64()
+        .ok_or_else(|| format!("no gripper_pos in {state}"))
+}
+
+#[then(regex = r"^the simulated gripper moves monotonically to (\d+) while (\d+) ms of device time pass$")]
 async fn gripper_monotonic(world: &mut Check, target: f64, ms: u64) -> Result<(), String> {
-    let position = |world: &Check| -> Result<f64, String> {
-        let state = world
-            .simulator()?
-            .control(ENDPOINT, "state", &json!({}))
-            .map_err(|e| e.to_string())?;
-        state["gripper_pos"]
-            .as_f64()
-            .ok_or_else(|| format!("no gripper_pos in {state}"))
-    };
-    let mut last = position(world)?;
+    let mut last = gripper_position(world).await?;
     let direction = (target - last).signum();
     let mut path = vec![last];
     for _ in 0..ms.div_ceil(stream::sim_period_ms()) {
         stream::advance_one(world).await?;
-        let now = position(world)?;
+        let now = gripper_position(world).await?;
         path.push(now);
         if (now - last) * direction < -1e-9 || (now - target) * direction > 1e-9 {
             return Err(format!("the gripper went {path:?} on its way to {target}"));

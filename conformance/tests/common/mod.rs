@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod relay;
+
 use understudy_conformance::report::{Outcome, Report, RuleStatus};
 
 /// Every rule in `failing` failed and every rule in `passing` passed.

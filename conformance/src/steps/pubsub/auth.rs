@@ -13,34 +13,33 @@ use understudy_sim::serve::pubsub::PubsubOptions;
 
 use crate::client::{self, REPLY_TIMEOUT, Transport, Trust};
 use crate::steps::Check;
-use crate::steps::pubsub::ENDPOINT;
+use crate::steps::pubsub::{ENDPOINT, PubsubState};
 
 /// The scenario's valid token: minted by the in-process simulator, or `--token` for a physical target.
 pub(super) async fn valid_token(world: &mut Check) -> Result<String, String> {
-    if let Some(token) = &world.pubsub.token {
+    if let Some(token) = &world.state::<PubsubState>().token {
         return Ok(token.clone());
     }
-    let url = world.url(ENDPOINT).await?;
-    let token = match &world.sim {
-        Some(sim) => sim
+    let given = world.run()?.config.token.clone();
+    let token = match given {
+        Some(token) => token,
+        None if world.run()?.target.has_control() => world
             .control(ENDPOINT, "token", &json!({}))
-            .map_err(|e| e.to_string())?
+            .await?
             .get("token")
             .and_then(Value::as_str)
             .ok_or("the simulator's token command answered no token")?
             .to_string(),
-        None => world
-            .run
-            .as_ref()
-            .and_then(|run| run.config.token.clone())
-            .or_else(|| {
-                let query = url.split_once('?')?.1;
-                understudy_core::proto::http::query_param(query, "token").filter(|t| !t.is_empty())
-            })
-            .ok_or("the pub/sub target needs a token: pass --token JWT")?,
+        None => {
+            let url = world.url(ENDPOINT).await?;
+            url.split_once('?')
+                .and_then(|(_, query)| understudy_core::proto::http::query_param(query, "token"))
+                .filter(|t| !t.is_empty())
+                .ok_or("the pub/sub target needs a token: pass --token JWT")?
+        }
     };
-    world.pubsub.token = Some(token.clone());
-    world.pubsub.tokens_used.push(token.clone());
+    world.state::<PubsubState>().token = Some(token.clone());
+    world.state::<PubsubState>().tokens_used.push(token.clone());
     Ok(token)
 }
 
@@ -87,20 +86,10 @@ async fn crafted(world: &mut Check, kind: &str) -> Result<String, String> {
             let forged = json!({"sub": "root", "exp": wall_clock_secs() + 86_400 * 365});
             format!("{header}.{}.{signature}", b64(&forged))
         }
-        "announced" => {
-            world.url(ENDPOINT).await?;
-            let sim = world.simulator()?;
-            sim.announcements()
-                .into_iter()
-                .find(|(key, _)| *key == "pubsub-token")
-                .map(|(_, token)| token)
-                .ok_or("the simulator announced no pubsub-token")?
-        }
+        "announced" => announcement(world, "pubsub-token").await?,
         _ => {
-            world.url(ENDPOINT).await?;
-            let sim = world.simulator().map_err(|_| {
-                format!("{{token:{kind}}} must be signed with the device's secret, which only the in-process simulator shares")
-            })?;
+            let what = format!("a {{token:{kind}}} signed with the device's secret, which only it shares");
+            let sim = world.target()?.in_process(&what)?.simulator().await?;
             let now = sim.clock().unix_ms() / 1000;
             let secret = PubsubOptions::default().jwt_secret;
             let claims = match kind {
@@ -120,6 +109,17 @@ async fn crafted(world: &mut Check, kind: &str) -> Result<String, String> {
     Ok(token)
 }
 
+/// What the in-process simulator announced under `key` (a token, a certificate file).
+async fn announcement(world: &mut Check, key: &str) -> Result<String, String> {
+    let what = format!("the simulator's announced {key}");
+    let sim = world.target()?.in_process(&what)?.simulator().await?;
+    sim.announcements()
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, value)| value)
+        .ok_or_else(|| format!("the simulator announced no {key}"))
+}
+
 /// Replaces every `{token}` / `{token:KIND}` in `template` with such a token, remembering each one sent.
 async fn expand(world: &mut Check, template: &str) -> Result<String, String> {
     let mut out = String::new();
@@ -132,7 +132,7 @@ async fn expand(world: &mut Check, template: &str) -> Result<String, String> {
         out.push_str(&rest[..start]);
         let kind = rest[start + "{token".len()..end].trim_start_matches(':');
         let token = crafted(world, kind).await?;
-        world.pubsub.tokens_used.push(token.replace("%2E", "."));
+        world.state::<PubsubState>().tokens_used.push(token.replace("%2E", "."));
         out.push_str(&token);
         rest = &rest[end + 1..];
     }
@@ -150,14 +150,10 @@ async fn upgrade(world: &mut Check, template: String) -> Result<(), String> {
 
 #[given(regex = r#"^the simulator mints a token valid for (\d+) s$"#)]
 async fn short_token(world: &mut Check, ttl: u64) -> Result<(), String> {
-    world.url(ENDPOINT).await?;
-    let reply = world
-        .simulator()?
-        .control(ENDPOINT, "token", &json!({"ttl_s": ttl}))
-        .map_err(|e| e.to_string())?;
+    let reply = world.control(ENDPOINT, "token", &json!({"ttl_s": ttl})).await?;
     let token = reply["token"].as_str().ok_or("no token in the answer")?.to_string();
-    world.pubsub.tokens_used.push(token.clone());
-    world.pubsub.token = Some(token);
+    world.state::<PubsubState>().tokens_used.push(token.clone());
+    world.state::<PubsubState>().token = Some(token);
     Ok(())
 }
 
@@ -196,18 +192,13 @@ async fn served_over_tls(world: &mut Check) -> Result<(), String> {
 #[then(regex = r#"^a TLS client that trusts only the announced "(.*)" certificate completes a handshake as "(.*)"$"#)]
 async fn trusted_handshake(world: &mut Check, key: String, name: String) -> Result<(), String> {
     let url = world.url(ENDPOINT).await?;
-    let path = world
-        .simulator()?
-        .announcements()
-        .into_iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, path)| path)
-        .ok_or_else(|| format!("the simulator announced no {key}"))?;
+    let path = announcement(world, &key).await?;
     let transport = Transport::tls(&Trust::PemFiles(vec![path.into()]))?;
     transport
         .open(client::authority_of(&url), Some(&name))
         .await
         .map(|_| ())
+        .map_err(String::from)
 }
 
 #[when(regex = r"^a TLS client that trusts no certificate fails its handshake with the pub/sub port$")]
@@ -250,25 +241,15 @@ async fn plain_on_tls(world: &mut Check) -> Result<(), String> {
 
 #[given(regex = r"^the simulator records a transcript$")]
 async fn record_transcript(world: &mut Check) -> Result<(), String> {
-    if world.sim.is_some() {
-        return Err("ask for the transcript before the first step that uses the simulator".into());
-    }
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    world.transcript =
-        Some(std::env::temp_dir().join(format!("understudy-check-transcript-{}-{n}.jsonl", std::process::id())));
-    Ok(())
+    Ok(world.target()?.record_transcript()?)
 }
 
 #[then(regex = r#"^after shutdown the transcript records the path "(.*)" and none of the tokens sent$"#)]
 async fn transcript_clean(world: &mut Check, path: String) -> Result<(), String> {
-    for conn in world.conns.values_mut() {
-        conn.close().await;
-    }
-    world.conns.clear();
-    let sim = world.sim.take().ok_or("this step needs the in-process simulator")?;
-    sim.shutdown().await;
-    let file = world.transcript.clone().ok_or("no transcript was asked for")?;
+    world.close_all().await;
+    let target = world.target()?;
+    target.in_process("reading the simulator's transcript")?.shutdown().await;
+    let file = target.transcript().cloned().ok_or("no transcript was asked for")?;
     let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read the transcript: {e}"))?;
     if !text.contains(&format!(r#""kind":"open","data":"{path}""#)) {
         return Err(format!("the transcript records no open of {path}"));
@@ -276,7 +257,7 @@ async fn transcript_clean(world: &mut Check, path: String) -> Result<(), String>
     if text.contains("token=") {
         return Err("the transcript holds a query string with a token (rule PUBSUB-30)".into());
     }
-    for token in &world.pubsub.tokens_used {
+    for token in &world.state::<PubsubState>().tokens_used {
         if token
             .split('.')
             .filter(|p| p.len() >= 8)

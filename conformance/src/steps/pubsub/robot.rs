@@ -1,53 +1,31 @@
-//! Pub/sub robot steps: letting time pass (the virtual clock in-process, the wall clock on a robot), collecting
-//! the periodic topics, cmd_vel streams, the simulated robot's state, and a reader too slow to keep up.
+//! Pub/sub robot steps: collecting the periodic topics, cmd_vel streams while device time passes, the simulated
+//! robot's state, and a reader too slow to keep up.
 
 use std::time::Duration;
 
 use cucumber::{then, when};
 use serde_json::{Value, json};
 
-use crate::steps::pubsub::{ack, publish};
+use crate::steps::pubsub::{PubsubState, ack, publish};
 use crate::steps::{Check, MAIN, parse_json};
-
-/// Lets `ms` of device time pass: the in-process simulator's virtual clock advances; a physical robot is
-/// simply waited for.
-async fn pass(world: &mut Check, ms: u64) -> Result<(), String> {
-    match &world.sim {
-        Some(sim) => sim.clock().advance(ms).map(|_| ()).map_err(|e| e.to_string()),
-        None => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            Ok(())
-        }
-    }
-}
-
-#[when(regex = r"^(\d+) ms pass$")]
-async fn ms_pass(world: &mut Check, ms: u64) -> Result<(), String> {
-    pass(world, ms).await
-}
-
-#[when(regex = r"^I wait (\d+) ms of real time$")]
-async fn real_wait(_world: &mut Check, ms: u64) {
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-}
 
 #[when(regex = r"^I collect what has arrived$")]
 async fn collect_main(world: &mut Check) -> Result<(), String> {
-    world.pubsub.collected = world.pubsub_drain(MAIN).await?;
+    world.state::<PubsubState>().collected = world.pubsub_drain(MAIN).await?;
     Ok(())
 }
 
 #[when(regex = r"^I collect what has arrived on connection (\w+)$")]
 async fn collect_named(world: &mut Check, name: String) -> Result<(), String> {
-    world.pubsub.collected = world.pubsub_drain(&name).await?;
+    world.state::<PubsubState>().collected = world.pubsub_drain(&name).await?;
     Ok(())
 }
 
 /// The collected deliveries on `topic`, in arrival order.
 fn collected<'a>(world: &'a Check, topic: &str) -> Vec<&'a Value> {
     world
-        .pubsub
-        .collected
+        .state_ref::<PubsubState>()
+        .map_or(&[][..], |state| &state.collected)
         .iter()
         .filter(|m| m["action"] == "message" && m["topic"] == topic)
         .collect()
@@ -66,11 +44,12 @@ fn times(messages: &[&Value]) -> Result<Vec<u64>, String> {
 
 #[then(regex = r"^nothing was collected$")]
 async fn nothing_collected(world: &mut Check) -> Result<(), String> {
-    match world.pubsub.collected.first() {
+    let collected = &world.state::<PubsubState>().collected;
+    match collected.first() {
         None => Ok(()),
         Some(first) => Err(format!(
             "{} message(s) arrived, the first: {first}",
-            world.pubsub.collected.len()
+            collected.len()
         )),
     }
 }
@@ -190,16 +169,13 @@ async fn battery_voltage(world: &mut Check) -> Result<(), String> {
 }
 
 /// The simulator's `state` answer for the robot.
-fn robot_state(world: &Check) -> Result<Value, String> {
-    world
-        .simulator()?
-        .control("pubsub", "state", &json!({}))
-        .map_err(|e| e.to_string())
+async fn robot_state(world: &mut Check) -> Result<Value, String> {
+    world.control("pubsub", "state", &json!({})).await
 }
 
 #[then(regex = r#"^the simulated robot's "(\w+)" is (-?[\d.]+) ± ([\d.e-]+)$"#)]
 async fn state_value(world: &mut Check, field: String, value: f64, tolerance: f64) -> Result<(), String> {
-    let state = robot_state(world)?;
+    let state = robot_state(world).await?;
     let got = state[&field]
         .as_f64()
         .ok_or_else(|| format!("the robot's state has no number {field}: {state}"))?;
@@ -212,11 +188,11 @@ async fn state_value(world: &mut Check, field: String, value: f64, tolerance: f6
     }
 }
 
-#[then(regex = r#"^the simulated robot's "(\w+)" stays the same while (\d+) ms pass$"#)]
+#[then(regex = r#"^the simulated robot's "(\w+)" stays the same while (\d+) ms of device time pass$"#)]
 async fn state_steady(world: &mut Check, field: String, ms: u64) -> Result<(), String> {
-    let before = robot_state(world)?[&field].clone();
-    pass(world, ms).await?;
-    let after = robot_state(world)?[&field].clone();
+    let before = robot_state(world).await?[&field].clone();
+    world.pass_time(ms).await?;
+    let after = robot_state(world).await?[&field].clone();
     if before == after && before.is_number() {
         Ok(())
     } else {
@@ -224,7 +200,7 @@ async fn state_steady(world: &mut Check, field: String, ms: u64) -> Result<(), S
     }
 }
 
-#[when(regex = r#"^I keep publishing '(.*)' to "(.*)" every (\d+) ms while (\d+) ms pass$"#)]
+#[when(regex = r#"^I keep publishing '(.*)' to "(.*)" every (\d+) ms while (\d+) ms of device time pass$"#)]
 async fn keep_publishing(
     world: &mut Check,
     payload: String,
@@ -238,7 +214,7 @@ async fn keep_publishing(
         world.pubsub_send(MAIN, &publish(&topic, payload.clone())).await?;
         world.pubsub_until(MAIN, &ack("published", &topic)).await?;
         let step = every.min(total - elapsed);
-        pass(world, step).await?;
+        world.pass_time(step).await?;
         elapsed += step;
     }
     Ok(())
@@ -249,7 +225,7 @@ async fn keep_publishing(
 )]
 async fn flood(world: &mut Check, name: String, kib: usize, topic: String, slow: String) -> Result<(), String> {
     let label = world
-        .pubsub
+        .state::<PubsubState>()
         .labels
         .get(&slow)
         .cloned()

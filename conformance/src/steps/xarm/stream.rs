@@ -1,6 +1,6 @@
 //! The xArm connections of a scenario: each frame read is classified (keys, info, status, response), checked
-//! against its schema and kept; time passes on the simulator's virtual clock one report period at a time, in
-//! lockstep over every open connection, or in real time against a physical arm.
+//! against its schema and kept; time passes on a virtual clock one report period at a time, in lockstep over
+//! every open connection, or in real time against a physical arm.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -83,22 +83,46 @@ pub struct XarmState {
     pub generated: u64,
 }
 
-/// Whether the scenario runs against the in-process simulator.
-pub fn in_process(world: &Check) -> bool {
-    world.sim.is_some()
+impl XarmState {
+    const EMPTY: XarmState = XarmState {
+        streams: BTreeMap::new(),
+        sent: BTreeMap::new(),
+        sample: None,
+        noted: None,
+        watched: Vec::new(),
+        raw_mark: None,
+        reports_while_waiting: 0,
+        generated: 0,
+    };
+}
+
+/// The xArm state before any xArm step made one.
+static NO_STATE: XarmState = XarmState::EMPTY;
+
+/// The scenario's xArm state, for reading.
+pub fn xarm(world: &Check) -> &XarmState {
+    world.state_ref::<XarmState>().unwrap_or(&NO_STATE)
+}
+
+/// The scenario's xArm state, made on first use.
+pub fn xarm_mut(world: &mut Check) -> &mut XarmState {
+    world.state::<XarmState>()
+}
+
+/// Whether device time is virtual: it moves a report period at a time, in lockstep over every connection.
+async fn virtual_time(world: &mut Check) -> Result<bool, String> {
+    Ok(world.target()?.virtual_clock().await?)
 }
 
 fn stream<'a>(world: &'a Check, name: &str) -> Result<&'a Stream, String> {
-    world
-        .xarm
+    xarm(world)
         .streams
         .get(name)
         .ok_or_else(|| format!("no xArm connection named {name} is open"))
 }
 
 fn stream_mut<'a>(world: &'a mut Check, name: &str) -> Result<&'a mut Stream, String> {
-    world
-        .xarm
+    xarm_mut(world)
         .streams
         .get_mut(name)
         .ok_or_else(|| format!("no xArm connection named {name} is open"))
@@ -107,15 +131,16 @@ fn stream_mut<'a>(world: &'a mut Check, name: &str) -> Result<&'a mut Stream, St
 /// Opens connection `name` (adding `query` to the URL) and reads until the keys report and a first status report
 /// arrived.
 pub async fn open(world: &mut Check, name: &str, query: &str) -> Result<(), String> {
-    let mut url = world.url(ENDPOINT).await?;
     let query = query.trim_start_matches('?');
-    if !query.is_empty() {
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(query);
-    }
-    let client = world.open_ws(&url).await?;
-    world.conns.insert(name.to_string(), client);
-    world.xarm.streams.insert(name.to_string(), Stream::default());
+    let with_query = |url: &str| {
+        if query.is_empty() {
+            url.to_string()
+        } else {
+            format!("{url}{}{query}", if url.contains('?') { '&' } else { '?' })
+        }
+    };
+    world.open(ENDPOINT, name, with_query).await?;
+    xarm_mut(world).streams.insert(name.to_string(), Stream::default());
     let deadline = Instant::now() + REPLY_TIMEOUT;
     loop {
         let s = stream(world, name)?;
@@ -142,7 +167,7 @@ pub async fn open(world: &mut Check, name: &str, query: &str) -> Result<(), Stri
 pub async fn close(world: &mut Check, name: &str) -> Result<(), String> {
     world.conn(name)?.close().await;
     world.conns.remove(name);
-    world.xarm.streams.remove(name);
+    xarm_mut(world).streams.remove(name);
     Ok(())
 }
 
@@ -252,31 +277,27 @@ async fn next_report(world: &mut Check, name: &str, wait: Duration) -> Result<()
     }
 }
 
-/// In-process: moves the virtual clock one report period and reads the one report it brings on every connection.
+/// Moves the virtual clock one report period and reads the one report it brings on every connection.
 pub async fn advance_one(world: &mut Check) -> Result<(), String> {
-    world
-        .simulator()?
-        .clock()
-        .advance(sim_period_ms())
-        .map_err(|e| e.to_string())?;
-    let names: Vec<String> = world.xarm.streams.keys().cloned().collect();
+    world.target()?.advance(sim_period_ms()).await?;
+    let names: Vec<String> = xarm(world).streams.keys().cloned().collect();
     for name in names {
         next_report(world, &name, REPLY_TIMEOUT).await?;
     }
     Ok(())
 }
 
-/// Lets `ms` of time pass: whole report periods of virtual time in-process, real time against a physical arm,
+/// Lets `ms` of time pass: whole report periods of virtual time, real time against a physical arm,
 /// reading every connection meanwhile. Returns the status reports decoded on `name` meanwhile.
 pub async fn pass_time(world: &mut Check, name: &str, ms: u64) -> Result<u64, String> {
     let before = stream(world, name)?.statuses;
-    if in_process(world) {
+    if virtual_time(world).await? {
         for _ in 0..ms.div_ceil(sim_period_ms()) {
             advance_one(world).await?;
         }
     } else {
         let deadline = Instant::now() + Duration::from_millis(ms);
-        let names: Vec<String> = world.xarm.streams.keys().cloned().collect();
+        let names: Vec<String> = xarm(world).streams.keys().cloned().collect();
         while Instant::now() < deadline {
             for conn in &names {
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -289,7 +310,7 @@ pub async fn pass_time(world: &mut Check, name: &str, ms: u64) -> Result<u64, St
 
 /// The next status report on `name`, produced after everything read so far.
 pub async fn fresh_sample(world: &mut Check, name: &str) -> Result<Sample, String> {
-    if in_process(world) {
+    if virtual_time(world).await? {
         advance_one(world).await?;
     } else {
         for _ in 0..10_000 {
@@ -303,7 +324,7 @@ pub async fn fresh_sample(world: &mut Check, name: &str) -> Result<Sample, Strin
         .status
         .clone()
         .ok_or("the status report could not be decoded: no keys report came before it (XARM-2)")?;
-    world.xarm.sample = Some(sample.clone());
+    xarm_mut(world).sample = Some(sample.clone());
     Ok(sample)
 }
 
@@ -355,7 +376,7 @@ pub async fn wait_next_answer(world: &mut Check, name: &str, mark: usize) -> Res
 }
 
 /// Waits for the final answer of an accepted request `id` on `name`, letting time pass (a report period at a
-/// time in-process, real time otherwise). Fails if the arm reports itself idle or stopped for [`IDLE_REPORTS`]
+/// time on a virtual clock, real time otherwise). Fails if the arm reports itself idle or stopped for [`IDLE_REPORTS`]
 /// reports and the answer still has not come.
 pub async fn wait_final(world: &mut Check, name: &str, id: &Value) -> Result<Value, String> {
     let first = wait_answer(world, name, id, 0).await?;
@@ -373,7 +394,7 @@ pub async fn wait_final(world: &mut Check, name: &str, id: &Value) -> Result<Val
             return Ok(answer.clone());
         }
         let before = stream(world, name)?.statuses;
-        if in_process(world) {
+        if virtual_time(world).await? {
             if periods >= SIM_WAIT_PERIODS {
                 return Err(format!(
                     "no final answer to {id} in {} s of simulated time (XARM-5)",
@@ -406,11 +427,11 @@ pub async fn wait_final(world: &mut Check, name: &str, id: &Value) -> Result<Val
 }
 
 /// Waits for the final answer to `id` like [`wait_final`], keeping every status report read meanwhile in
-/// `world.xarm.watched`.
+/// the xArm state's `watched`.
 pub async fn watch(world: &mut Check, name: &str, id: &Value) -> Result<Value, String> {
     stream_mut(world, name)?.recording = Some(Vec::new());
     let result = wait_final(world, name, id).await;
     let recorded = stream_mut(world, name)?.recording.take().unwrap_or_default();
-    world.xarm.watched = recorded;
+    xarm_mut(world).watched = recorded;
     result
 }

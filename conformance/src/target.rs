@@ -1,0 +1,502 @@
+//! What is under test: the in-process simulator (a fresh one per scenario), a simulator in another process
+//! driven through its control API, a physical device by URL, or a device that dials a listening checker.
+//! Connections, control commands and the passage of device time all go through a scenario's [`Session`].
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use understudy_sim::{SimConfig, Simulator};
+
+use crate::client::{self, REPLY_TIMEOUT, Transport, Trust, WsClient};
+use crate::error::{Error, Result};
+
+/// The scheme of a listening target's address: `listen://127.0.0.1:9000`.
+pub const LISTEN_SCHEME: &str = "listen://";
+
+/// How one protocol's device is reached.
+#[derive(Debug)]
+enum Endpoint {
+    /// The checker dials this `ws://` / `wss://` URL.
+    Dial(String),
+    /// The checker listens here and the device under test dials in.
+    Listen { addr: SocketAddr, listener: TcpListener },
+}
+
+/// What a run checks, shared by its scenarios.
+#[derive(Debug)]
+pub struct Target {
+    kind: Kind,
+    /// Accept any TLS certificate from a device (`--insecure`).
+    insecure_tls: bool,
+    /// How long a listening target waits for the device to connect.
+    accept_wait: Duration,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// A fresh in-process simulator per scenario, with this seed.
+    InProcess { seed: u64 },
+    /// Devices elsewhere, by protocol, and the control API of the simulator serving them, if it is one.
+    External {
+        endpoints: BTreeMap<String, Endpoint>,
+        control: Option<String>,
+    },
+}
+
+impl Target {
+    /// The in-process simulator, a fresh one per scenario.
+    pub fn in_process(seed: u64) -> Target {
+        Target {
+            kind: Kind::InProcess { seed },
+            insecure_tls: false,
+            accept_wait: REPLY_TIMEOUT,
+        }
+    }
+
+    /// Devices by protocol (`ws://`, `wss://` or `listen://HOST:PORT`), optionally served by a simulator whose
+    /// control API is at `control` (`http://HOST:PORT/`). Listening targets are bound here.
+    pub async fn external(
+        targets: &BTreeMap<String, String>,
+        control: Option<&str>,
+        insecure_tls: bool,
+        accept_wait: Duration,
+    ) -> Result<Target> {
+        let mut endpoints = BTreeMap::new();
+        for (protocol, url) in targets {
+            let endpoint = match url.strip_prefix(LISTEN_SCHEME) {
+                Some(addr) => {
+                    let addr: SocketAddr = addr
+                        .trim_end_matches('/')
+                        .parse()
+                        .map_err(|e| Error::BadTarget(format!("{protocol}: {url} is not listen://IP:PORT ({e})")))?;
+                    let listener = TcpListener::bind(addr).await.map_err(|source| Error::Listen {
+                        addr: addr.to_string(),
+                        source,
+                    })?;
+                    let addr = listener.local_addr().map_err(|source| Error::Listen {
+                        addr: addr.to_string(),
+                        source,
+                    })?;
+                    Endpoint::Listen { addr, listener }
+                }
+                None => Endpoint::Dial(check_ws_url(url)?.to_string()),
+            };
+            endpoints.insert(protocol.clone(), endpoint);
+        }
+        if let Some(control) = control {
+            if !control.starts_with("http://") {
+                return Err(Error::BadTarget(format!("--control {control} is not an http:// URL")));
+            }
+        }
+        Ok(Target {
+            kind: Kind::External {
+                endpoints,
+                control: control.map(str::to_string),
+            },
+            insecure_tls,
+            accept_wait,
+        })
+    }
+
+    /// Whether scenarios run against something other than the in-process simulator (one at a time, then).
+    pub fn is_external(&self) -> bool {
+        matches!(self.kind, Kind::External { .. })
+    }
+
+    /// Whether the target offers simulator control (`@sim-only` scenarios can run).
+    pub fn has_control(&self) -> bool {
+        match &self.kind {
+            Kind::InProcess { .. } => true,
+            Kind::External { control, .. } => control.is_some(),
+        }
+    }
+
+    /// Whether the run names a device for `protocol` (the in-process simulator serves every protocol).
+    pub fn serves(&self, protocol: &str) -> bool {
+        match &self.kind {
+            Kind::InProcess { .. } => true,
+            Kind::External { endpoints, .. } => endpoints.contains_key(protocol),
+        }
+    }
+
+    /// The protocols named by external targets.
+    pub fn protocols(&self) -> Vec<&str> {
+        match &self.kind {
+            Kind::InProcess { .. } => Vec::new(),
+            Kind::External { endpoints, .. } => endpoints.keys().map(String::as_str).collect(),
+        }
+    }
+
+    /// One line for the top of the report saying what is under test (tokens redacted).
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            Kind::InProcess { seed } => {
+                format!("target: in-process simulator, seed {seed}, a fresh simulator per scenario")
+            }
+            Kind::External { endpoints, control } => {
+                let named: Vec<String> = endpoints
+                    .iter()
+                    .map(|(protocol, endpoint)| match endpoint {
+                        Endpoint::Dial(url) => format!("{protocol}={}", client::redact(url)),
+                        Endpoint::Listen { addr, .. } => format!("{protocol} listening on {addr}"),
+                    })
+                    .collect();
+                let driven = match control {
+                    Some(url) => format!(", a simulator driven through its control API at {url}"),
+                    None => String::new(),
+                };
+                format!("target: {}{driven} (one scenario at a time)", named.join(", "))
+            }
+        }
+    }
+
+    /// One line per target that cannot be reached at all, by protocol (a listening target always can).
+    pub async fn unreachable(&self) -> BTreeMap<String, String> {
+        let mut lines = BTreeMap::new();
+        let Kind::External { endpoints, control } = &self.kind else {
+            return lines;
+        };
+        for (protocol, endpoint) in endpoints {
+            if let Endpoint::Dial(url) = endpoint {
+                let authority = client::authority_of(url);
+                if let Err(error) = Transport::Plain.open(authority, None).await {
+                    let shown = client::redact(url);
+                    lines.insert(
+                        protocol.clone(),
+                        format!("the {protocol} target {shown} cannot be reached: {error}"),
+                    );
+                }
+            }
+        }
+        if let Some(url) = control {
+            if let Err(error) = client::http_request(client::authority_of(url), "GET", "/", &[], "").await {
+                for protocol in endpoints.keys() {
+                    lines.entry(protocol.clone()).or_insert_with(|| {
+                        format!("the control API {url} for the {protocol} target cannot be reached: {error}")
+                    });
+                }
+            }
+        }
+        lines
+    }
+}
+
+/// `url` if it is a `ws://` or `wss://` URL.
+pub fn check_ws_url(url: &str) -> Result<&str> {
+    if url.starts_with("ws://") || url.starts_with("wss://") {
+        Ok(url)
+    } else {
+        Err(Error::BadTarget(format!(
+            "{url} is not a ws://, wss:// or {LISTEN_SCHEME}HOST:PORT address"
+        )))
+    }
+}
+
+/// A scenario's own in-process simulator: its configuration until the first step that needs it, then the
+/// simulator itself.
+pub struct InProcess {
+    config: Option<SimConfig>,
+    sim: Option<Simulator>,
+}
+
+impl InProcess {
+    /// The configuration the simulator will start with; refused once it runs.
+    pub fn config_mut(&mut self) -> Result<&mut SimConfig> {
+        if self.sim.is_some() {
+            return Err(Error::Simulator(
+                "the simulator already runs: configure it before the first step that uses it".into(),
+            ));
+        }
+        self.config
+            .as_mut()
+            .ok_or_else(|| Error::Simulator("the simulator already ran in this scenario".into()))
+    }
+
+    /// The simulator, started on first use.
+    pub async fn simulator(&mut self) -> Result<&Simulator> {
+        if self.sim.is_none() {
+            let config = self
+                .config
+                .take()
+                .ok_or_else(|| Error::Simulator("the simulator already ran in this scenario".into()))?;
+            let sim = Simulator::start(config)
+                .await
+                .map_err(|e| Error::Simulator(e.to_string()))?;
+            self.sim = Some(sim);
+        }
+        self.sim
+            .as_ref()
+            .ok_or_else(|| Error::Simulator("the simulator did not start".into()))
+    }
+
+    /// The running simulator, if it started.
+    pub fn running(&self) -> Option<&Simulator> {
+        self.sim.as_ref()
+    }
+
+    /// Stops the simulator (its transcript is complete afterwards).
+    pub async fn shutdown(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            sim.shutdown().await;
+        }
+    }
+}
+
+/// One scenario's view of the target: its connections' transport, its in-process simulator (if any), and
+/// whether a step was refused because the target offers no simulator control.
+pub struct Session {
+    target: Arc<Target>,
+    in_process: Option<InProcess>,
+    transcript: Option<PathBuf>,
+    tls: Option<Transport>,
+    virtual_clock: Option<bool>,
+    refused: Option<String>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("target", &self.target.kind).finish()
+    }
+}
+
+impl Session {
+    /// A fresh session on `target`.
+    pub fn new(target: Arc<Target>) -> Session {
+        let in_process = match target.kind {
+            Kind::InProcess { seed } => Some(InProcess {
+                config: Some(SimConfig::for_tests(seed)),
+                sim: None,
+            }),
+            Kind::External { .. } => None,
+        };
+        Session {
+            target,
+            in_process,
+            transcript: None,
+            tls: None,
+            virtual_clock: None,
+            refused: None,
+        }
+    }
+
+    /// Why a step was refused for want of simulator control, if one was: the scenario is then skipped.
+    pub fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
+    }
+
+    fn refuse(&mut self, needs: &'static str, what: &str) -> Error {
+        let target = match &self.target.kind {
+            Kind::External { control: Some(_), .. } => "a simulator driven through its control API",
+            _ => "a physical device",
+        };
+        let error = Error::NeedsSimulator {
+            needs,
+            what: what.to_string(),
+            target: target.to_string(),
+        };
+        self.refused = Some(error.to_string());
+        error
+    }
+
+    /// The scenario's in-process simulator, for steps that need more than control commands and the clock
+    /// (a chosen model, its certificates, its transcript); refused on any other target.
+    pub fn in_process(&mut self, what: &str) -> Result<&mut InProcess> {
+        if self.in_process.is_none() {
+            return Err(self.refuse("in-process simulator", what));
+        }
+        self.in_process
+            .as_mut()
+            .ok_or_else(|| Error::Simulator("no in-process simulator".into()))
+    }
+
+    /// Asks the in-process simulator to write its transcript to a fresh temporary file (removed at the end).
+    pub fn record_transcript(&mut self) -> Result<()> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("understudy-check-transcript-{}-{n}.jsonl", std::process::id()));
+        self.in_process("recording a transcript")?.config_mut()?.transcript = Some(path.clone());
+        self.transcript = Some(path);
+        Ok(())
+    }
+
+    /// The transcript file asked for, if any.
+    pub fn transcript(&self) -> Option<&PathBuf> {
+        self.transcript.as_ref()
+    }
+
+    /// The URL of `endpoint`: the device's, or the in-process simulator's (started on first use).
+    pub async fn url(&mut self, endpoint: &str) -> Result<String> {
+        match (&self.target.kind, &mut self.in_process) {
+            (_, Some(in_process)) => in_process
+                .simulator()
+                .await?
+                .url(endpoint)
+                .map(str::to_string)
+                .ok_or_else(|| Error::BadTarget(format!("the simulator serves no endpoint {endpoint}"))),
+            (Kind::External { endpoints, .. }, None) => match endpoints.get(endpoint) {
+                Some(Endpoint::Dial(url)) => Ok(url.clone()),
+                Some(Endpoint::Listen { addr, .. }) => Err(Error::BadTarget(format!(
+                    "the {endpoint} target listens on {addr} for the device: it has no URL to dial"
+                ))),
+                None => Err(Error::BadTarget(format!("no --target for {endpoint}"))),
+            },
+            (Kind::InProcess { .. }, None) => Err(Error::Simulator("no in-process simulator".into())),
+        }
+    }
+
+    /// A WebSocket to `endpoint`: dialled at its URL as `shape` rewrites it (a query string, a token), or, on
+    /// a listening target, the next connection the device makes (waited for, bounded).
+    pub async fn connect(&mut self, endpoint: &str, shape: impl FnOnce(&str) -> String) -> Result<WsClient> {
+        if let Kind::External { endpoints, .. } = &self.target.kind {
+            if let Some(Endpoint::Listen { addr, listener }) = endpoints.get(endpoint) {
+                let wait = self.target.accept_wait;
+                let (tcp, _) = tokio::time::timeout(wait, listener.accept())
+                    .await
+                    .map_err(|_| {
+                        Error::Wire(format!(
+                            "no {endpoint} device connected to {addr} within {} s",
+                            wait.as_secs_f64()
+                        ))
+                    })?
+                    .map_err(|e| Error::Wire(format!("accepting on {addr}: {e}")))?;
+                return WsClient::accept(tcp).await;
+            }
+        }
+        let url = shape(&self.url(endpoint).await?);
+        let transport = self.transport_for(&url)?;
+        WsClient::connect(&url, &transport).await
+    }
+
+    /// The transport for `url`: plain for `ws://`; for `wss://`, TLS trusting the in-process simulator's
+    /// announced certificates, or (other targets) the system's roots, or anything with `--insecure`.
+    pub fn transport_for(&mut self, url: &str) -> Result<Transport> {
+        if !url.starts_with("wss://") && !url.starts_with("https://") {
+            return Ok(Transport::Plain);
+        }
+        if let Some(tls) = &self.tls {
+            return Ok(tls.clone());
+        }
+        let running = self.in_process.as_ref().and_then(InProcess::running);
+        let trust = match (running, self.target.insecure_tls) {
+            (Some(sim), _) => Trust::PemFiles(
+                sim.announcements()
+                    .into_iter()
+                    .filter(|(key, _)| key.ends_with("-ca"))
+                    .map(|(_, path)| PathBuf::from(path))
+                    .collect(),
+            ),
+            (None, true) => Trust::AnyCertificate,
+            (None, false) => Trust::System,
+        };
+        let tls = Transport::tls(&trust)?;
+        self.tls = Some(tls.clone());
+        Ok(tls)
+    }
+
+    /// Runs a simulator control command on `device`; refused (the scenario is skipped) on a physical device.
+    pub async fn control(&mut self, device: &str, command: &str, args: &Value) -> Result<Value> {
+        if let Some(in_process) = &mut self.in_process {
+            let sim = in_process.simulator().await?;
+            return sim
+                .control(device, command, args)
+                .map_err(|e| Error::Simulator(e.to_string()));
+        }
+        match self.control_url() {
+            Some(url) => control_request(&url, &format!("/devices/{device}/{command}"), args).await,
+            None => Err(self.refuse("simulator", &format!("the control command {device}/{command}"))),
+        }
+    }
+
+    fn control_url(&self) -> Option<String> {
+        match &self.target.kind {
+            Kind::External { control, .. } => control.clone(),
+            Kind::InProcess { .. } => None,
+        }
+    }
+
+    /// Whether device time is virtual (it moves only when a step moves it) rather than the wall clock.
+    pub async fn virtual_clock(&mut self) -> Result<bool> {
+        if self.in_process.is_some() {
+            return Ok(true);
+        }
+        if let Some(known) = self.virtual_clock {
+            return Ok(known);
+        }
+        let known = match self.control_url() {
+            Some(url) => {
+                let reply = client::http_request(client::authority_of(&url), "GET", "/clock", &[], "").await?;
+                let clock: Value = serde_json::from_str(&reply.body).map_err(|e| Error::Control {
+                    request: "GET /clock".into(),
+                    status: reply.status,
+                    body: format!("{} ({e})", reply.body),
+                })?;
+                clock["mode"] == "virtual"
+            }
+            None => false,
+        };
+        self.virtual_clock = Some(known);
+        Ok(known)
+    }
+
+    /// Moves a virtual clock `ms` forward; refused on a device whose time cannot be moved.
+    pub async fn advance(&mut self, ms: u64) -> Result<()> {
+        if let Some(in_process) = &mut self.in_process {
+            let sim = in_process.simulator().await?;
+            return sim
+                .clock()
+                .advance(ms)
+                .map(|_| ())
+                .map_err(|e| Error::Simulator(e.to_string()));
+        }
+        let url = self.control_url();
+        match url {
+            Some(url) if self.virtual_clock().await? => control_request(&url, "/clock/advance", &json!({ "ms": ms }))
+                .await
+                .map(|_| ()),
+            _ => Err(self.refuse(
+                "simulator on a virtual clock",
+                &format!("moving device time by {ms} ms"),
+            )),
+        }
+    }
+
+    /// Lets `ms` of device time pass: a virtual clock moves at once; a device on the wall clock is waited for.
+    pub async fn pass(&mut self, ms: u64) -> Result<()> {
+        if self.virtual_clock().await? {
+            self.advance(ms).await
+        } else {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(())
+        }
+    }
+
+    /// Ends the scenario: stops its in-process simulator and removes its transcript.
+    pub async fn finish(&mut self) {
+        if let Some(in_process) = &mut self.in_process {
+            in_process.shutdown().await;
+        }
+        if let Some(path) = self.transcript.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// POSTs `args` to `path` on the control API at `url` and returns its JSON answer.
+async fn control_request(url: &str, path: &str, args: &Value) -> Result<Value> {
+    let headers = [("content-type", "application/json")];
+    let reply = client::http_request(client::authority_of(url), "POST", path, &headers, &args.to_string()).await?;
+    let refused = |body: String| Error::Control {
+        request: format!("POST {path}"),
+        status: reply.status,
+        body,
+    };
+    if reply.status != 200 {
+        return Err(refused(reply.body.clone()));
+    }
+    serde_json::from_str(&reply.body).map_err(|e| refused(format!("{} ({e})", reply.body)))
+}
