@@ -212,3 +212,24 @@ async fn a_client_that_leaves_mid_transfer_leaves_no_file() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_injected_fault_reaches_the_stream_with_marlins_text() {
+    let sim = start().await;
+    let (mut a, _) = terminal(&sim).await;
+    for _ in 0..3 {
+        raw_next(&mut a).await;
+    }
+    let bad = sim.control("esp3d", "mintemp", &serde_json::json!({ "heater": "chamber" }));
+    assert!(bad.is_err());
+    assert!(sim.control("esp3d", "overheat", &Value::Null).is_err());
+    let answer = sim
+        .control("esp3d", "thermal_runaway", &serde_json::json!({ "heater": "bed" }))
+        .expect("a known fault");
+    assert_eq!(answer["halted"], true);
+    let seen = stream_until(&sim, &mut a, "kill() called!").await;
+    assert!(seen.contains("Error:Thermal Runaway, system stopped!"), "{seen}");
+    assert_eq!(sim.control("esp3d", "reset", &Value::Null).unwrap()["halted"], false);
+    stream_until(&sim, &mut a, "start").await;
+    sim.shutdown().await;
+}
