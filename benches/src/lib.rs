@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod endrpi;
 pub mod fanout;
 pub mod load_client;
+pub mod proc_stats;
 pub mod pubsub;
 pub mod stats;
 pub mod tls;
@@ -29,6 +30,8 @@ pub enum Error {
     NoEndpoint(&'static str),
     #[error("tls: {0}")]
     Tls(String),
+    #[error("cannot start {0}: {1}")]
+    Spawn(String, std::io::Error),
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),
     #[error("websocket: {0}")]

@@ -38,10 +38,10 @@ pub async fn start_sim(tls: PubsubTls) -> Result<(Simulator, String), Error> {
         only: Some(vec!["pubsub".into()]),
         ..SimConfig::for_tests(0)
     };
-    config.devices.pubsub = PubsubOptions {
+    config.devices.set(PubsubOptions {
         tls,
         ..PubsubOptions::default()
-    };
+    });
     let sim = Simulator::start(config).await?;
     let token = sim
         .control("pubsub", "token", &json!({}))

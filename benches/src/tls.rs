@@ -58,13 +58,17 @@ pub async fn connect_wss(url: &str, config: &Arc<ClientConfig>) -> Result<WebSoc
     let rest = url
         .strip_prefix("wss://")
         .ok_or(Error::Tls(format!("not a wss URL: {url}")))?;
-    let authority = rest.split('/').next().unwrap_or(rest);
+    let tls = tls_connect(rest.split('/').next().unwrap_or(rest), config).await?;
+    let (ws, _) = tokio_tungstenite::client_async_with_config(url, tls, Some(websocket_config())).await?;
+    Ok(ws)
+}
+
+/// TCP to `authority` (`127.0.0.1:PORT`, Nagle off), then the TLS handshake for 127.0.0.1.
+pub async fn tls_connect(authority: &str, config: &Arc<ClientConfig>) -> Result<TlsStream, Error> {
     let tcp = TcpStream::connect(authority).await?;
     tcp.set_nodelay(true)?;
     let name = ServerName::try_from("127.0.0.1").map_err(|e| Error::Tls(e.to_string()))?;
-    let tls = TlsConnector::from(config.clone()).connect(name, tcp).await?;
-    let (ws, _) = tokio_tungstenite::client_async_with_config(url, tls, Some(websocket_config())).await?;
-    Ok(ws)
+    Ok(TlsConnector::from(config.clone()).connect(name, tcp).await?)
 }
 
 /// A bare wss broadcast server on 127.0.0.1 (tokio-rustls in front of [`crate::bare_broadcast::serve`]),

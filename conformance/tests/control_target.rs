@@ -4,12 +4,13 @@
 
 use understudy_conformance::report::Outcome;
 use understudy_conformance::runner::{self, RunConfig};
+use understudy_sim::serve::control::ControlConfig;
 use understudy_sim::{SimConfig, Simulator};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sim_only_scenarios_run_through_the_control_api() {
     let mut sim_config = SimConfig::for_tests(0);
-    sim_config.control_port = Some(0);
+    sim_config.control = Some(ControlConfig::loopback(0));
     let sim = Simulator::start(sim_config).await.unwrap();
     let control = sim.control_url().unwrap().to_string();
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use understudy_conformance::client::{self, Transport, WsClient};
 use understudy_conformance::schema::{self, Schemas};
 use understudy_conformance::steps::pubsub::{Barrier, schemas_for};
-use understudy_sim::serve::pubsub::{DEV_SECRET, PubsubTls};
+use understudy_sim::serve::pubsub::{DEV_SECRET, PubsubOptions, PubsubTls};
 use understudy_sim::{SimConfig, Simulator};
 
 struct Robot {
@@ -22,7 +22,7 @@ impl Robot {
     async fn start() -> Robot {
         let mut config = SimConfig::for_tests(0);
         config.only = Some(vec!["pubsub".into()]);
-        config.devices.pubsub.tls = PubsubTls::Plain;
+        config.devices.get_mut::<PubsubOptions>().tls = PubsubTls::Plain;
         Robot {
             sim: Simulator::start(config).await.unwrap(),
             markers: 0,

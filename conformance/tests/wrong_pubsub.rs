@@ -7,7 +7,7 @@ mod common;
 
 use common::relay::{self, Faults, Upstream};
 use understudy_conformance::runner::{self, RunConfig};
-use understudy_sim::serve::pubsub::PubsubTls;
+use understudy_sim::serve::pubsub::{PubsubOptions, PubsubTls};
 use understudy_sim::serve::tls;
 use understudy_sim::{SimConfig, Simulator};
 
@@ -30,7 +30,7 @@ impl Faults for AcksDropped {
 async fn a_robot_that_lets_bad_tokens_in_and_drops_acks_fails_by_name() {
     let mut sim_config = SimConfig::for_tests(0);
     sim_config.only = Some(vec!["pubsub".into()]);
-    sim_config.devices.pubsub.tls = PubsubTls::Plain;
+    sim_config.devices.get_mut::<PubsubOptions>().tls = PubsubTls::Plain;
     let sim = Simulator::start(sim_config).await.unwrap();
     let token = sim.control("pubsub", "token", &json!({})).unwrap()["token"]
         .as_str()

@@ -10,6 +10,7 @@ mod common;
 
 use common::relay::{self, Faults, Upstream};
 use understudy_conformance::runner::{self, RunConfig};
+use understudy_sim::serve::xarm::XarmOptions;
 use understudy_sim::{ClockMode, SimConfig, Simulator};
 
 /// How far off the forward kinematics the relay reports the TCP (mm, along x).
@@ -74,7 +75,7 @@ async fn an_arm_with_keys_late_finals_lost_and_the_pose_off_fk_fails_by_name() {
     sim_config.clock = ClockMode::Realtime { speed: 1.0 };
     sim_config.only = Some(vec!["xarm".into()]);
     // Fast reports: a wait for a lost final gives up after a fixed number of idle reports.
-    sim_config.devices.xarm.report_hz = 50;
+    sim_config.devices.get_mut::<XarmOptions>().report_hz = 50;
     let sim = Simulator::start(sim_config).await.unwrap();
     let arm = sim.endpoints().iter().find(|e| e.name == "xarm").unwrap().addr;
     let relay = relay::spawn::<ArmFaults>(Upstream::SamePath(arm), None).await;

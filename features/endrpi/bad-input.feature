@@ -45,3 +45,13 @@ Feature: Endrpi under bad input
     Then the reply is an error for action UPDATE_PIN_CONFIGURATIONS with message "GPIO3 has a physical pull-up resistor"
     When I send '{"action":"READ_PIN_CONFIGURATIONS","params":{"pins":["GPIO3"]}}'
     Then pin GPIO3 reads io "INPUT", state 1.0 and pull "UP"
+
+  @ENDRPI-34
+  Scenario: Numbers Python's parser reads are JSON, however large
+    Given an Endrpi connection
+    When I send '1e400'
+    Then the reply is an error for action null with message "Received message with missing 'action' field"
+    When I send '99999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999'
+    Then the reply is an error for action null with message "Received message with missing 'action' field"
+    When I send '{"action":"READ_UPTIME","extra":-1e400}'
+    Then the reply is a success for READ_UPTIME

@@ -1,20 +1,19 @@
-//! The `understudy-sim` command line: which devices to start, on which address and ports, with which seed,
-//! clock and transcript. Every flag maps onto `SimConfig`.
+//! The `understudy-sim` command line: the simulator-wide flags (seed, clock, epoch, bind address, control API,
+//! transcript) plus every registered device's own flags, flattened from the registry. Every flag maps onto `SimConfig`.
 
-use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::clock::ClockMode;
-use crate::devices::esp3d::{self, args::Esp3dArgs};
+use crate::clock::{ClockMode, Epoch};
+use crate::devices::pubsub::TokenArgs;
+use crate::devices::{DEVICE_KINDS, DeviceFlags};
 use crate::serve::SimConfig;
-use crate::serve::endrpi::EndrpiOptions;
-use crate::serve::pubsub::{PubsubArgs, TokenArgs};
-use crate::serve::registry::DeviceOptions;
-use crate::serve::xarm::{self, XarmOptions};
-use understudy_core::model::arm::ArmModel;
+use crate::serve::control::ControlArgs;
+use crate::serve::listener;
+use crate::transcript::TranscriptLimits;
 
 /// How sim time moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -35,7 +34,7 @@ pub enum Command {
 /// Understudy: simulated devices on their real sockets.
 #[derive(Debug, Parser)]
 #[command(name = "understudy-sim", version, about)]
-pub struct Cli {
+pub struct GlobalArgs {
     /// Without a subcommand, run the simulator.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -48,81 +47,111 @@ pub struct Cli {
     /// Sim-time speed factor for the realtime clock (2 = twice as fast as the wall clock).
     #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
     pub speed: f64,
+    /// The instant sim time zero stands for (RFC 3339); every Unix time a device emits is this plus sim time.
+    /// Default: 2024-01-01T00:00:00Z on a virtual clock, the wall clock at start on a realtime one.
+    #[arg(long, value_parser = parse_epoch)]
+    pub epoch: Option<Epoch>,
     /// Start only these devices (comma-separated), e.g. --only endrpi.
     #[arg(long, value_delimiter = ',')]
     pub only: Option<Vec<String>>,
     /// Address every socket binds.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub bind: IpAddr,
-    /// Endrpi port (WebSocket at / and the REST API); 0 = any free port.
-    #[arg(long, default_value_t = 5000)]
-    pub endrpi_port: u16,
-    /// Endrpi: throttle bits set from the start, as vcgencmd get_throttled reports them (e.g. 0x50005).
-    #[arg(long, default_value = "0x0", value_parser = parse_hex_u32)]
-    pub endrpi_throttle: u32,
-    /// xArm port (UFactory Studio's WebSocket at /ws and HTTP); 0 = any free port.
-    #[arg(long, default_value_t = xarm::DEFAULT_PORT)]
-    pub xarm_port: u16,
-    /// xArm model: xarm5, xarm6, xarm7 or lite6.
-    #[arg(long, default_value = "xarm6", value_parser = parse_xarm_model)]
-    pub xarm_model: ArmModel,
-    /// xArm status reports per second on each connection (1-100).
-    #[arg(long, default_value_t = xarm::DEFAULT_REPORT_HZ, value_parser = clap::value_parser!(u32).range(1..=100))]
-    pub xarm_report_hz: u32,
-    /// xArm: start with this controller error raised (a code of the controller error table, e.g. 31 collision).
-    #[arg(long, value_parser = parse_xarm_fault)]
-    pub xarm_fault: Option<i32>,
-    /// Control API port (HTTP+JSON: clock and fault injection); 0 = any free port.
-    #[arg(long, default_value_t = 7400)]
-    pub control_port: u16,
-    /// Do not serve the control API.
-    #[arg(long)]
-    pub no_control: bool,
+    /// Connections open at once on each port; more are answered 503 and closed (over TLS: closed).
+    #[arg(long, default_value_t = listener::DEFAULT_MAX_CONNECTIONS, value_parser = parse_positive)]
+    pub max_connections: usize,
+    #[command(flatten)]
+    pub control: ControlArgs,
     /// Write every connection and frame, stamped with sim time, to this file as JSON lines.
     #[arg(long)]
     pub transcript: Option<PathBuf>,
-    #[command(flatten)]
-    pub pubsub: PubsubArgs,
-    #[command(flatten)]
-    pub esp3d: Esp3dArgs,
+    /// The most bytes one transcript file holds before it is rotated to FILE.1 (with one file: before
+    /// records are dropped, which a `dropped` line says).
+    #[arg(long, default_value_t = TranscriptLimits::DEFAULT.max_bytes, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub transcript_max_bytes: u64,
+    /// Transcript files kept: FILE and FILE.1 ... FILE.<N-1>; rotation deletes the oldest.
+    #[arg(long, default_value_t = TranscriptLimits::DEFAULT.files, value_parser = parse_positive)]
+    pub transcript_files: usize,
+}
+
+/// The parsed command line: the simulator-wide flags, a subcommand if any, and each device's flags.
+#[derive(Debug)]
+pub struct Cli {
+    /// Without a subcommand, run the simulator.
+    pub command: Option<Command>,
+    /// The simulator-wide flags.
+    pub globals: GlobalArgs,
+    devices: Vec<Box<dyn DeviceFlags>>,
 }
 
 impl Cli {
+    /// The whole command: the simulator-wide flags plus the flags of every device in the registry.
+    pub fn command() -> clap::Command {
+        DEVICE_KINDS
+            .iter()
+            .fold(GlobalArgs::command(), |command, kind| (kind.args)(command))
+    }
+
+    /// Parses `args` (the first is the program name).
+    pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let mut globals = GlobalArgs::from_arg_matches(&matches)?;
+        let devices = DEVICE_KINDS
+            .iter()
+            .map(|kind| (kind.flags)(&matches))
+            .collect::<Result<_, _>>()?;
+        Ok(Cli {
+            command: globals.command.take(),
+            globals,
+            devices,
+        })
+    }
+
+    /// Parses `args`, or prints the usage error (or the help) and exits.
+    pub fn parse_from<I, T>(args: I) -> Cli
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        Cli::try_parse_from(args).unwrap_or_else(|error| error.exit())
+    }
+
+    /// Parses the process's own arguments, or exits with the usage error.
+    pub fn parse() -> Cli {
+        Cli::parse_from(std::env::args_os())
+    }
+
     /// The simulator configuration these flags describe.
     pub fn config(&self) -> SimConfig {
-        let clock = match self.clock {
-            ClockArg::Realtime => ClockMode::Realtime { speed: self.speed },
+        let g = &self.globals;
+        let clock = match g.clock {
+            ClockArg::Realtime => ClockMode::Realtime { speed: g.speed },
             ClockArg::Virtual => ClockMode::Virtual,
         };
-        SimConfig {
-            seed: self.seed,
+        let mut config = SimConfig {
+            seed: g.seed,
             clock,
-            bind: self.bind,
-            only: self.only.clone(),
-            ports: BTreeMap::from([
-                ("endrpi".to_string(), self.endrpi_port),
-                ("xarm".to_string(), self.xarm_port),
-                ("pubsub".to_string(), self.pubsub.pubsub_port),
-                (esp3d::HTTP_ENDPOINT.to_string(), self.esp3d.esp3d_http_port),
-                (esp3d::TERMINAL_ENDPOINT.to_string(), self.esp3d.terminal_port()),
-                (esp3d::DATA_ENDPOINT.to_string(), self.esp3d.esp3d_data_port),
-            ]),
+            epoch: g.epoch,
+            bind: g.bind,
+            only: g.only.clone(),
             any_port: false,
-            transcript: self.transcript.clone(),
-            control_port: (!self.no_control).then_some(self.control_port),
-            devices: DeviceOptions {
-                endrpi: EndrpiOptions {
-                    throttle: self.endrpi_throttle,
-                },
-                xarm: XarmOptions {
-                    model: self.xarm_model,
-                    report_hz: self.xarm_report_hz,
-                    fault: self.xarm_fault,
-                },
-                pubsub: self.pubsub.options(),
-                esp3d: self.esp3d.options(),
+            transcript: g.transcript.clone(),
+            transcript_limits: TranscriptLimits {
+                max_bytes: g.transcript_max_bytes,
+                files: g.transcript_files,
             },
+            control: g.control.config(),
+            max_connections: g.max_connections,
+            ..SimConfig::for_tests(g.seed)
+        };
+        for device in &self.devices {
+            device.apply(&mut config);
         }
+        config
     }
 }
 
@@ -133,38 +162,37 @@ fn parse_speed(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_hex_u32(text: &str) -> Result<u32, String> {
-    let digits = text.trim_start_matches("0x").trim_start_matches("0X");
-    u32::from_str_radix(digits, 16).map_err(|_| format!("`{text}` is not a hex number such as 0x50005"))
+fn parse_epoch(text: &str) -> Result<Epoch, String> {
+    Epoch::parse_rfc3339(text).map_err(|e| e.to_string())
 }
 
-fn parse_xarm_model(text: &str) -> Result<ArmModel, String> {
-    xarm::parse_model(text).ok_or_else(|| format!("`{text}` is not an arm model: use xarm5, xarm6, xarm7 or lite6"))
-}
-
-fn parse_xarm_fault(text: &str) -> Result<i32, String> {
-    match text.parse::<i32>() {
-        Ok(code) if xarm::is_controller_error(code) => Ok(code),
-        _ => Err(format!(
-            "`{text}` is not a controller error code of xarm_api_code.md (e.g. 1, 22, 31)"
-        )),
+fn parse_positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{text}` is not a positive whole number")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::endrpi::EndrpiOptions;
+    use crate::devices::xarm::XarmOptions;
+    use crate::serve::control::ControlConfig;
+    use understudy_core::model::arm::ArmModel;
 
     #[test]
     fn defaults_match_the_documented_ports() {
         let config = Cli::parse_from(["understudy-sim"]).config();
         assert_eq!(config.ports.get("endrpi"), Some(&5000));
-        assert_eq!(config.control_port, Some(7400));
+        assert_eq!(config.control, Some(ControlConfig::loopback(7400)));
         assert_eq!(config.clock, ClockMode::Realtime { speed: 1.0 });
         assert_eq!(config.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));
         assert_eq!(config.ports.get("xarm"), Some(&18333));
-        assert_eq!(config.devices.xarm.model, ArmModel::XArm6);
-        assert_eq!((config.devices.xarm.report_hz, config.devices.xarm.fault), (10, None));
+        let xarm = config.devices.get::<XarmOptions>();
+        assert_eq!(xarm.model, ArmModel::XArm6);
+        assert_eq!((xarm.report_hz, xarm.fault), (10, None));
+        assert_eq!(config.epoch, None);
     }
 
     #[test]
@@ -182,11 +210,9 @@ mod tests {
         ])
         .config();
         assert_eq!(config.ports.get("xarm"), Some(&0));
-        assert_eq!(config.devices.xarm.model, ArmModel::Lite6);
-        assert_eq!(
-            (config.devices.xarm.report_hz, config.devices.xarm.fault),
-            (25, Some(31))
-        );
+        let xarm = config.devices.get::<XarmOptions>();
+        assert_eq!(xarm.model, ArmModel::Lite6);
+        assert_eq!((xarm.report_hz, xarm.fault), (25, Some(31)));
         for bad in [
             ["--xarm-model", "xarm8"],
             ["--xarm-report-hz", "0"],
@@ -220,17 +246,17 @@ mod tests {
         let config = cli.config();
         assert_eq!((config.seed, config.clock), (9, ClockMode::Virtual));
         assert_eq!(config.only, Some(vec!["endrpi".to_string()]));
-        assert_eq!(config.devices.endrpi.throttle, 0x50005);
-        assert_eq!(config.control_port, None);
+        assert_eq!(config.devices.get::<EndrpiOptions>().throttle, 0x50005);
+        assert_eq!(config.control, None);
     }
 
     #[test]
     fn pubsub_flags_and_the_token_subcommand() {
-        use crate::serve::pubsub::{DEV_SECRET, PubsubTls};
+        use crate::devices::pubsub::{DEV_SECRET, PubsubOptions, PubsubTls};
         let config = Cli::parse_from(["understudy-sim"]).config();
         assert_eq!(config.ports.get("pubsub"), Some(&8443));
-        assert_eq!(config.devices.pubsub.tls, PubsubTls::SelfSigned);
-        assert_eq!(config.devices.pubsub.jwt_secret, DEV_SECRET);
+        assert_eq!(config.devices.get::<PubsubOptions>().tls, PubsubTls::SelfSigned);
+        assert_eq!(config.devices.get::<PubsubOptions>().jwt_secret, DEV_SECRET);
         let cli = Cli::parse_from([
             "understudy-sim",
             "--pubsub-plain",
@@ -239,14 +265,14 @@ mod tests {
             "--pubsub-port",
             "9",
         ]);
-        let config = cli.config();
-        assert_eq!(config.devices.pubsub.tls, PubsubTls::Plain);
-        assert_eq!(
-            (config.devices.pubsub.jwt_secret.as_str(), config.ports["pubsub"]),
-            ("s", 9)
-        );
+        let options = cli.config().devices.get::<PubsubOptions>();
+        assert_eq!(options.tls, PubsubTls::Plain);
+        assert_eq!((options.jwt_secret.as_str(), cli.config().ports["pubsub"]), ("s", 9));
         let cli = Cli::parse_from(["understudy-sim", "--tls-cert", "c.pem", "--tls-key", "k.pem"]);
-        assert!(matches!(cli.config().devices.pubsub.tls, PubsubTls::Files { .. }));
+        assert!(matches!(
+            cli.config().devices.get::<PubsubOptions>().tls,
+            PubsubTls::Files { .. }
+        ));
         assert!(Cli::try_parse_from(["understudy-sim", "--tls-cert", "c.pem"]).is_err());
         assert!(
             Cli::try_parse_from(["understudy-sim", "--pubsub-plain", "--tls-cert", "c", "--tls-key", "k"]).is_err()
@@ -261,7 +287,29 @@ mod tests {
     }
 
     #[test]
+    fn the_control_api_stays_on_loopback_whatever_bind_says() {
+        let config = Cli::parse_from(["understudy-sim", "--bind", "0.0.0.0"]).config();
+        let control = config.control.unwrap();
+        assert_eq!(control, ControlConfig::loopback(7400));
+        assert_eq!(control.required_token(), None);
+        let config = Cli::parse_from(["understudy-sim", "--control-bind", "0.0.0.0", "--control-port", "0"]).config();
+        let control = config.control.unwrap();
+        assert_eq!(control.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let generated = control.required_token().unwrap();
+        assert_eq!(generated.len(), 64);
+        assert_ne!(
+            Some(generated),
+            control.required_token(),
+            "each start draws a new token"
+        );
+        let config = Cli::parse_from(["understudy-sim", "--control-bind", "0.0.0.0", "--control-token", "s3"]).config();
+        assert_eq!(config.control.unwrap().required_token().as_deref(), Some("s3"));
+        assert!(Cli::try_parse_from(["understudy-sim", "--no-control", "--control-bind", "0.0.0.0"]).is_err());
+    }
+
+    #[test]
     fn esp3d_ports_follow_the_http_port() {
+        use crate::devices::esp3d::Esp3dOptions;
         let config = Cli::parse_from(["understudy-sim"]).config();
         assert_eq!(
             (
@@ -271,10 +319,10 @@ mod tests {
             ),
             (8080, 8081, 8282)
         );
-        assert_eq!(config.devices.esp3d.sd_capacity, 64 << 20);
+        assert_eq!(config.devices.get::<Esp3dOptions>().sd_capacity, 64 << 20);
         let config = Cli::parse_from(["understudy-sim", "--esp3d-http-port", "9000", "--esp3d-auth"]).config();
         assert_eq!((config.ports["esp3d"], config.ports["esp3d-terminal"]), (9000, 9001));
-        assert!(config.devices.esp3d.auth);
+        assert!(config.devices.get::<Esp3dOptions>().auth);
         let config = Cli::parse_from([
             "understudy-sim",
             "--esp3d-terminal-port",
@@ -285,8 +333,8 @@ mod tests {
         ])
         .config();
         assert_eq!(config.ports["esp3d-terminal"], 7000);
-        assert_eq!(config.devices.esp3d.sd_capacity, 1 << 20);
-        assert!(config.devices.esp3d.data_text);
+        assert_eq!(config.devices.get::<Esp3dOptions>().sd_capacity, 1 << 20);
+        assert!(config.devices.get::<Esp3dOptions>().data_text);
         assert!(Cli::try_parse_from(["understudy-sim", "--esp3d-session-timeout", "999"]).is_err());
     }
 
@@ -295,5 +343,19 @@ mod tests {
         assert!(Cli::try_parse_from(["understudy-sim", "--speed", "0"]).is_err());
         assert!(Cli::try_parse_from(["understudy-sim", "--endrpi-throttle", "zz"]).is_err());
         assert!(Cli::try_parse_from(["understudy-sim", "--clock", "sometimes"]).is_err());
+        assert!(Cli::try_parse_from(["understudy-sim", "--epoch", "yesterday"]).is_err());
+    }
+
+    #[test]
+    fn the_epoch_flag_reaches_the_config() {
+        let config = Cli::parse_from([
+            "understudy-sim",
+            "--clock",
+            "virtual",
+            "--epoch",
+            "2030-01-01T00:00:00Z",
+        ])
+        .config();
+        assert_eq!(config.epoch, Some(Epoch::from_unix_ms(1_893_456_000_000)));
     }
 }

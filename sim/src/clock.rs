@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-pub use understudy_core::time::SimTime;
+pub use understudy_core::time::{Epoch, SimTime};
 
 /// How sim time relates to the wall clock.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -24,6 +24,8 @@ pub enum ClockMode {
 pub enum ClockError {
     #[error("the clock is in realtime mode; only a virtual clock can be advanced")]
     NotVirtual,
+    #[error("advancing by {ms} ms from {now_ms} ms would pass the end of sim time ({max} ms); the clock did not move", max = u64::MAX)]
+    Overflow { now_ms: u64, ms: u64 },
 }
 
 /// The simulation's one clock, shared by every device and connection.
@@ -31,32 +33,48 @@ pub enum ClockError {
 pub struct Clock {
     mode: ClockMode,
     started: Instant,
-    /// Wall-clock Unix time (ms) at the moment sim time was zero.
-    epoch_unix_ms: u64,
+    /// The Unix instant sim time zero stands for.
+    epoch: Epoch,
     virtual_now: AtomicU64,
     ticks: watch::Sender<u64>,
 }
 
 impl Clock {
-    /// A clock that starts now at `SimTime::ZERO`.
+    /// A clock that starts now at `SimTime::ZERO`, with the default epoch of its mode.
     pub fn new(mode: ClockMode) -> Self {
+        Clock::with_epoch(mode, None)
+    }
+
+    /// A clock that starts now at `SimTime::ZERO` standing for `epoch`; without one, a virtual clock starts
+    /// at [`Epoch::VIRTUAL_DEFAULT`] and a realtime one at the wall clock's current time.
+    pub fn with_epoch(mode: ClockMode, epoch: Option<Epoch>) -> Self {
         let (ticks, _) = watch::channel(0);
-        let epoch_unix_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let epoch = epoch.unwrap_or_else(|| match mode {
+            ClockMode::Virtual => Epoch::VIRTUAL_DEFAULT,
+            ClockMode::Realtime { .. } => Epoch::from_unix_ms(
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64),
+            ),
+        });
         Clock {
             mode,
             started: Instant::now(),
-            epoch_unix_ms,
+            epoch,
             virtual_now: AtomicU64::new(0),
             ticks,
         }
     }
 
-    /// Unix time in the simulation, in ms: the wall clock at start plus sim time elapsed. Devices use it
-    /// where a protocol carries calendar time (token expiry, timestamps).
+    /// Unix time in the simulation, in ms: the epoch plus sim time elapsed. Devices use it where a
+    /// protocol carries calendar time (token expiry, timestamps).
     pub fn unix_ms(&self) -> u64 {
-        self.epoch_unix_ms + self.now().as_millis()
+        self.epoch.unix_ms(self.now())
+    }
+
+    /// The Unix instant sim time zero stands for.
+    pub fn epoch(&self) -> Epoch {
+        self.epoch
     }
 
     /// The mode this clock runs in.
@@ -76,11 +94,18 @@ impl Clock {
     }
 
     /// Moves a virtual clock forward by `ms`, waking everything that sleeps until a time now reached.
+    /// A step past `u64::MAX` ms is refused and leaves the clock where it was.
     pub fn advance(&self, ms: u64) -> Result<SimTime, ClockError> {
         if self.mode != ClockMode::Virtual {
             return Err(ClockError::NotVirtual);
         }
-        let now = self.virtual_now.fetch_add(ms, Ordering::AcqRel) + ms;
+        let advanced = self
+            .virtual_now
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| now.checked_add(ms));
+        let now = match advanced {
+            Ok(before) => before + ms,
+            Err(now_ms) => return Err(ClockError::Overflow { now_ms, ms }),
+        };
         self.ticks.send_replace(now);
         Ok(SimTime::from_millis(now))
     }
@@ -89,8 +114,12 @@ impl Clock {
     pub async fn sleep_until(&self, t: SimTime) {
         match self.mode {
             ClockMode::Realtime { speed } => {
-                let wall = Duration::from_secs_f64(t.as_secs_f64() / speed);
-                tokio::time::sleep_until(self.started + wall).await;
+                let wall = Duration::try_from_secs_f64(t.as_secs_f64() / speed).unwrap_or(Duration::MAX);
+                match self.started.checked_add(wall) {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    // Further away than the wall clock can count: it never comes.
+                    None => std::future::pending().await,
+                }
             }
             ClockMode::Virtual => {
                 let mut ticks = self.ticks.subscribe();
@@ -133,9 +162,47 @@ mod tests {
     }
 
     #[test]
+    fn unix_time_is_the_epoch_plus_sim_time() {
+        let clock = Clock::new(ClockMode::Virtual);
+        assert_eq!(clock.epoch(), Epoch::VIRTUAL_DEFAULT);
+        clock.advance(1_500).unwrap();
+        assert_eq!(clock.unix_ms(), 1_704_067_201_500);
+        let given = Epoch::parse_rfc3339("2030-06-01T00:00:00Z").unwrap();
+        let clock = Clock::with_epoch(ClockMode::Virtual, Some(given));
+        assert_eq!(clock.unix_ms(), given.unix_ms(SimTime::ZERO));
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let realtime = Clock::new(ClockMode::Realtime { speed: 1.0 });
+        assert!(realtime.unix_ms().abs_diff(wall) < 5_000);
+    }
+
+    #[test]
+    fn advancing_past_the_end_of_time_is_refused_and_time_stays_put() {
+        let clock = Clock::new(ClockMode::Virtual);
+        clock.advance(1_000).unwrap();
+        assert_eq!(
+            clock.advance(u64::MAX),
+            Err(ClockError::Overflow {
+                now_ms: 1_000,
+                ms: u64::MAX
+            })
+        );
+        assert_eq!(clock.now().as_millis(), 1_000);
+        assert_eq!(clock.advance(u64::MAX - 1_000), Ok(SimTime::from_millis(u64::MAX)));
+        assert!(clock.advance(1).is_err());
+        assert_eq!(clock.unix_ms(), u64::MAX, "Unix time saturates too");
+    }
+
+    #[test]
     fn realtime_clock_cannot_be_advanced() {
         let clock = Clock::new(ClockMode::Realtime { speed: 1.0 });
         assert_eq!(clock.advance(1), Err(ClockError::NotVirtual));
+    }
+
+    #[tokio::test]
+    async fn a_deadline_beyond_the_wall_clock_never_comes_and_does_not_panic() {
+        let clock = Clock::new(ClockMode::Realtime { speed: 1e-300 });
+        let far = clock.sleep_until(SimTime::from_millis(u64::MAX));
+        assert!(tokio::time::timeout(Duration::from_millis(20), far).await.is_err());
     }
 
     #[tokio::test]

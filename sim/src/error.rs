@@ -15,6 +15,9 @@ pub enum SimError {
     Transcript { path: String, source: std::io::Error },
     #[error("unknown device `{0}` (known: {1})")]
     UnknownDevice(String, String),
-    #[error("{0}")]
-    Config(String),
+    #[error("{device}: {source}")]
+    Device {
+        device: &'static str,
+        source: crate::serve::device::DeviceError,
+    },
 }

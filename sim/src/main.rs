@@ -2,7 +2,6 @@
 //! announcement (`KEY VALUE`, e.g. a certificate to trust) for scripts to read, and on Ctrl-C (or SIGTERM)
 //! closes every connection with a close frame and flushes the transcript. `understudy-sim token` prints a JWT.
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use understudy_sim::cli::{Cli, Command};
 use understudy_sim::{Clock, ClockMode, Simulator};
@@ -36,6 +35,10 @@ async fn main() -> std::process::ExitCode {
     }
     if let Some(url) = simulator.control_url() {
         println!("control {url}");
+    }
+    if let (Some(token), None) = (simulator.control_token(), &cli.globals.control.control_token) {
+        // The generated token is printed here once, for the user, and nowhere else.
+        println!("control-token {token}");
     }
     wait_for_stop_signal().await;
     eprintln!("understudy-sim: shutting down");

@@ -1,9 +1,11 @@
 //! The transcript: every connection open/close and every frame in and out, stamped with sim time, as JSON
-//! lines `{t, conn, dir, kind, data}`. It is the basis of record, replay and drift reports.
+//! lines `{t, conn, dir, kind, data}`. It is the basis of record, replay and drift reports. Its files are
+//! capped in size and rotated; records dropped for the cap are counted in a `dropped` line.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -34,6 +36,111 @@ pub enum RecordKind {
     Binary,
     /// A plain HTTP exchange; `data` is `"METHOD PATH -> STATUS"`.
     Http,
+    /// Records were dropped for the size cap; `data` says how many and why.
+    Dropped,
+}
+
+/// How large the transcript may grow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TranscriptLimits {
+    /// The most bytes one file holds before it is rotated (or, with one file, before records are dropped).
+    pub max_bytes: u64,
+    /// Files kept: `FILE`, then `FILE.1` (older) up to `FILE.<files-1>`; the oldest is deleted on rotation.
+    pub files: usize,
+}
+
+impl TranscriptLimits {
+    /// The defaults of `--transcript-max-bytes` and `--transcript-files`: 4 files of 256 MiB.
+    pub const DEFAULT: TranscriptLimits = TranscriptLimits {
+        max_bytes: 256 << 20,
+        files: 4,
+    };
+}
+
+impl Default for TranscriptLimits {
+    fn default() -> Self {
+        TranscriptLimits::DEFAULT
+    }
+}
+
+/// The file being written and what the cap has cost so far.
+#[derive(Debug)]
+struct Sink {
+    path: PathBuf,
+    limits: TranscriptLimits,
+    writer: BufWriter<File>,
+    /// Bytes in the current file.
+    written: u64,
+    /// Records in each file, newest first (the current file is the first).
+    records: VecDeque<u64>,
+    /// Records dropped since the last `dropped` line, with one file and a full cap.
+    dropped: u64,
+}
+
+impl Sink {
+    fn write(&mut self, line: &[u8]) {
+        let len = line.len() as u64;
+        if self.written + len > self.limits.max_bytes && self.written > 0 {
+            if self.limits.files > 1 {
+                self.rotate();
+            } else {
+                if self.dropped == 0 {
+                    self.notice("records dropped from here on: the transcript reached its size cap");
+                }
+                self.dropped += 1;
+                return;
+            }
+        }
+        if self.writer.write_all(line).is_ok() {
+            self.written += len;
+            if let Some(n) = self.records.front_mut() {
+                *n += 1;
+            }
+        }
+    }
+
+    /// Moves `FILE` to `FILE.1` (and so on), deleting the oldest, and starts a new `FILE`.
+    fn rotate(&mut self) {
+        let _ = self.writer.flush();
+        let numbered = |n: usize| PathBuf::from(format!("{}.{n}", self.path.display()));
+        let deleted = if self.records.len() >= self.limits.files {
+            self.records.pop_back()
+        } else {
+            None
+        };
+        for n in (1..self.limits.files).rev() {
+            let from = if n == 1 { self.path.clone() } else { numbered(n - 1) };
+            let _ = std::fs::rename(from, numbered(n));
+        }
+        match File::create(&self.path) {
+            Ok(file) => self.writer = BufWriter::new(file),
+            Err(error) => tracing::error!(%error, "could not start a new transcript file"),
+        }
+        self.written = 0;
+        self.records.push_front(0);
+        if let Some(n) = deleted.filter(|n| *n > 0) {
+            self.notice(&format!(
+                "{n} older records dropped: rotation deleted the oldest transcript file"
+            ));
+        }
+    }
+
+    /// Writes a `dropped` line (beyond the cap if need be: it is one bounded line).
+    fn notice(&mut self, text: &str) {
+        let line = Line {
+            t: 0,
+            conn: "transcript",
+            dir: Direction::Out,
+            kind: RecordKind::Dropped,
+            data: text,
+        };
+        if let Ok(mut bytes) = serde_json::to_vec(&line) {
+            bytes.push(b'\n');
+            if self.writer.write_all(&bytes).is_ok() {
+                self.written += bytes.len() as u64;
+            }
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -45,10 +152,10 @@ struct Line<'a> {
     data: &'a str,
 }
 
-/// Where records go: nowhere, or a JSON-lines file.
+/// Where records go: nowhere, or capped, rotated JSON-lines files.
 #[derive(Debug, Default)]
 pub struct Transcript {
-    sink: Option<Mutex<BufWriter<File>>>,
+    sink: Option<Mutex<Sink>>,
 }
 
 impl Transcript {
@@ -57,11 +164,26 @@ impl Transcript {
         Transcript { sink: None }
     }
 
-    /// A transcript written to `path` (created or truncated).
+    /// A transcript written to `path` (created or truncated), with the default limits.
     pub fn to_file(path: &Path) -> io::Result<Self> {
+        Transcript::to_file_with(path, TranscriptLimits::DEFAULT)
+    }
+
+    /// A transcript written to `path` (created or truncated), capped and rotated by `limits`.
+    pub fn to_file_with(path: &Path, limits: TranscriptLimits) -> io::Result<Self> {
         let file = File::create(path)?;
         Ok(Transcript {
-            sink: Some(Mutex::new(BufWriter::new(file))),
+            sink: Some(Mutex::new(Sink {
+                path: path.to_path_buf(),
+                limits: TranscriptLimits {
+                    files: limits.files.max(1),
+                    ..limits
+                },
+                writer: BufWriter::new(file),
+                written: 0,
+                records: VecDeque::from([0]),
+                dropped: 0,
+            })),
         })
     }
 
@@ -80,9 +202,12 @@ impl Transcript {
             kind,
             data,
         };
-        let Ok(mut writer) = sink.lock() else { return };
-        if serde_json::to_writer(&mut *writer, &line).is_ok() {
-            let _ = writer.write_all(b"\n");
+        let Ok(mut bytes) = serde_json::to_vec(&line) else {
+            return;
+        };
+        bytes.push(b'\n');
+        if let Ok(mut sink) = sink.lock() {
+            sink.write(&bytes);
         }
     }
 
@@ -94,15 +219,16 @@ impl Transcript {
         }
     }
 
-    /// Writes buffered records to the file.
+    /// Writes buffered records to the file, and a `dropped` line counting the records the cap has dropped.
     pub fn flush(&self) -> io::Result<()> {
-        match &self.sink {
-            Some(sink) => sink
-                .lock()
-                .map_err(|_| io::Error::other("transcript lock poisoned"))?
-                .flush(),
-            None => Ok(()),
+        let Some(sink) = &self.sink else { return Ok(()) };
+        let mut sink = sink.lock().map_err(|_| io::Error::other("transcript lock poisoned"))?;
+        if sink.dropped > 0 {
+            let text = format!("{} records dropped: the transcript reached its size cap", sink.dropped);
+            sink.notice(&text);
+            sink.dropped = 0;
         }
+        sink.writer.flush()
     }
 }
 
@@ -140,5 +266,82 @@ mod tests {
                 "{\"t\":9,\"conn\":\"endrpi/1\",\"dir\":\"in\",\"kind\":\"binary\",\"data\":\"00ff\"}\n",
             )
         );
+    }
+
+    fn lines(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn record_n(transcript: &Transcript, n: usize) {
+        for i in 0..n {
+            transcript.record(
+                SimTime::from_millis(i as u64),
+                "x/1",
+                Direction::In,
+                RecordKind::Text,
+                "0123456789",
+            );
+        }
+    }
+
+    #[test]
+    fn one_capped_file_drops_what_does_not_fit_and_says_so() {
+        let path = std::env::temp_dir().join(format!("understudy-transcript-cap-{}", std::process::id()));
+        let transcript = Transcript::to_file_with(
+            &path,
+            TranscriptLimits {
+                max_bytes: 1000,
+                files: 1,
+            },
+        )
+        .unwrap();
+        record_n(&transcript, 100);
+        transcript.flush().unwrap();
+        let lines = lines(&path);
+        let _ = std::fs::remove_file(&path);
+        let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+        // The cap, plus its two bounded `dropped` lines.
+        assert!(bytes < 1000 + 2 * 150, "{bytes} bytes");
+        let kept = lines.iter().filter(|l| l.contains(r#""kind":"text""#)).count();
+        let dropped: Vec<&String> = lines.iter().filter(|l| l.contains(r#""kind":"dropped""#)).collect();
+        assert_eq!(dropped.len(), 2, "{dropped:?}");
+        assert!(
+            dropped[1].contains(&format!("{} records dropped", 100 - kept)),
+            "{dropped:?}"
+        );
+    }
+
+    #[test]
+    fn rotation_keeps_the_newest_files_and_counts_what_it_deleted() {
+        let path = std::env::temp_dir().join(format!("understudy-transcript-rot-{}", std::process::id()));
+        let transcript = Transcript::to_file_with(
+            &path,
+            TranscriptLimits {
+                max_bytes: 1000,
+                files: 3,
+            },
+        )
+        .unwrap();
+        record_n(&transcript, 100);
+        transcript.flush().unwrap();
+        let rotated = |n: usize| PathBuf::from(format!("{}.{n}", path.display()));
+        let (now, one, two) = (lines(&path), lines(&rotated(1)), lines(&rotated(2)));
+        assert!(!rotated(3).exists());
+        for file in [path.clone(), rotated(1), rotated(2)] {
+            let size = std::fs::metadata(&file).unwrap().len();
+            let _ = std::fs::remove_file(&file);
+            assert!(size <= 1000 + 200, "{} is {size} bytes", file.display());
+        }
+        assert!(!one.is_empty() && !two.is_empty());
+        assert!(
+            now[0].contains(r#""kind":"dropped""#) && now[0].contains("older records dropped"),
+            "{now:?}"
+        );
+        // The newest record is in the current file.
+        assert!(now.last().unwrap().contains(r#""t":99"#), "{now:?}");
     }
 }

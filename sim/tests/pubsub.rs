@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use understudy_sim::serve::pubsub::{DEV_SECRET, PubsubTls};
+use understudy_sim::serve::pubsub::{DEV_SECRET, PubsubOptions, PubsubTls};
 use understudy_sim::{SimConfig, Simulator};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -24,7 +24,7 @@ const WAIT: Duration = Duration::from_secs(10);
 fn config(seed: u64) -> SimConfig {
     let mut config = SimConfig::for_tests(seed);
     config.only = Some(vec!["pubsub".into()]);
-    config.devices.pubsub.tls = PubsubTls::Plain;
+    config.devices.get_mut::<PubsubOptions>().tls = PubsubTls::Plain;
     config
 }
 
@@ -565,7 +565,7 @@ async fn the_token_never_reaches_the_transcript() {
 #[tokio::test]
 async fn wss_with_the_generated_certificate_and_a_failed_handshake_disturbs_nothing() {
     let mut config = config(4);
-    config.devices.pubsub.tls = PubsubTls::SelfSigned;
+    config.devices.get_mut::<PubsubOptions>().tls = PubsubTls::SelfSigned;
     let sim = Simulator::start(config).await.unwrap();
     let url = sim.url("pubsub").unwrap().to_string();
     assert!(url.starts_with("wss://127.0.0.1:"), "{url}");
@@ -655,7 +655,7 @@ async fn certificate_files_are_served_and_unreadable_ones_stop_the_start() {
     std::fs::write(&cert, made.cert.pem()).unwrap();
     std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
     let mut good = config(5);
-    good.devices.pubsub.tls = PubsubTls::Files {
+    good.devices.get_mut::<PubsubOptions>().tls = PubsubTls::Files {
         cert: cert.clone(),
         key: key.clone(),
     };
@@ -664,7 +664,7 @@ async fn certificate_files_are_served_and_unreadable_ones_stop_the_start() {
     assert!(!sim.announcements().iter().any(|(k, _)| *k == "pubsub-ca"));
     sim.shutdown().await;
     let mut swapped = config(5);
-    swapped.devices.pubsub.tls = PubsubTls::Files {
+    swapped.devices.get_mut::<PubsubOptions>().tls = PubsubTls::Files {
         cert: key.clone(),
         key: cert.clone(),
     };
@@ -702,4 +702,52 @@ async fn the_same_inputs_at_the_same_sim_times_give_the_same_frames() {
     assert!(first.iter().any(|f| f.contains("no cmd_vel for 500 ms")));
     assert!(first.iter().any(|f| f.contains("cmd_vel clamped")));
     assert_eq!(scripted_run(11).await, first);
+}
+
+/// A scripted session recorded to a transcript: a token minted by the control command travels in a publish
+/// (so the transcript holds it), then virtual time passes. Returns the transcript and the token.
+async fn transcript_with_a_token(seed: u64, name: &str) -> (String, String) {
+    let path = std::env::temp_dir().join(format!("understudy-pubsub-{name}-{}.jsonl", std::process::id()));
+    let sim = Simulator::start(SimConfig {
+        transcript: Some(path.clone()),
+        ..config(seed)
+    })
+    .await
+    .unwrap();
+    sim.clock().advance(1_500).unwrap();
+    let minted = sim
+        .control("pubsub", "token", &json!({"ttl_s": 600, "sub": "ci"}))
+        .unwrap();
+    let minted = minted["token"].as_str().unwrap().to_string();
+    let mut ws = connect(&sim).await;
+    subscribe(&mut ws, "tokens").await;
+    send(&mut ws, publish("tokens", json!(minted))).await;
+    assert_eq!(recv(&mut ws).await, delivery("tokens", json!(minted)));
+    assert_eq!(recv(&mut ws).await["action"], "published");
+    sim.clock().advance(2_000).unwrap();
+    until_marker(&mut ws, "end").await;
+    drop(ws);
+    sim.shutdown().await;
+    let transcript = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    (transcript, minted)
+}
+
+#[tokio::test]
+async fn two_virtual_runs_give_byte_identical_transcripts_tokens_included() {
+    let (first, token) = transcript_with_a_token(4, "first").await;
+    assert!(first.contains(&token), "the token is in the transcript");
+    let claims = token
+        .split('.')
+        .nth(1)
+        .and_then(|c| URL_SAFE_NO_PAD.decode(c).ok())
+        .unwrap();
+    let claims: Value = serde_json::from_slice(&claims).unwrap();
+    // The default virtual epoch is 2024-01-01T00:00:00Z; the token was minted 1.5 s of sim time later.
+    assert_eq!(
+        (claims["iat"].as_u64(), claims["exp"].as_u64()),
+        (Some(1_704_067_201), Some(1_704_067_801))
+    );
+    let (second, _) = transcript_with_a_token(4, "second").await;
+    assert_eq!(first, second);
 }

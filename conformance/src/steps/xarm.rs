@@ -7,7 +7,7 @@ mod stream;
 use cucumber::{given, then, when};
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value, json};
-use understudy_sim::serve::xarm::parse_model;
+use understudy_sim::serve::xarm::{XarmOptions, parse_model};
 
 use crate::steps::{Check, MAIN, Protocol, parse_hex, parse_json};
 use checks::{Sample, get, json_eq, number_list, numbers, pose_gap, pose_of};
@@ -103,7 +103,7 @@ async fn close_named(world: &mut Check, name: String) -> Result<(), String> {
 async fn simulated_model(world: &mut Check, name: String) -> Result<(), String> {
     let model = parse_model(&name).ok_or_else(|| format!("{name} is not xarm5, xarm6, xarm7 or lite6"))?;
     let in_process = world.target()?.in_process("choosing the simulated arm's model")?;
-    in_process.config_mut()?.devices.xarm.model = model;
+    in_process.config_mut()?.devices.get_mut::<XarmOptions>().model = model;
     Ok(())
 }
 

@@ -6,4 +6,4 @@ pub mod proto;
 pub mod seed;
 pub mod time;
 
-pub use time::SimTime;
+pub use time::{Epoch, SimTime};

@@ -1,15 +1,97 @@
 //! The control API: plain HTTP+JSON to read and advance the clock and to run device control commands
 //! (fault injection, forced states), so that a simulator in another process can be driven like an in-process one.
+//! It stays on loopback unless asked otherwise, and then every request needs its bearer token.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 
-use crate::clock::{Clock, ClockMode, SimTime};
+use crate::clock::{Clock, ClockError, ClockMode, SimTime};
 use crate::serve::BoundEndpoint;
 use crate::serve::device::{ControlError, Device, Service, Session, Upgrade};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
+
+/// The control API's flags.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ControlArgs {
+    /// Control API port (HTTP+JSON: clock and fault injection); 0 = any free port.
+    #[arg(long, default_value_t = 7400)]
+    pub control_port: u16,
+    /// Do not serve the control API.
+    #[arg(long)]
+    pub no_control: bool,
+    /// Address the control API binds (loopback whatever --bind says, unless this asks otherwise); any other
+    /// address requires a bearer token on every request.
+    #[arg(long, conflicts_with = "no_control")]
+    pub control_bind: Option<IpAddr>,
+    /// The control API's bearer token (`Authorization: Bearer TOKEN`); with --control-bind and no token, one
+    /// is generated and printed at start as `control-token TOKEN`.
+    #[arg(long, conflicts_with = "no_control")]
+    pub control_token: Option<String>,
+}
+
+impl ControlArgs {
+    /// The control API these flags describe; `None` with `--no-control`.
+    pub fn config(&self) -> Option<ControlConfig> {
+        (!self.no_control).then(|| ControlConfig {
+            port: self.control_port,
+            bind: self.control_bind.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            token: self.control_token.clone(),
+        })
+    }
+}
+
+/// Where and how the control API is served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ControlConfig {
+    /// Its port (0 = any free port).
+    pub port: u16,
+    /// The address it binds; loopback unless asked otherwise.
+    pub bind: IpAddr,
+    /// The bearer token every request must carry; `None` on loopback means none is required.
+    pub token: Option<String>,
+}
+
+impl ControlConfig {
+    /// A control API on loopback, port `port`, without a token.
+    pub fn loopback(port: u16) -> Self {
+        ControlConfig {
+            port,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            token: None,
+        }
+    }
+
+    /// The token requests must carry: the one given, else one generated when bound off loopback.
+    pub fn required_token(&self) -> Option<String> {
+        match &self.token {
+            Some(token) => Some(token.clone()),
+            None if self.bind.is_loopback() => None,
+            None => Some(generate_token()),
+        }
+    }
+}
+
+/// 32 random bytes from the TLS provider's secure random source, as hex.
+fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    let random = rustls::crypto::ring::default_provider().secure_random;
+    if random.fill(&mut bytes).is_err() {
+        // Without a random source there is no secret to hand out; a token nobody knows still locks the API.
+        tracing::error!("no secure random source: the control API cannot be used");
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `given` (an `Authorization` header value) carries `token`, compared in constant time.
+fn bearer_matches(given: Option<&str>, token: &str) -> bool {
+    let Some(given) = given.and_then(|g| g.strip_prefix("Bearer ")) else {
+        return false;
+    };
+    given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
 
 /// Runs `command` on the device named `device`.
 pub fn run(
@@ -32,20 +114,24 @@ pub struct ControlService {
     devices: Arc<Vec<Arc<dyn Device>>>,
     endpoints: Vec<BoundEndpoint>,
     seed: u64,
+    token: Option<String>,
 }
 
 impl ControlService {
+    /// The control API over these devices; with `token`, every request must carry it as a bearer token.
     pub fn new(
         clock: Arc<Clock>,
         devices: Arc<Vec<Arc<dyn Device>>>,
         endpoints: Vec<BoundEndpoint>,
         seed: u64,
+        token: Option<String>,
     ) -> Self {
         ControlService {
             clock,
             devices,
             endpoints,
             seed,
+            token,
         }
     }
 
@@ -67,6 +153,16 @@ impl Service for ControlService {
         let mut response = ErrorResponse::new(Some("the control API is plain HTTP".into()));
         *response.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::NOT_FOUND;
         Err(response)
+    }
+
+    fn authorize_http(&self, authorization: Option<&str>) -> Result<(), HttpResponse> {
+        match &self.token {
+            Some(token) if !bearer_matches(authorization, token) => Err(error(
+                401,
+                "the control API needs `Authorization: Bearer <control token>`",
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn open_session(&self, _conn: crate::serve::device::ConnInfo) -> Box<dyn Session> {
@@ -99,7 +195,8 @@ impl Service for ControlService {
             ("POST", ["clock", "advance"]) => match args.get("ms").and_then(Value::as_u64) {
                 Some(ms) => match self.clock.advance(ms) {
                     Ok(_) => HttpResponse::json(200, self.clock_json().to_string()),
-                    Err(e) => error(409, e),
+                    Err(e @ ClockError::NotVirtual) => error(409, e),
+                    Err(e @ ClockError::Overflow { .. }) => error(400, e),
                 },
                 None => error(400, "expected {\"ms\": <non-negative integer>}"),
             },
@@ -120,7 +217,7 @@ fn unreachable_session() -> Box<dyn Session> {
     impl Session for Refused {
         fn on_open(&mut self, _now: SimTime, out: &mut Vec<crate::serve::device::Outgoing>) {
             out.push(crate::serve::device::Outgoing::Close(
-                1008,
+                crate::serve::device::CloseCode::Policy,
                 "the control API is plain HTTP".into(),
             ));
         }
@@ -128,4 +225,47 @@ fn unreachable_session() -> Box<dyn Session> {
         fn on_binary(&mut self, _: SimTime, _: &[u8], _: &mut Vec<crate::serve::device::Outgoing>) {}
     }
     Box::new(Refused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(mode: ClockMode) -> ControlService {
+        ControlService::new(Arc::new(Clock::new(mode)), Arc::new(Vec::new()), Vec::new(), 0, None)
+    }
+
+    fn post(service: &ControlService, path: &str, body: &str) -> (u16, Value) {
+        let response = service.http(
+            SimTime::ZERO,
+            HttpRequest {
+                method: "POST".into(),
+                path: path.into(),
+                query: None,
+                content_type: Some("application/json".into()),
+                body: body.to_string().into_bytes().into(),
+            },
+        );
+        let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        (response.status, value)
+    }
+
+    #[test]
+    fn advancing_the_clock_past_its_end_is_a_400_and_time_does_not_go_back() {
+        let control = service(ClockMode::Virtual);
+        assert_eq!(post(&control, "/clock/advance", r#"{"ms":5000}"#).0, 200);
+        let (status, body) = post(&control, "/clock/advance", r#"{"ms":18446744073709551615}"#);
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["error"].as_str().unwrap_or("").contains("end of sim time"),
+            "{body}"
+        );
+        assert_eq!(control.clock.now().as_millis(), 5000);
+    }
+
+    #[test]
+    fn a_realtime_clock_cannot_be_advanced() {
+        let control = service(ClockMode::Realtime { speed: 1.0 });
+        assert_eq!(post(&control, "/clock/advance", r#"{"ms":1}"#).0, 409);
+    }
 }

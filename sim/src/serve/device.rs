@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
@@ -15,20 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::{Clock, SimTime};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
-/// A frame or action a session sends to its peer.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outgoing {
-    /// A text frame.
-    Text(String),
-    /// A text frame shared by many connections (serialized once).
-    SharedText(tokio_tungstenite::tungstenite::Utf8Bytes),
-    /// A binary frame.
-    Binary(Bytes),
-    /// A ping control frame with this payload.
-    Ping(Bytes),
-    /// Close the connection with this code and reason.
-    Close(u16, String),
-}
+pub use understudy_core::proto::frame::{CloseCode, Outgoing, SharedText};
 
 /// Facts about one accepted WebSocket connection, handed to the device when its session opens.
 #[derive(Clone, Debug)]
@@ -81,6 +67,11 @@ pub trait Service: Send + Sync + 'static {
     }
     /// Starts the protocol state for an accepted connection.
     fn open_session(&self, conn: ConnInfo) -> Box<dyn Session>;
+    /// Whether a plain HTTP request with this `Authorization` header may be answered; `Err` is the answer
+    /// sent instead (before the body is read). Defaults to allowing every request.
+    fn authorize_http(&self, _authorization: Option<&str>) -> Result<(), HttpResponse> {
+        Ok(())
+    }
     /// Answers a plain HTTP request on the same port.
     fn http(&self, now: SimTime, request: HttpRequest) -> HttpResponse;
     /// Headers added to every `101 Switching Protocols` answer (a firmware's `Server:` line). Defaults to none.
@@ -103,6 +94,15 @@ pub struct HttpAnswer {
     pub response: HttpResponse,
     /// Extra `(name, value)` headers.
     pub headers: Vec<(&'static str, String)>,
+}
+
+impl From<HttpResponse> for HttpAnswer {
+    fn from(response: HttpResponse) -> Self {
+        HttpAnswer {
+            response,
+            headers: Vec::new(),
+        }
+    }
 }
 
 /// A listening socket a device wants, with its default port.
@@ -130,6 +130,14 @@ pub enum ControlError {
     BadArguments(String),
 }
 
+/// Why a device cannot be built from its options.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// Its TLS certificate or key cannot be made, read or written.
+    #[error(transparent)]
+    Tls(#[from] crate::serve::tls::TlsError),
+}
+
 /// A running simulated device: its endpoints and its control commands (fault injection, forced states).
 pub trait Device: Send + Sync + 'static {
     /// The device's name, e.g. `endrpi`.
@@ -138,18 +146,13 @@ pub trait Device: Send + Sync + 'static {
     fn endpoints(&self) -> Vec<EndpointSpec>;
     /// Runs a control command (`@sim-only` scenarios and the control API use these).
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError>;
-    /// Whether the device's options are usable; an `Err` (e.g. an unreadable certificate) stops the
-    /// simulator from starting.
-    fn check(&self) -> Result<(), String> {
-        Ok(())
-    }
-    /// Called once every endpoint is bound, with the endpoints of this device (a device that reports its own
-    /// ports to clients learns them here when they were chosen by the system).
-    fn bound(&self, _endpoints: &[&crate::serve::BoundEndpoint]) {}
     /// `(key, value)` lines printed at start for clients, e.g. a certificate file to trust.
     fn announcements(&self) -> Vec<(&'static str, String)> {
         Vec::new()
     }
+    /// Called once every endpoint is bound, with the endpoints of this device (a device that reports its own
+    /// ports to clients learns them here when they were chosen by the system).
+    fn bound(&self, _endpoints: &[&crate::serve::BoundEndpoint]) {}
     /// A task the device runs for its whole life (physics ticks, periodic publications), driven by sim
     /// time through `clock.sleep_until`. It must return once `shutdown` is cancelled.
     fn background(self: Arc<Self>, _clock: Arc<Clock>, _shutdown: CancellationToken) -> Option<BackgroundTask> {

@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+use understudy_core::proto::frame::SharedText;
 
 use crate::clock::SimTime;
 
@@ -57,12 +57,12 @@ impl Schedule {
 /// The last serialized report, keyed by sample slot and state version.
 #[derive(Debug, Default)]
 pub struct SlotCache {
-    last: Mutex<Option<(SimTime, u64, Utf8Bytes)>>,
+    last: Mutex<Option<(SimTime, u64, SharedText)>>,
 }
 
 impl SlotCache {
     /// The bytes cached for `slot` at `version`, if those are the last ones stored.
-    pub fn get(&self, slot: SimTime, version: u64) -> Option<Utf8Bytes> {
+    pub fn get(&self, slot: SimTime, version: u64) -> Option<SharedText> {
         let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         match &*last {
             Some((s, v, bytes)) if *s == slot && *v == version => Some(bytes.clone()),
@@ -71,8 +71,8 @@ impl SlotCache {
     }
 
     /// Stores the report for `slot` at `version` and returns its shared bytes.
-    pub fn put(&self, slot: SimTime, version: u64, text: String) -> Utf8Bytes {
-        let bytes = Utf8Bytes::from(text);
+    pub fn put(&self, slot: SimTime, version: u64, text: String) -> SharedText {
+        let bytes = SharedText::from(text);
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         *last = Some((slot, version, bytes.clone()));
         bytes

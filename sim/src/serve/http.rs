@@ -8,16 +8,19 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::serve::ServeContext;
 use crate::serve::device::{HttpAnswer, Service};
+use crate::serve::listener::{HEAD_TIMEOUT, MAX_HEAD_BYTES};
 use crate::transcript::{Direction, RecordKind};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
 /// The largest request body accepted; a larger one gets 413.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// How long a request body may take to arrive; a slower one gets 408.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Serves HTTP/1.1 requests on one connection until the peer closes it or the simulator shuts down.
 pub async fn serve<S>(io: S, service: Arc<dyn Service>, ctx: Arc<ServeContext>, label: Arc<str>)
@@ -33,7 +36,13 @@ where
             async move { Ok::<_, Infallible>(answer(request, service.as_ref(), &ctx, &label).await) }
         })
     };
-    let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), handler);
+    // Every request head on the connection, not only the first, gets the listener's size and time limits;
+    // the time limit runs from the end of the previous response, so it also closes idle keep-alive connections.
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .serve_connection(TokioIo::new(io), handler);
     tokio::pin!(connection);
     tokio::select! {
         result = connection.as_mut() => {
@@ -55,28 +64,14 @@ async fn answer(
     label: &str,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
-    let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => {
-            let request = HttpRequest {
-                method: parts.method.as_str().to_string(),
-                path: parts.uri.path().to_string(),
-                query: parts.uri.query().map(str::to_string),
-                content_type: parts
-                    .headers
-                    .get(hyper::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string),
-                body: collected.to_bytes(),
-            };
-            let cookie = parts.headers.get(hyper::header::COOKIE).and_then(|v| v.to_str().ok());
-            service.http_with_headers(ctx.clock.now(), request, cookie)
-        }
-        Err(_) => HttpAnswer {
-            response: HttpResponse::json(413, r#"{"error":"request body too large"}"#),
-            headers: Vec::new(),
-        },
+    let authorization = parts
+        .headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let HttpAnswer { response, headers } = match service.authorize_http(authorization) {
+        Err(refused) => refused.into(),
+        Ok(()) => read_and_answer(&parts, body, service, ctx).await,
     };
-    let HttpAnswer { response, headers } = response;
     if ctx.transcript.is_enabled() {
         let summary = format!("{} {} -> {}", parts.method, parts.uri.path(), response.status);
         ctx.transcript
@@ -97,4 +92,35 @@ async fn answer(
     builder
         .body(Full::new(response.body))
         .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
+}
+
+/// Reads the body (at most `MAX_BODY_BYTES`) and asks the service for its answer.
+async fn read_and_answer(
+    parts: &hyper::http::request::Parts,
+    body: Incoming,
+    service: &dyn Service,
+    ctx: &ServeContext,
+) -> HttpAnswer {
+    let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY_BYTES).collect()).await;
+    let Ok(collected) = collected else {
+        return HttpResponse::json(408, r#"{"error":"request body too slow"}"#).into();
+    };
+    match collected {
+        Ok(collected) => {
+            let request = HttpRequest {
+                method: parts.method.as_str().to_string(),
+                path: parts.uri.path().to_string(),
+                query: parts.uri.query().map(str::to_string),
+                content_type: parts
+                    .headers
+                    .get(hyper::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+                body: collected.to_bytes(),
+            };
+            let cookie = parts.headers.get(hyper::header::COOKIE).and_then(|v| v.to_str().ok());
+            service.http_with_headers(ctx.clock.now(), request, cookie)
+        }
+        Err(_) => HttpResponse::json(413, r#"{"error":"request body too large"}"#).into(),
+    }
 }

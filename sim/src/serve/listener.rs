@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -14,12 +14,18 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::serve::device::Service;
 use crate::serve::rewind::Rewind;
+use crate::serve::upgrade::{self, Refusal};
 use crate::serve::{ServeContext, http, session};
 
 /// The largest request head accepted before a connection is answered 431 and closed.
-const MAX_HEAD_BYTES: usize = 16 * 1024;
-/// How long a client may take to send its request head.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// How long a client may take to send a request head (and how long a keep-alive connection may sit idle).
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections open at once on one port unless `--max-connections` says otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// What a connection over the cap gets before it is closed (plain-text ports; a TLS port just closes it).
+const OVER_CAP: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-type: text/plain\r\n\
+content-length: 20\r\nconnection: close\r\n\r\ntoo many connections";
 
 /// Accepts connections on `listener` until shutdown, serving each with `service`, over TLS when `tls` is given.
 pub fn spawn(
@@ -33,6 +39,8 @@ pub fn spawn(
     let tracker = ctx.tracker.clone();
     tracker.spawn(async move {
         let counter = Arc::new(AtomicU64::new(0));
+        let open = Arc::new(AtomicUsize::new(0));
+        let mut accept_warnings = Throttled::new(WARN_EVERY);
         loop {
             let accepted = tokio::select! {
                 _ = ctx.shutdown.cancelled() => break,
@@ -40,12 +48,21 @@ pub fn spawn(
             };
             match accepted {
                 Ok((stream, peer)) => {
+                    let Some(slot) = Slot::take(&open, ctx.max_connections) else {
+                        if tls.is_none() {
+                            // Best effort and never blocking: the socket's buffer is empty, so this fits.
+                            let _ = stream.try_write(OVER_CAP);
+                        }
+                        tracing::debug!(endpoint = name, %peer, "connection refused: too many connections");
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
                     let ctx2 = ctx.clone();
                     let service = service.clone();
                     let counter = counter.clone();
                     let tls = tls.clone();
                     ctx.tracker.spawn(async move {
+                        let _slot = slot;
                         let endpoint = Endpoint {
                             peer,
                             name,
@@ -60,13 +77,68 @@ pub fn spawn(
                     });
                 }
                 Err(error) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(endpoint = name, %error, "accept failed");
+                    // Out of file descriptors and the like: back off instead of spinning, and say so once a
+                    // while rather than twenty times a second.
+                    if let Some(suppressed) = accept_warnings.admit(std::time::Instant::now()) {
+                        tracing::warn!(endpoint = name, %error, suppressed, "accept failed");
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
         }
     });
+}
+
+/// How often a repeated warning (such as "accept failed" at the open-files limit) is logged at most.
+const WARN_EVERY: Duration = Duration::from_secs(10);
+
+/// A repeated warning's rate limit: at most one per `every`, counting those suppressed in between.
+struct Throttled {
+    every: Duration,
+    last: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+impl Throttled {
+    fn new(every: Duration) -> Self {
+        Throttled {
+            every,
+            last: None,
+            suppressed: 0,
+        }
+    }
+
+    /// `Some(suppressed since the last one)` if the warning happening at `now` is to be logged.
+    fn admit(&mut self, now: std::time::Instant) -> Option<u64> {
+        match self.last {
+            Some(last) if now.saturating_duration_since(last) < self.every => {
+                self.suppressed += 1;
+                None
+            }
+            _ => {
+                self.last = Some(now);
+                Some(std::mem::take(&mut self.suppressed))
+            }
+        }
+    }
+}
+
+/// One of a port's connection slots, given back when the connection ends.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    /// A slot, if fewer than `cap` are taken.
+    fn take(open: &Arc<AtomicUsize>, cap: usize) -> Option<Slot> {
+        open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < cap).then_some(n + 1))
+            .ok()
+            .map(|_| Slot(open.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// What a connection task needs to serve one accepted connection.
@@ -100,18 +172,16 @@ where
 {
     let head = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await {
         Ok(Ok(Some(head))) => head,
-        Ok(Ok(None)) | Err(_) => return,
-        Ok(Err(HeadError::TooLarge)) => {
-            let _ = stream
-                .write_all(
-                    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                )
-                .await;
-            let _ = stream.shutdown().await;
-            return;
-        }
-        Ok(Err(HeadError::Io)) => return,
+        Ok(Ok(None)) | Err(_) | Ok(Err(HeadError::Io)) => return,
+        Ok(Err(HeadError::TooLarge)) => return refuse(&mut stream, &Refusal::TooLarge.response()).await,
+        Ok(Err(HeadError::Refused(refusal))) => return refuse(&mut stream, &refusal.response()).await,
     };
+    if head.is_upgrade {
+        if let Err(refusal) = upgrade::check(&head.bytes) {
+            tracing::debug!(endpoint = endpoint.name, peer = %endpoint.peer, %refusal, "bad websocket upgrade");
+            return refuse(&mut stream, &refusal.response()).await;
+        }
+    }
     let Endpoint {
         peer,
         name,
@@ -129,6 +199,15 @@ where
         counter,
     )
     .await;
+}
+
+/// Sends `response` and closes the connection.
+async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, response: &[u8]) {
+    let answer = async {
+        let _ = stream.write_all(response).await;
+        let _ = stream.shutdown().await;
+    };
+    let _ = tokio::time::timeout(HEAD_TIMEOUT, answer).await;
 }
 
 /// Serves one connection whose head has been read: as a WebSocket if it asked to upgrade, else as HTTP.
@@ -167,6 +246,8 @@ pub enum HeadError {
     TooLarge,
     /// The socket failed.
     Io,
+    /// The head cannot be served (too many headers).
+    Refused(Refusal),
 }
 
 /// Reads until the end of the request head; `None` if the peer closed first.
@@ -174,7 +255,7 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Option<He
     let mut buffer = BytesMut::with_capacity(1024);
     loop {
         if let Some(end) = find_head_end(&buffer) {
-            let is_upgrade = is_websocket_upgrade(&buffer[..end]);
+            let is_upgrade = upgrade::is_upgrade(&buffer[..end]).map_err(HeadError::Refused)?;
             return Ok(Some(Head {
                 bytes: buffer.freeze(),
                 is_upgrade,
@@ -193,20 +274,6 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Option<He
 
 fn find_head_end(buffer: &[u8]) -> Option<usize> {
     buffer.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
-}
-
-fn is_websocket_upgrade(head: &[u8]) -> bool {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut request = httparse::Request::new(&mut headers);
-    if request.parse(head).is_err() {
-        return false;
-    }
-    request.headers.iter().any(|h| {
-        h.name.eq_ignore_ascii_case("upgrade")
-            && String::from_utf8_lossy(h.value)
-                .trim()
-                .eq_ignore_ascii_case("websocket")
-    })
 }
 
 #[cfg(test)]
@@ -232,6 +299,19 @@ mod tests {
         let endless = vec![b'a'; MAX_HEAD_BYTES + 10];
         let mut input = &endless[..];
         assert!(matches!(read_head(&mut input).await, Err(HeadError::TooLarge)));
+    }
+
+    #[test]
+    fn a_repeated_warning_is_logged_once_per_interval_with_a_count() {
+        let mut throttled = Throttled::new(Duration::from_secs(10));
+        let t0 = std::time::Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        assert_eq!(throttled.admit(at(0)), Some(0));
+        // Twenty a second for ten seconds: none logged until the interval has passed.
+        let logged = (1..200).filter(|i| throttled.admit(at(i * 50)).is_some()).count();
+        assert_eq!(logged, 0);
+        assert_eq!(throttled.admit(at(10_000)), Some(199));
+        assert_eq!(throttled.admit(at(10_001)), None);
     }
 
     #[tokio::test]

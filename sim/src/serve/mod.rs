@@ -3,17 +3,16 @@
 
 pub mod control;
 pub mod device;
-pub mod endrpi;
 pub mod fanout;
 pub mod http;
-pub mod jwt_auth;
 pub mod listener;
-pub mod pubsub;
-pub mod registry;
 pub mod rewind;
 pub mod session;
 pub mod tls;
-pub mod xarm;
+pub mod upgrade;
+
+/// The devices, under their older paths (`serve::pubsub::PubsubTls`, `serve::xarm::parse_model`).
+pub use crate::devices::{endrpi, pubsub, xarm};
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -26,11 +25,11 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::clock::{Clock, ClockMode};
+use crate::clock::{Clock, ClockMode, Epoch};
+use crate::devices::{self, DeviceContext, DeviceOptions};
 use crate::error::SimError;
 use crate::serve::device::{ControlError, Device, Service};
-use crate::serve::registry::{DeviceContext, DeviceOptions};
-use crate::transcript::Transcript;
+use crate::transcript::{Transcript, TranscriptLimits};
 
 /// What every connection task shares: the clock, the transcript and the shutdown signal.
 #[derive(Debug)]
@@ -39,6 +38,8 @@ pub struct ServeContext {
     pub transcript: Arc<Transcript>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
+    /// Connections open at once on one port; more are answered 503 (or closed, over TLS).
+    pub max_connections: usize,
 }
 
 /// How to run the simulator.
@@ -48,6 +49,9 @@ pub struct SimConfig {
     pub seed: u64,
     /// Realtime (scaled) or virtual time.
     pub clock: ClockMode,
+    /// The Unix instant sim time zero stands for; `None`: a fixed instant in virtual mode, the wall clock at
+    /// start in realtime mode.
+    pub epoch: Option<Epoch>,
     /// The address every listener binds.
     pub bind: IpAddr,
     /// Start only these devices (by name); `None` starts every device.
@@ -58,8 +62,12 @@ pub struct SimConfig {
     pub any_port: bool,
     /// Where to write the transcript, if anywhere.
     pub transcript: Option<PathBuf>,
-    /// The control API's port, if it is served.
-    pub control_port: Option<u16>,
+    /// How large the transcript's files may grow, and how many are kept.
+    pub transcript_limits: TranscriptLimits,
+    /// Where the control API is served, if it is.
+    pub control: Option<control::ControlConfig>,
+    /// Connections open at once on one port.
+    pub max_connections: usize,
     /// Device-specific options.
     pub devices: DeviceOptions,
 }
@@ -70,12 +78,15 @@ impl SimConfig {
         SimConfig {
             seed,
             clock: ClockMode::Virtual,
+            epoch: None,
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             only: None,
             ports: BTreeMap::new(),
             any_port: true,
             transcript: None,
-            control_port: None,
+            transcript_limits: TranscriptLimits::DEFAULT,
+            control: None,
+            max_connections: listener::DEFAULT_MAX_CONNECTIONS,
             devices: DeviceOptions::default(),
         }
     }
@@ -100,105 +111,56 @@ pub struct Simulator {
     devices: Arc<Vec<Arc<dyn Device>>>,
     endpoints: Vec<BoundEndpoint>,
     control_url: Option<String>,
+    control_token: Option<String>,
     seed: u64,
 }
 
 impl Simulator {
-    /// Builds the selected devices and binds every endpoint; returns once all are listening.
+    /// Builds the selected devices and binds every endpoint; returns once all are listening. Every socket is
+    /// bound before anything is spawned, and whatever was started is cancelled if a later step fails.
     pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
         let transcript = match &config.transcript {
-            Some(path) => Transcript::to_file(path).map_err(|source| SimError::Transcript {
-                path: path.display().to_string(),
-                source,
-            })?,
+            Some(path) => {
+                Transcript::to_file_with(path, config.transcript_limits).map_err(|source| SimError::Transcript {
+                    path: path.display().to_string(),
+                    source,
+                })?
+            }
             None => Transcript::disabled(),
         };
         let ctx = Arc::new(ServeContext {
-            clock: Arc::new(Clock::new(config.clock)),
+            clock: Arc::new(Clock::with_epoch(config.clock, config.epoch)),
             transcript: Arc::new(transcript),
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            max_connections: config.max_connections,
         });
-        let kinds = registry::select(config.only.as_deref())?;
-        let device_ctx = DeviceContext {
-            seed: config.seed,
-            clock: ctx.clock.clone(),
-            options: config.devices.clone(),
-        };
-        let devices: Vec<Arc<dyn Device>> = kinds.iter().map(|kind| (kind.build)(&device_ctx)).collect();
-        for device in &devices {
-            device
-                .check()
-                .map_err(|reason| SimError::Config(format!("{}: {reason}", device.name())))?;
-        }
-
-        let mut bound = Vec::new();
-        for device in &devices {
-            for spec in device.endpoints() {
-                let port = match config.ports.get(spec.name) {
-                    Some(port) => *port,
-                    None if config.any_port => 0,
-                    None => spec.default_port,
-                };
-                let listener = bind(SocketAddr::new(config.bind, port), spec.name).await?;
-                let addr = listener.local_addr().map_err(|source| SimError::Bind {
-                    endpoint: spec.name.into(),
-                    addr: SocketAddr::new(config.bind, port),
-                    source,
-                })?;
-                bound.push((
-                    listener,
-                    (spec.service, spec.tls),
-                    BoundEndpoint {
-                        device: device.name(),
-                        name: spec.name,
-                        addr,
-                        url: format!("{}://{}{}", spec.scheme, addr, spec.path),
-                    },
-                ));
-            }
-        }
-        for device in &devices {
-            let own: Vec<&BoundEndpoint> = bound
-                .iter()
-                .map(|(_, _, e)| e)
-                .filter(|e| e.device == device.name())
-                .collect();
-            device.bound(&own);
-        }
-        for device in &devices {
-            if let Some(task) = device.clone().background(ctx.clock.clone(), ctx.shutdown.clone()) {
-                ctx.tracker.spawn(task);
-            }
-        }
-        let devices = Arc::new(devices);
-        let control_listener = match config.control_port {
-            Some(port) => Some(bind(SocketAddr::new(config.bind, port), "control").await?),
+        let cancel_on_failure = ctx.shutdown.clone().drop_guard();
+        let devices = Arc::new(build_devices(&config, &ctx.clock)?);
+        let bound = bind_endpoints(&config, &devices).await?;
+        let control_listener = match &config.control {
+            Some(control) => Some(bind(SocketAddr::new(control.bind, control.port), "control").await?),
             None => None,
         };
-        let endpoints: Vec<BoundEndpoint> = bound.iter().map(|(_, _, e)| e.clone()).collect();
-        for (listener, (service, tls), endpoint) in bound {
-            listener::spawn(listener, endpoint.name, service, tls, ctx.clone());
-        }
-        let control_url = match control_listener {
-            Some(listener) => {
-                let addr = listener.local_addr().ok();
-                let service: Arc<dyn Service> = Arc::new(control::ControlService::new(
-                    ctx.clock.clone(),
-                    devices.clone(),
-                    endpoints.clone(),
-                    config.seed,
-                ));
-                listener::spawn(listener, "control", service, None, ctx.clone());
-                addr.map(|a| format!("http://{a}/"))
-            }
-            None => None,
-        };
+        let control_token = config.control.as_ref().and_then(control::ControlConfig::required_token);
+        let endpoints = spawn_devices(&ctx, &devices, bound);
+        let control_url = control_listener.and_then(|listener| {
+            let service = control::ControlService::new(
+                ctx.clock.clone(),
+                devices.clone(),
+                endpoints.clone(),
+                config.seed,
+                control_token.clone(),
+            );
+            spawn_control(&ctx, listener, service)
+        });
+        cancel_on_failure.disarm();
         Ok(Simulator {
             ctx,
             devices,
             endpoints,
             control_url,
+            control_token,
             seed: config.seed,
         })
     }
@@ -224,6 +186,11 @@ impl Simulator {
     /// The control API's URL, if it is served.
     pub fn control_url(&self) -> Option<&str> {
         self.control_url.as_deref()
+    }
+
+    /// The bearer token the control API requires, if it requires one (never log it).
+    pub fn control_token(&self) -> Option<&str> {
+        self.control_token.as_deref()
     }
 
     /// The master seed.
@@ -256,6 +223,94 @@ impl Simulator {
             tracing::error!(%error, "could not flush the transcript");
         }
     }
+}
+
+/// A listener bound for one endpoint, not yet serving.
+struct Bound {
+    listener: TcpListener,
+    service: Arc<dyn Service>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    endpoint: BoundEndpoint,
+}
+
+/// Builds the devices `config` selects.
+fn build_devices(config: &SimConfig, clock: &Arc<Clock>) -> Result<Vec<Arc<dyn Device>>, SimError> {
+    let device_ctx = DeviceContext {
+        seed: config.seed,
+        clock: clock.clone(),
+        options: config.devices.clone(),
+    };
+    devices::select(config.only.as_deref())?
+        .into_iter()
+        .map(|kind| {
+            (kind.build)(&device_ctx).map_err(|source| SimError::Device {
+                device: kind.name,
+                source,
+            })
+        })
+        .collect()
+}
+
+/// Binds every endpoint of every device (its configured port, its default, or a free one).
+async fn bind_endpoints(config: &SimConfig, devices: &[Arc<dyn Device>]) -> Result<Vec<Bound>, SimError> {
+    let mut bound = Vec::new();
+    for device in devices {
+        for spec in device.endpoints() {
+            let port = match config.ports.get(spec.name) {
+                Some(port) => *port,
+                None if config.any_port => 0,
+                None => spec.default_port,
+            };
+            let wanted = SocketAddr::new(config.bind, port);
+            let listener = bind(wanted, spec.name).await?;
+            let addr = listener.local_addr().map_err(|source| SimError::Bind {
+                endpoint: spec.name.into(),
+                addr: wanted,
+                source,
+            })?;
+            bound.push(Bound {
+                listener,
+                service: spec.service,
+                tls: spec.tls,
+                endpoint: BoundEndpoint {
+                    device: device.name(),
+                    name: spec.name,
+                    addr,
+                    url: format!("{}://{}{}", spec.scheme, addr, spec.path),
+                },
+            });
+        }
+    }
+    Ok(bound)
+}
+
+/// Starts every device's background task and serves every bound endpoint; returns what is served.
+fn spawn_devices(ctx: &Arc<ServeContext>, devices: &[Arc<dyn Device>], bound: Vec<Bound>) -> Vec<BoundEndpoint> {
+    for device in devices {
+        let own: Vec<&BoundEndpoint> = bound
+            .iter()
+            .map(|b| &b.endpoint)
+            .filter(|e| e.device == device.name())
+            .collect();
+        device.bound(&own);
+        if let Some(task) = device.clone().background(ctx.clock.clone(), ctx.shutdown.clone()) {
+            ctx.tracker.spawn(task);
+        }
+    }
+    bound
+        .into_iter()
+        .map(|b| {
+            listener::spawn(b.listener, b.endpoint.name, b.service, b.tls, ctx.clone());
+            b.endpoint
+        })
+        .collect()
+}
+
+/// Serves the control API on `listener`; returns its URL.
+fn spawn_control(ctx: &Arc<ServeContext>, listener: TcpListener, service: control::ControlService) -> Option<String> {
+    let url = listener.local_addr().ok().map(|a| format!("http://{a}/"));
+    listener::spawn(listener, "control", Arc::new(service), None, ctx.clone());
+    url
 }
 
 async fn bind(addr: SocketAddr, endpoint: &str) -> Result<TcpListener, SimError> {

@@ -7,18 +7,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
 
 use crate::serve::ServeContext;
-use crate::serve::device::{ConnInfo, Outgoing, Service, Session};
+use crate::serve::device::{CloseCode, ConnInfo, Outgoing, Service, Session, SharedText};
 use crate::transcript::{Direction, RecordKind};
 
 /// The largest message (and frame) accepted; a larger one closes the connection with 1009.
@@ -29,6 +30,13 @@ pub const PUSH_QUEUE: usize = 1024;
 const LINGER_MAX_BYTES: usize = 32 << 20;
 /// How long a closing handshake may take before the connection is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(3);
+/// How long one batch of frames may take to be written: a peer that stops reading for longer is too slow
+/// and is dropped (its socket buffers are full, so no close frame can reach it).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write may block once the simulator is shutting down.
+const SHUTDOWN_WRITE_GRACE: Duration = Duration::from_millis(300);
+/// The close record of a connection dropped by the slow-consumer policy.
+pub const TOO_SLOW: (u16, &str) = (1008, "too slow: the peer stopped reading");
 
 /// The socket settings every endpoint uses: small read buffers (tungstenite zero-fills the whole buffer
 /// before each read) and bounded message sizes.
@@ -105,10 +113,10 @@ struct Driver<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     async fn run(mut self) {
         self.session.on_open(self.ctx.clock.now(), &mut self.out);
-        let mut close_record = String::from("1006");
-        if self.flush_out().await.is_ok() {
-            close_record = self.serve().await;
-        }
+        let close_record = match self.flush_out().await {
+            Ok(_) => self.serve().await,
+            Err(stalled) => self.give_up(stalled, "1006".into()),
+        };
         let now = self.ctx.clock.now();
         self.session.on_close(now);
         self.ctx
@@ -130,7 +138,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             tokio::select! {
                 biased;
                 _ = &mut shutdown, if !self.closing => {
-                    self.out.push(Outgoing::Close(1001, "server shutting down".into()));
+                    self.out.push(Outgoing::Close(CloseCode::GoingAway, "server shutting down".into()));
                 }
                 _ = sleep_until_opt(close_deadline) => return close_record,
                 message = self.ws.next() => match message {
@@ -156,8 +164,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                             CapacityError::MessageTooLong { .. } => "message too big",
                             _ => "frame too big",
                         };
-                        self.out.push(Outgoing::Close(1009, reason.into()));
-                        let _ = self.flush_out().await;
+                        self.out.push(Outgoing::Close(CloseCode::TooBig, reason.into()));
+                        if let Err(stalled) = self.flush_out().await {
+                            return self.give_up(stalled, format!("1009 {reason}"));
+                        }
                         // The rest of the oversized message is still on its way: read it away so the peer
                         // sees our close frame instead of a reset.
                         self.linger().await;
@@ -165,7 +175,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     }
                     Some(Err(error)) => {
                         tracing::debug!(conn = %self.label, %error, "websocket error");
-                        return close_record;
+                        return match protocol_close(&error) {
+                            Some((code, reason)) => self.fail(code, reason).await,
+                            None => close_record,
+                        };
                     }
                     None => return close_record,
                 },
@@ -185,26 +198,101 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     close_deadline.get_or_insert_with(|| tokio::time::Instant::now() + CLOSE_GRACE);
                 }
                 Ok(false) => {}
-                Err(()) => return close_record,
+                Err(stalled) => return self.give_up(stalled, close_record),
             }
         }
     }
 
-    /// Reads and discards what the peer still sends, for a bounded time and amount, then lets the socket go.
+    /// Fails the connection after a protocol error (RFC 6455 §7.1.7): a close frame with `code` first, written
+    /// on the socket itself (the WebSocket state may be unusable), then the peer's answer read away.
+    async fn fail(&mut self, code: CloseCode, reason: &str) -> String {
+        let code = code.code();
+        let record = format!("{code} {reason}");
+        self.ctx.transcript.record(
+            self.ctx.clock.now(),
+            &self.label,
+            Direction::Out,
+            RecordKind::Close,
+            &record,
+        );
+        let mut frame = vec![0x88, (2 + reason.len()) as u8];
+        frame.extend_from_slice(&code.to_be_bytes());
+        frame.extend_from_slice(reason.as_bytes());
+        let written = async {
+            let io = self.ws.get_mut();
+            io.write_all(&frame).await?;
+            io.flush().await
+        };
+        if let Ok(Ok(())) = tokio::time::timeout(CLOSE_GRACE, written).await {
+            self.linger().await;
+        }
+        record
+    }
+
+    /// Reads and discards what the peer still sends, until its close frame, for a bounded time and amount,
+    /// then lets the socket go.
     async fn linger(&mut self) {
         let mut buffer = vec![0u8; 16 * 1024];
         let mut budget = LINGER_MAX_BYTES;
+        let mut seen = CloseSeen::default();
         let deadline = tokio::time::Instant::now() + CLOSE_GRACE;
         while budget > 0 {
             match tokio::time::timeout_at(deadline, self.ws.get_mut().read(&mut buffer)).await {
-                Ok(Ok(n)) if n > 0 => budget = budget.saturating_sub(n),
+                Ok(Ok(n)) if n > 0 => {
+                    budget = budget.saturating_sub(n);
+                    if seen.feed(&buffer[..n]) {
+                        break;
+                    }
+                }
                 _ => break,
             }
         }
     }
 
+    /// Writes everything in `out` (see `write_out`), bounded: a write still blocked after `WRITE_TIMEOUT`
+    /// (or, once shutdown has begun, `SHUTDOWN_WRITE_GRACE`) or when shutdown begins is given up.
+    async fn flush_out(&mut self) -> Result<bool, Stalled> {
+        let ctx = self.ctx.clone();
+        let mut write = std::pin::pin!(self.write_out());
+        // The common case finishes at once and never builds a timer or a shutdown watch.
+        let first = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
+        if let std::task::Poll::Ready(result) = first {
+            return result.map_err(|()| Stalled::Failed);
+        }
+        let shutting_down = ctx.shutdown.is_cancelled();
+        let limit = if shutting_down {
+            SHUTDOWN_WRITE_GRACE
+        } else {
+            WRITE_TIMEOUT
+        };
+        tokio::select! {
+            result = write => result.map_err(|()| Stalled::Failed),
+            _ = tokio::time::sleep(limit) => Err(if shutting_down { Stalled::Shutdown } else { Stalled::TooSlow }),
+            _ = ctx.shutdown.cancelled(), if !shutting_down => Err(Stalled::Shutdown),
+        }
+    }
+
+    /// The close record of a connection whose write gave up (`failed` if the socket itself failed); a
+    /// connection dropped because its writes were blocked gets an outgoing close record saying why.
+    fn give_up(&mut self, stalled: Stalled, failed: String) -> String {
+        let record = match stalled {
+            Stalled::Failed => return failed,
+            Stalled::TooSlow => format!("{} {}", TOO_SLOW.0, TOO_SLOW.1),
+            Stalled::Shutdown => "1001 server shutting down (not delivered: the peer stopped reading)".into(),
+        };
+        tracing::info!(conn = %self.label, "dropping a connection that stopped reading");
+        self.ctx.transcript.record(
+            self.ctx.clock.now(),
+            &self.label,
+            Direction::Out,
+            RecordKind::Close,
+            &record,
+        );
+        record
+    }
+
     /// Writes everything in `out` with one flush; `Ok(true)` if a close frame was among it.
-    async fn flush_out(&mut self) -> Result<bool, ()> {
+    async fn write_out(&mut self) -> Result<bool, ()> {
         if self.out.is_empty() {
             return Ok(false);
         }
@@ -225,7 +313,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     self.ctx
                         .transcript
                         .record(now, &self.label, Direction::Out, RecordKind::Text, &text);
-                    Message::Text(text)
+                    Message::Text(shared_bytes(text))
                 }
                 Outgoing::Binary(data) => {
                     self.ctx
@@ -235,13 +323,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 }
                 Outgoing::Ping(data) => Message::Ping(data),
                 Outgoing::Close(code, reason) => {
-                    let record = format!("{code} {reason}");
+                    let record = format!("{} {reason}", code.code());
                     self.ctx
                         .transcript
                         .record(now, &self.label, Direction::Out, RecordKind::Close, &record);
                     closed = true;
                     Message::Close(Some(CloseFrame {
-                        code: CloseCode::from(code),
+                        code: WsCloseCode::from(code.code()),
                         reason: reason.into(),
                     }))
                 }
@@ -255,6 +343,65 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 }
 
+/// The shared text as the socket's text type, without copying it (the bytes keep the text alive).
+fn shared_bytes(text: SharedText) -> Utf8Bytes {
+    struct Owner(SharedText);
+    impl AsRef<[u8]> for Owner {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    let bytes = Bytes::from_owner(Owner(text.clone()));
+    // Always valid (it was a `str`); the check costs a scan, not a copy.
+    Utf8Bytes::try_from(bytes).unwrap_or_else(|_| Utf8Bytes::from(text.as_str()))
+}
+
+/// The close code and reason for an error that is the peer's fault: 1007 for text that is not UTF-8, 1002
+/// for any other protocol violation; `None` for I/O and everything else.
+fn protocol_close(error: &WsError) -> Option<(CloseCode, &'static str)> {
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
+    match error {
+        WsError::Utf8(_) => Some((CloseCode::InvalidPayload, "invalid UTF-8")),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake | ProtocolError::SendAfterClosing) => None,
+        WsError::Protocol(_) => Some((CloseCode::ProtocolError, "protocol error")),
+        _ => None,
+    }
+}
+
+/// Watches the raw bytes a closing peer still sends for the end of a client close frame (opcode 8, masked,
+/// short payload), so that lingering ends when the close handshake does.
+#[derive(Default)]
+struct CloseSeen {
+    /// The last bytes seen, enough for a close frame's header, mask and payload.
+    tail: Vec<u8>,
+}
+
+impl CloseSeen {
+    /// Adds `bytes`; `true` once a whole close frame has arrived.
+    fn feed(&mut self, bytes: &[u8]) -> bool {
+        self.tail.extend_from_slice(bytes);
+        let keep = self.tail.len().saturating_sub(2 + 4 + 125);
+        let found = self.tail.windows(2).enumerate().any(|(i, w)| {
+            w[0] == 0x88 && w[1] & 0x80 != 0 && usize::from(w[1] & 0x7f) <= 125 && {
+                let end = i + 2 + 4 + usize::from(w[1] & 0x7f);
+                end == self.tail.len()
+            }
+        });
+        self.tail.drain(..keep);
+        found
+    }
+}
+
+/// Why a bounded write gave up.
+enum Stalled {
+    /// The socket failed.
+    Failed,
+    /// The peer did not take the frames within `WRITE_TIMEOUT`.
+    TooSlow,
+    /// The simulator is shutting down and the write was still blocked.
+    Shutdown,
+}
+
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
@@ -265,7 +412,116 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{Clock, ClockMode, SimTime};
+    use crate::serve::device::{ConnInfo, Upgrade};
+    use crate::transcript::Transcript;
     use crate::{SimConfig, Simulator};
+    use tokio::io::DuplexStream;
+    use tokio_util::sync::CancellationToken;
+    use tokio_util::task::TaskTracker;
+    use understudy_core::proto::http::{HttpRequest, HttpResponse};
+
+    /// A device that answers its open with 1 MiB of text: more than the test pipe ever holds.
+    struct Flood;
+    impl Service for Flood {
+        fn upgrade(&self, _: &Request) -> Result<Upgrade, ErrorResponse> {
+            Ok(Upgrade { subprotocol: None })
+        }
+        fn open_session(&self, _: ConnInfo) -> Box<dyn Session> {
+            Box::new(Flood)
+        }
+        fn http(&self, _: SimTime, _: HttpRequest) -> HttpResponse {
+            HttpResponse::json(404, "{}")
+        }
+    }
+    impl Session for Flood {
+        fn on_open(&mut self, _: SimTime, out: &mut Vec<Outgoing>) {
+            out.push(Outgoing::Text("x".repeat(1 << 20)));
+        }
+        fn on_text(&mut self, _: SimTime, _: &str, _: &mut Vec<Outgoing>) {}
+        fn on_binary(&mut self, _: SimTime, _: &[u8], _: &mut Vec<Outgoing>) {}
+    }
+
+    /// Runs a `Flood` connection over a 4 KiB pipe whose client reads the 101 and then nothing; returns the
+    /// driver's task, the context and the transcript's path.
+    async fn stalled(
+        name: &str,
+    ) -> (
+        tokio::task::JoinHandle<()>,
+        Arc<ServeContext>,
+        std::path::PathBuf,
+        DuplexStream,
+    ) {
+        let path = std::env::temp_dir().join(format!("understudy-stall-{name}-{}.jsonl", std::process::id()));
+        let ctx = Arc::new(ServeContext {
+            clock: Arc::new(Clock::new(ClockMode::Virtual)),
+            transcript: Arc::new(Transcript::to_file(&path).unwrap()),
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            max_connections: 1,
+        });
+        let (server, mut client) = tokio::io::duplex(4096);
+        let peer = "127.0.0.1:9".parse().unwrap();
+        let task = tokio::spawn(run(server, Arc::new(Flood), ctx.clone(), "flood/1".into(), peer));
+        client
+            .write_all(
+                b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                  Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        let mut head = [0u8; 12];
+        client.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 101");
+        (task, ctx, path, client)
+    }
+
+    fn close_records(ctx: &ServeContext, path: &std::path::Path) -> Vec<String> {
+        ctx.transcript.flush().unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        let _ = std::fs::remove_file(path);
+        text.lines()
+            .filter(|l| l.contains(r#""kind":"close""#))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_stops_reading_is_dropped_after_the_write_timeout() {
+        let (task, ctx, path, _client) = stalled("timeout").await;
+        let started = tokio::time::Instant::now();
+        tokio::time::timeout(WRITE_TIMEOUT + Duration::from_secs(3), task)
+            .await
+            .expect("the driver gives up on the stalled peer")
+            .unwrap();
+        assert!(
+            started.elapsed() >= WRITE_TIMEOUT - Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
+        let closes = close_records(&ctx, &path);
+        assert_eq!(closes.len(), 2, "{closes:?}");
+        assert!(closes.iter().all(|l| l.contains("1008 too slow")), "{closes:?}");
+    }
+
+    #[tokio::test]
+    async fn shutdown_ends_a_blocked_connection_at_once_and_records_its_close() {
+        let (task, ctx, path, _client) = stalled("shutdown").await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!task.is_finished());
+        let started = tokio::time::Instant::now();
+        ctx.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(1), task)
+            .await
+            .expect("shutdown does not wait for a blocked writer")
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(1));
+        let closes = close_records(&ctx, &path);
+        assert!(
+            closes.iter().any(|l| l.contains(r#""dir":"in""#) && l.contains("1001")),
+            "{closes:?}"
+        );
+    }
 
     #[tokio::test]
     async fn shutdown_closes_an_open_connection_with_1001_after_traffic() {

@@ -26,6 +26,14 @@
 //! when a command starts being clamped / ok when commands are within limits again; `battery` warn
 //! once below [`BATTERY_LOW_PCT`] and error once at 0 %. Publications due at the same millisecond
 //! come in this order: watchdog, battery diagnostics, odom, battery.
+//!
+//! # Catching up
+//! A tick that covers more than [`CATCH_UP_WINDOW_MS`] (a clock jump) publishes only the odom and battery
+//! reports of its last window, and coasts through the idle stretch before it in a few steps per binade of
+//! the battery charge (bit for bit as the 1 ms steps would leave it), so a jump of a month costs what a
+//! jump of a minute does. Diagnostics are never skipped.
+
+use crate::model::repeat_sub::repeat_subtract;
 
 use serde_json::{Value, json};
 
@@ -47,6 +55,8 @@ pub const STEP_MS: u64 = 1;
 pub const ODOM_PERIOD_MS: u64 = 100;
 /// Battery report period, ms (1 Hz).
 pub const BATTERY_PERIOD_MS: u64 = 1000;
+/// How far back from the time a tick advances to periodic reports are still published (ms).
+pub const CATCH_UP_WINDOW_MS: u64 = 60_000;
 /// Battery voltage at 100 %, V.
 pub const BATTERY_FULL_VOLTAGE: f64 = 12.6;
 /// Battery voltage at 0 %, V (linear in between).
@@ -229,6 +239,8 @@ pub struct MobileBase {
     empty_reported: bool,
     next_odom: u64,
     next_battery: u64,
+    /// Periodic reports due before this time are skipped (they fell out of the catch-up window).
+    publish_from: u64,
     pending: Vec<Publication>,
 }
 
@@ -258,6 +270,7 @@ impl MobileBase {
             empty_reported: false,
             next_odom: t,
             next_battery: t,
+            publish_from: t,
             pending: Vec::new(),
         }
     }
@@ -387,14 +400,46 @@ impl MobileBase {
 
     /// Runs every millisecond from the current time to `target`, handling each time point once.
     fn advance_to(&mut self, target: u64) {
+        self.publish_from = self.publish_from.max(target.saturating_sub(CATCH_UP_WINDOW_MS));
         loop {
             self.process_time_point();
             if self.t >= target {
                 break;
             }
+            if self.t < self.publish_from && self.coast(self.publish_from - self.t) {
+                continue;
+            }
             self.step();
             self.t += STEP_MS;
         }
+    }
+
+    /// At rest, takes up to `steps` 1 ms steps at once (nothing moves, only the battery drains), stopping
+    /// before a battery threshold so that `process_time_point` sees the crossing millisecond. Returns
+    /// whether it advanced; `false` means take one ordinary step.
+    fn coast(&mut self, steps: u64) -> bool {
+        let at_rest = [self.v, self.w, self.target_v, self.target_w] == [0.0; 4] && !self.watchdog_armed;
+        if !at_rest {
+            return false;
+        }
+        let floor = if !self.low_reported {
+            BATTERY_LOW_PCT
+        } else if !self.empty_reported {
+            f64::MIN_POSITIVE
+        } else {
+            0.0
+        };
+        let drain = IDLE_DRAIN_PCT_PER_S + MOTION_DRAIN_PCT_PER_S * 0.0;
+        let (battery, done) = repeat_subtract(self.battery_pct, drain * STEP_SECS, steps, floor);
+        if done == 0 {
+            return false;
+        }
+        self.battery_pct = battery;
+        // What `step` leaves at rest: velocities exactly on their (zero) targets.
+        (self.v, self.w) = (self.target_v, self.target_w);
+        self.ramp_ms += done * STEP_MS;
+        self.t += done * STEP_MS;
+        true
     }
 
     /// Events at the current millisecond. Idempotent: calling it twice at one time adds nothing.
@@ -415,6 +460,9 @@ impl MobileBase {
             self.retarget(0.0, 0.0);
             self.diag(DiagLevel::Error, "battery", "battery empty; motors disabled");
         }
+        let skip_before = self.publish_from.min(self.t + 1);
+        skip_reports(&mut self.next_odom, ODOM_PERIOD_MS, skip_before);
+        skip_reports(&mut self.next_battery, BATTERY_PERIOD_MS, skip_before);
         while self.next_odom <= self.t {
             let at = self.next_odom;
             self.next_odom += ODOM_PERIOD_MS;
@@ -499,6 +547,13 @@ impl MobileBase {
             kind,
             data,
         });
+    }
+}
+
+/// Moves a report schedule past every report due before `before`, keeping its period grid.
+fn skip_reports(next: &mut u64, period: u64, before: u64) {
+    if *next < before {
+        *next += (before - *next).div_ceil(period) * period;
     }
 }
 
@@ -761,6 +816,49 @@ mod tests {
             .collect();
         assert_eq!(clamp, vec![(0, "warn"), (300, "ok")]);
         assert_eq!(base.state().target_angular, 2.0);
+    }
+
+    #[test]
+    fn a_clock_jump_costs_one_window_and_matches_small_ticks_bit_for_bit() {
+        // Drive a little, then idle through both battery thresholds (empty after about 10,000 s).
+        let start = |base: &mut MobileBase| {
+            base.tick(ms(0));
+            base.set_cmd_vel(ms(0), cmd(0.5, 0.5)).unwrap();
+        };
+        let end = 10_200_000;
+        let mut small = MobileBase::new(SimTime::ZERO);
+        start(&mut small);
+        let mut small_pubs = Vec::new();
+        for t in (10_000..=end).step_by(10_000) {
+            small_pubs.extend(small.tick(ms(t)));
+        }
+        let mut jump = MobileBase::new(SimTime::ZERO);
+        start(&mut jump);
+        let jump_pubs = jump.tick(ms(end));
+        assert_eq!(jump.state(), small.state());
+        assert_eq!(jump.state().battery_percentage, 0.0);
+        let window = |pubs: &[Publication]| -> Vec<Publication> {
+            pubs.iter()
+                .filter(|p| p.topic == DIAGNOSTICS_TOPIC || p.at.as_millis() >= end - CATCH_UP_WINDOW_MS)
+                .cloned()
+                .collect()
+        };
+        assert_eq!(jump_pubs, window(&small_pubs));
+        let names: Vec<String> = diags(&jump_pubs).into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["\"watchdog\"", "\"battery\"", "\"battery\""]);
+        assert_eq!(
+            on(&jump_pubs, ODOM_TOPIC).len() as u64,
+            CATCH_UP_WINDOW_MS / ODOM_PERIOD_MS + 1
+        );
+        // A month at once: the same bounded output, long after the battery ran out.
+        let month = 30 * 86_400_000;
+        let pubs = jump.tick(ms(month));
+        assert_eq!(
+            on(&pubs, BATTERY_TOPIC).len() as u64,
+            CATCH_UP_WINDOW_MS / BATTERY_PERIOD_MS + 1
+        );
+        assert_eq!(on(&pubs, ODOM_TOPIC).last(), Some(&month));
+        assert_eq!(jump.next_deadline(), ms(month + ODOM_PERIOD_MS));
     }
 
     #[test]

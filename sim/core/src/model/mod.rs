@@ -7,6 +7,7 @@ pub mod mobile_base;
 pub mod pi_system;
 pub mod printer;
 pub mod raspberry_pi;
+pub mod repeat_sub;
 pub mod topics;
 pub mod volume;
 pub mod xarm;

@@ -1,5 +1,7 @@
 //! A Raspberry Pi 4's system readings (SoC temperature, throttle flags, uptime, clocks, memory) as pure
-//! functions of the seed, sim time and injected faults: each noisy quantity is its own seeded random walk.
+//! functions of the seed, sim time and injected faults: each noisy quantity is its own seeded random walk,
+//! restarted from a seeded state every simulated hour so that a reading after a clock jump costs at most an hour
+//! of steps.
 
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -34,25 +36,93 @@ pub mod throttle_bits {
     pub const ALL: u32 = 0x000F_000F;
 }
 
+/// Every walk restarts from a fresh seeded state at each multiple of this many simulated seconds.
+pub const WALK_WINDOW_S: u64 = 3600;
+
+/// Where a walk's streams come from: the master seed and the device name.
+#[derive(Clone, Debug)]
+struct Origin {
+    seed: u64,
+    device: String,
+}
+
+impl Origin {
+    /// The RNG of `stream` for walk window `window` (window 0 keeps the stream's plain name).
+    fn rng(&self, stream: &str, window: u64) -> ChaCha8Rng {
+        match window {
+            0 => stream_rng(self.seed, &self.device, stream),
+            w => stream_rng(self.seed, &self.device, &format!("{stream}/{w}")),
+        }
+    }
+}
+
 /// A quantity that takes one random step per simulated second, advanced lazily to the time it is read,
-/// so a reading depends only on the seed and the sim time, never on how often it was read before.
+/// so a reading depends only on the seed and the sim time, never on how often it was read before. Each
+/// window of [`WALK_WINDOW_S`] starts from `start(origin, window)`, so no read walks more than one window.
 #[derive(Debug)]
 struct SecondWalk<S> {
+    origin: Origin,
+    window: u64,
     rng: ChaCha8Rng,
     seconds_done: u64,
     state: S,
+    start: fn(&Origin, u64) -> (ChaCha8Rng, S),
     step: fn(&mut S, &mut ChaCha8Rng),
 }
 
 impl<S> SecondWalk<S> {
+    fn new(origin: &Origin, start: fn(&Origin, u64) -> (ChaCha8Rng, S), step: fn(&mut S, &mut ChaCha8Rng)) -> Self {
+        let (rng, state) = start(origin, 0);
+        SecondWalk {
+            origin: origin.clone(),
+            window: 0,
+            rng,
+            seconds_done: 0,
+            state,
+            start,
+            step,
+        }
+    }
+
     fn at(&mut self, now: SimTime) -> &S {
         let target = now.as_millis() / 1000;
+        let window = target / WALK_WINDOW_S;
+        if window > self.window {
+            (self.rng, self.state) = (self.start)(&self.origin, window);
+            self.window = window;
+            self.seconds_done = window * WALK_WINDOW_S;
+        }
         while self.seconds_done < target {
             (self.step)(&mut self.state, &mut self.rng);
             self.seconds_done += 1;
         }
         &self.state
     }
+}
+
+/// The thermal walk's start: at boot the board sits at its seeded home code; later windows start a few codes off it.
+fn start_thermal(origin: &Origin, window: u64) -> (ChaCha8Rng, Thermal) {
+    let mut boot = origin.rng("temperature", 0);
+    let home = IDLE_THERMAL_CODE + boot.random_range(-8..=8);
+    if window == 0 {
+        return (boot, Thermal { code: home, home });
+    }
+    let mut rng = origin.rng("temperature", window);
+    let code = home + rng.random_range(-8..=8);
+    (rng, Thermal { code, home })
+}
+
+/// The memory walk's start: programs and page cache as a freshly booted (or settled) board uses them.
+fn start_memory(origin: &Origin, window: u64) -> (ChaCha8Rng, MemoryUse) {
+    let mut rng = origin.rng("memory", window);
+    let used_kb = 380_000 + rng.random_range(0..60_000);
+    let cache_kb = 150_000 + rng.random_range(0..60_000);
+    (rng, MemoryUse { used_kb, cache_kb })
+}
+
+/// The ARM clock's start: the idle floor (each second's clock is drawn afresh anyway).
+fn start_arm_clock(origin: &Origin, window: u64) -> (ChaCha8Rng, u64) {
+    (origin.rng("arm-clock", window), ARM_IDLE_HZ[0])
 }
 
 #[derive(Debug)]
@@ -101,30 +171,14 @@ pub struct PiSystem {
 impl PiSystem {
     /// A freshly booted Pi whose noise derives from `master_seed`.
     pub fn new(master_seed: u64, device: &str) -> Self {
-        let mut thermal_rng = stream_rng(master_seed, device, "temperature");
-        let home = IDLE_THERMAL_CODE + thermal_rng.random_range(-8..=8);
-        let mut memory_rng = stream_rng(master_seed, device, "memory");
-        let used_kb = 380_000 + memory_rng.random_range(0..60_000);
-        let cache_kb = 150_000 + memory_rng.random_range(0..60_000);
+        let origin = Origin {
+            seed: master_seed,
+            device: device.to_string(),
+        };
         PiSystem {
-            thermal: SecondWalk {
-                rng: thermal_rng,
-                seconds_done: 0,
-                state: Thermal { code: home, home },
-                step: step_thermal,
-            },
-            memory: SecondWalk {
-                rng: memory_rng,
-                seconds_done: 0,
-                state: MemoryUse { used_kb, cache_kb },
-                step: step_memory,
-            },
-            arm_clock: SecondWalk {
-                rng: stream_rng(master_seed, device, "arm-clock"),
-                seconds_done: 0,
-                state: ARM_IDLE_HZ[0],
-                step: step_arm_clock,
-            },
+            thermal: SecondWalk::new(&origin, start_thermal, step_thermal),
+            memory: SecondWalk::new(&origin, start_memory, step_memory),
+            arm_clock: SecondWalk::new(&origin, start_arm_clock, step_arm_clock),
             live_throttle: 0,
             occurred_throttle: 0,
             forced_milli_c: None,
@@ -247,6 +301,23 @@ mod tests {
         );
         assert_eq!(often.memory(at(600_000)), once.memory(at(600_000)));
         assert_eq!(often.frequency(at(600_000)), once.frequency(at(600_000)));
+    }
+
+    #[test]
+    fn a_read_after_a_month_walks_one_window_and_ignores_history() {
+        let month_s = 30 * 86_400;
+        let mut hourly = PiSystem::new(5, "endrpi");
+        for hour in 0..=month_s / WALK_WINDOW_S {
+            hourly.temperature_milli_c(at(hour * WALK_WINDOW_S * 1000 + 500));
+        }
+        let mut once = PiSystem::new(5, "endrpi");
+        let t = at(month_s * 1000 + 1_234);
+        assert_eq!(once.temperature_milli_c(t), hourly.temperature_milli_c(t));
+        assert_eq!(once.memory(t), hourly.memory(t));
+        assert_eq!(once.frequency(t), hourly.frequency(t));
+        let walked = once.thermal.seconds_done - once.thermal.window * WALK_WINDOW_S;
+        assert!(walked < WALK_WINDOW_S, "walked {walked} s");
+        assert_eq!(once.thermal.window, month_s / WALK_WINDOW_S);
     }
 
     #[test]

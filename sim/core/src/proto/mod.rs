@@ -3,8 +3,11 @@
 
 pub mod endrpi;
 pub mod esp3d;
+pub mod frame;
 pub mod http;
+pub mod obico;
 pub mod pubsub;
 pub mod pyjson;
+pub mod pyloads;
 pub mod pytime;
 pub mod xarm;

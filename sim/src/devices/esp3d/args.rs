@@ -1,7 +1,9 @@
 //! Command-line flags of the ESP3D board: its three ports, authentication (passwords, session timeout),
 //! the SD card's capacity and how the data socket sends the printer's answers.
 
-use super::{DATA_PORT, Esp3dOptions, HTTP_PORT};
+use super::{DATA_ENDPOINT, DATA_PORT, Esp3dOptions, HTTP_ENDPOINT, HTTP_PORT, TERMINAL_ENDPOINT};
+use crate::devices::DeviceFlags;
+use crate::serve::SimConfig;
 
 /// Flags of the ESP3D board and its printer.
 #[derive(Clone, Debug, clap::Args)]
@@ -33,6 +35,15 @@ pub struct Esp3dArgs {
     /// ESP3D: send the printer's answers to data clients as text frames (ESP3D-TFT) instead of binary.
     #[arg(long)]
     pub esp3d_data_text: bool,
+}
+
+impl DeviceFlags for Esp3dArgs {
+    fn apply(&self, config: &mut SimConfig) {
+        config.ports.insert(HTTP_ENDPOINT.into(), self.esp3d_http_port);
+        config.ports.insert(TERMINAL_ENDPOINT.into(), self.terminal_port());
+        config.ports.insert(DATA_ENDPOINT.into(), self.esp3d_data_port);
+        config.devices.set(self.options());
+    }
 }
 
 impl Esp3dArgs {

@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{Clock, SimTime};
+use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
 use crate::serve::BoundEndpoint;
-use crate::serve::device::{BackgroundTask, ControlError, Device, EndpointSpec};
-use crate::serve::registry::DeviceContext;
+use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, EndpointSpec};
+use args::Esp3dArgs;
 use services::{HttpService, Socket, SocketService};
 use station::{Shared, Station};
 use understudy_core::model::printer::config::PrinterConfig;
@@ -63,9 +64,17 @@ impl Default for Esp3dOptions {
     }
 }
 
+/// The registry entry.
+pub const KIND: DeviceKind = DeviceKind {
+    name: "esp3d",
+    args: flags_of::<Esp3dArgs>,
+    flags: parse_flags::<Esp3dArgs>,
+    build,
+};
+
 /// Builds the ESP3D device.
-pub fn build(ctx: &DeviceContext) -> Arc<dyn Device> {
-    let options = &ctx.options.esp3d;
+pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
+    let options = ctx.options.get::<Esp3dOptions>();
     let board = Esp3dBoard::new(&BoardConfig {
         auth: options.auth,
         admin_password: options.admin_password.clone(),
@@ -82,10 +91,10 @@ pub fn build(ctx: &DeviceContext) -> Arc<dyn Device> {
         ctx.seed,
         "esp3d",
     );
-    Arc::new(Esp3d {
+    Ok(Arc::new(Esp3d {
         shared: Arc::new(Shared::new(Station::new(board, printer))),
         clock: ctx.clock.clone(),
-    })
+    }))
 }
 
 struct Esp3d {

@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::http::StatusCode;
 
 use super::station::{Seat, Shared};
 use crate::clock::{Clock, SimTime};
-use crate::serve::device::{ConnInfo, HttpAnswer, Outgoing, Service, Session, Upgrade};
+use crate::serve::device::{CloseCode, ConnInfo, HttpAnswer, Outgoing, Service, Session, Upgrade};
 use understudy_core::proto::esp3d::{DATA_PROTOCOL, TERMINAL_PROTOCOL, slots, subprotocol_answer};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
@@ -97,7 +97,10 @@ impl Service for SocketService {
             }),
             None => {
                 // Two clients raced for the last slot.
-                let _ = push.try_send(Outgoing::Close(1013, "all client slots are taken".into()));
+                let _ = push.try_send(Outgoing::Close(
+                    CloseCode::TryAgainLater,
+                    "all client slots are taken".into(),
+                ));
                 Box::new(Refused)
             }
         }

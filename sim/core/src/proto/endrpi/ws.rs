@@ -85,7 +85,8 @@ pub struct Rejection {
 /// Parses one text frame.
 pub fn parse(text: &str) -> Result<(Action, Request), Rejection> {
     let reject = |action, message| Rejection { action, message };
-    let value: Value = serde_json::from_str(text).map_err(|_| reject(None, INVALID_MESSAGE))?;
+    // The real server reads with Python's json.loads, which takes numbers f64 cannot hold and NaN/Infinity.
+    let value: Value = crate::proto::pyloads::loads(text).ok_or(reject(None, INVALID_MESSAGE))?;
     let name = match value.get("action") {
         Some(Value::String(name)) if !name.is_empty() => name.as_str(),
         _ => return Err(reject(None, MISSING_ACTION)),
@@ -307,6 +308,18 @@ mod tests {
         for (request, expected) in cases {
             assert_eq!(run(&mut pi, request), expected, "for {request}");
         }
+    }
+
+    #[test]
+    fn numbers_python_reads_are_json_that_is_not_an_object() {
+        let huge = "9".repeat(401);
+        for text in ["1e400", "-1e400", huge.as_str(), "NaN", "Infinity"] {
+            let rejection = parse(text).err().unwrap();
+            assert_eq!((rejection.action, rejection.message), (None, MISSING_ACTION), "{text}");
+        }
+        assert!(parse(r#"{"action":"READ_UPTIME","extra":1e400}"#).is_ok());
+        let too_long = "9".repeat(crate::proto::pyloads::INT_MAX_STR_DIGITS + 1);
+        assert_eq!(parse(&too_long).err().unwrap().message, INVALID_MESSAGE);
     }
 
     #[test]

@@ -15,100 +15,175 @@ use crate::proto::xarm::codes::{error_text, warn_text};
 use crate::proto::xarm::info::{FIRMWARE, Identity, PORT_NAME, device_type};
 use crate::time::SimTime;
 
-/// The status keys, in the order of `devices_status_keys_report` (seed 000, indexes 0..=90).
-pub const STATUS_KEYS: [&str; 91] = [
-    "xarm_connected",
-    "xarm_version",
-    "xarm_port_name",
-    "xarm_printed",
-    "xarm_state",
-    "xarm_version_number",
-    "xarm_mode",
-    "xarm_collision_sensitivity",
-    "xarm_teach_sensitivity",
-    "xarm_tcp_load",
-    "xarm_tcp_offset",
-    "xarm_world_offset",
-    "xarm_gravity_direction",
-    "xarm_paused",
-    "xarm_type",
-    "xarm_error_code",
-    "xarm_warn_code",
-    "xarm_tcp_pose",
-    "xarm_joint_pose",
-    "xarm_axis_angle",
-    "xarm_limit_acc",
-    "xarm_limit_velo",
-    "xarm_current_velo",
-    "xarm_current_acc",
-    "xarm_limit_angle_acc",
-    "xarm_limit_angle_velo",
-    "xarm_current_angle_velo",
-    "xarm_current_angle_acc",
-    "xarm_tcp_jerk",
-    "xarm_joint_jerk",
-    "xarm_mtbrake",
-    "xarm_warn",
-    "xarm_error",
-    "xarm_servo_error",
-    "xarm_is_ready",
-    "xarm_is_verified",
-    "xarm_axis",
-    "config",
-    "xarm_python",
-    "xarm_speed_percent",
-    "xarm_acc_percent",
-    "xarm_initial_point",
-    "xarm_position_step",
-    "xarm_attitude_step",
-    "xarm_joint_step",
-    "xarm_end_tool_type",
-    "xarm_gripper_is_enable",
-    "gripper_error_code",
-    "bio_gripper_error_code",
-    "robotiq_error_code",
-    "xarm_device_type",
-    "xarm_mount_degrees",
-    "current_clients_count",
-    "xarm_is_connecting",
-    "core_updated",
-    "firmware_updated",
-    "channel",
-    "xarm_counter_val",
-    "xarm_quick_access_switch",
-    "xarm_quick_access",
-    "xarm_gpio_reset_config",
-    "xarm_default_tcp_acc",
-    "xarm_default_joint_acc",
-    "xarm_cgpio_states",
-    "xarm_voltages",
-    "xarm_currents",
-    "xarm_self_collision_params",
-    "xarm_quick_copy_switch",
-    "xarm_run_package_blockly_switch",
-    "xarm_is_simulation_robot",
-    "bio_gripper_is_enabled",
-    "robotiq_is_activated",
-    "xarm_is_velocity",
-    "xarm_is_axis_angle",
-    "xarm_is_robot_arm",
-    "line_track_error_code",
-    "xarm_other_tool_type",
-    "ft_sensor",
-    "lite6_record_mode",
-    "lite6_ti2_status",
-    "reduced_states",
-    "safe_border_states",
-    "xarm_end_otherCuboid_param",
-    "xarm_end_otherCylinder_param",
-    "joint_exceed_axis",
-    "xarm_is_show_axis_angle",
-    "xarm_joint_torque",
-    "xarm_joint_radian",
-    "xarm_joint_speed_axis",
-    "xarm_servoj_speed_axis",
-    "xarm_motion_is_callback",
+/// The status keys in report order, each with how its value is computed from one sample.
+const STATUS: [(&str, StatusValue); 91] = [
+    ("xarm_connected", |_| json!(true)),
+    ("xarm_version", |c| json!(c.input.identity.version_string())),
+    ("xarm_port_name", |_| json!(PORT_NAME)),
+    ("xarm_printed", |c| json!(c.input.snapshot.busy)),
+    ("xarm_state", |c| json!(c.input.snapshot.state.code())),
+    ("xarm_version_number", |_| json!([FIRMWARE.0, FIRMWARE.1, FIRMWARE.2])),
+    ("xarm_mode", |c| json!(c.input.snapshot.mode)),
+    ("xarm_collision_sensitivity", |c| {
+        json!(c.input.settings.collision_sensitivity)
+    }),
+    ("xarm_teach_sensitivity", |c| json!(c.input.settings.teach_sensitivity)),
+    ("xarm_tcp_load", |c| {
+        json!([c.input.settings.tcp_load.0, c.input.settings.tcp_load.1])
+    }),
+    ("xarm_tcp_offset", |c| json!(c.tcp_offset())),
+    ("xarm_world_offset", |_| json!(ZERO6)),
+    ("xarm_gravity_direction", |_| json!([0, 0, -1])),
+    ("xarm_paused", |c| json!(c.input.snapshot.state == MotionState::Paused)),
+    ("xarm_type", |c| json!(c.model.name())),
+    ("xarm_error_code", |c| json!(c.input.snapshot.error_code)),
+    ("xarm_warn_code", |c| json!(c.input.snapshot.warn_code)),
+    ("xarm_tcp_pose", |c| json!(c.tcp_pose())),
+    ("xarm_joint_pose", |c| json!(c.joints_deg)),
+    ("xarm_axis_angle", |c| json!(c.axis_angle())),
+    ("xarm_limit_acc", |_| json!([TCP_ACC_RANGE.0, TCP_ACC_RANGE.1])),
+    ("xarm_limit_velo", |_| json!([TCP_SPEED_RANGE.0, TCP_SPEED_RANGE.1])),
+    ("xarm_current_velo", |c| json!(c.input.snapshot.tcp_speed)),
+    ("xarm_current_acc", |c| json!(c.input.snapshot.tcp_acc)),
+    ("xarm_limit_angle_acc", |_| {
+        json!([deg(JOINT_ACC_RANGE.0), deg(JOINT_ACC_RANGE.1)])
+    }),
+    ("xarm_limit_angle_velo", |_| {
+        json!([deg(JOINT_SPEED_RANGE.0), deg(MAX_JOINT_SPEED)])
+    }),
+    ("xarm_current_angle_velo", |c| {
+        json!(deg(c
+            .input
+            .snapshot
+            .joint_speeds
+            .iter()
+            .fold(0.0, |m: f64, v| m.max(v.abs()))))
+    }),
+    ("xarm_current_angle_acc", |c| {
+        json!(deg(c
+            .input
+            .snapshot
+            .joint_accs
+            .iter()
+            .fold(0.0, |m: f64, a| m.max(a.abs()))))
+    }),
+    ("xarm_tcp_jerk", |_| json!(TCP_JERK)),
+    ("xarm_joint_jerk", |_| json!(deg(JOINT_JERK))),
+    ("xarm_mtbrake", |c| {
+        let brakes: Vec<u8> = (0..8)
+            .map(|j| u8::from(j < c.model.dof() && c.input.snapshot.enabled))
+            .collect();
+        json!(brakes)
+    }),
+    ("xarm_warn", |c| {
+        code_object(c.input.snapshot.warn_code, warn_text(c.input.snapshot.warn_code))
+    }),
+    ("xarm_error", |c| {
+        code_object(c.input.snapshot.error_code, error_text(c.input.snapshot.error_code))
+    }),
+    ("xarm_servo_error", |_| json!([])),
+    ("xarm_is_ready", |c| json!(c.input.snapshot.ready)),
+    ("xarm_is_verified", |_| json!(true)),
+    ("xarm_axis", |c| json!(c.model.dof())),
+    ("config", |c| {
+        let b = tcp_limits(c.model);
+        json!({
+            "cartesian": [[b.x.0, b.x.1], [b.y.0, b.y.1], [b.z.0, b.z.1], [-180.0, 180.0], [-180.0, 180.0], [-180.0, 180.0]],
+            "joints": c.joint_ranges_deg(),
+        })
+    }),
+    ("xarm_python", |_| json!({"isRunning": false, "isConnected": false})),
+    ("xarm_speed_percent", |c| json!(c.input.settings.speed_percent)),
+    ("xarm_acc_percent", |c| json!(c.input.settings.acc_percent)),
+    ("xarm_initial_point", |c| json!(c.input.settings.initial_point)),
+    ("xarm_position_step", |c| json!(c.input.settings.position_step)),
+    ("xarm_attitude_step", |c| json!(c.input.settings.attitude_step)),
+    ("xarm_joint_step", |c| json!(c.input.settings.joint_step)),
+    ("xarm_end_tool_type", |_| json!("gripper")),
+    ("xarm_gripper_is_enable", |c| json!(c.input.settings.gripper_enabled)),
+    ("gripper_error_code", zero),
+    ("bio_gripper_error_code", zero),
+    ("robotiq_error_code", zero),
+    ("xarm_device_type", |c| json!(device_type(c.model))),
+    ("xarm_mount_degrees", |_| json!([0.0, 0.0])),
+    ("current_clients_count", |c| json!(c.input.clients)),
+    ("xarm_is_connecting", off),
+    ("core_updated", off),
+    ("firmware_updated", off),
+    ("channel", |_| json!("prod")),
+    ("xarm_counter_val", |_| json!(0)),
+    ("xarm_quick_access_switch", off),
+    ("xarm_quick_access", |_| json!([])),
+    ("xarm_gpio_reset_config", |_| json!([0, 0])),
+    ("xarm_default_tcp_acc", |c| json!(c.input.settings.tcp_acc)),
+    ("xarm_default_joint_acc", |c| json!(c.input.settings.joint_acc)),
+    ("xarm_cgpio_states", |_| {
+        json!([0, 0, 256, 65533, 0, 65280, 0, 0, 0.0, 0.0, ZERO8, ZERO8])
+    }),
+    ("xarm_voltages", |c| json!(c.voltages)),
+    ("xarm_currents", |c| json!(c.currents)),
+    ("xarm_self_collision_params", |_| json!([1, 0, ZERO6])),
+    ("xarm_quick_copy_switch", off),
+    ("xarm_run_package_blockly_switch", off),
+    ("xarm_is_simulation_robot", |c| json!(c.input.settings.simulation_robot)),
+    ("bio_gripper_is_enabled", |c| {
+        json!(c.input.settings.bio_gripper_enabled)
+    }),
+    ("robotiq_is_activated", off),
+    ("xarm_is_velocity", off),
+    ("xarm_is_axis_angle", off),
+    ("xarm_is_robot_arm", |_| json!(true)),
+    ("line_track_error_code", zero),
+    ("xarm_other_tool_type", |_| json!("none")),
+    ("ft_sensor", |_| json!({"axis": ZERO6, "mode": 0, "is_enable": false})),
+    ("lite6_record_mode", |c| json!(c.input.settings.lite6_manual)),
+    ("lite6_ti2_status", |_| json!(0)),
+    ("reduced_states", |c| {
+        let ranges: Vec<f64> = c.joint_ranges_deg().iter().flatten().copied().collect();
+        json!([0, c.tcp_box(), TCP_SPEED_RANGE.1, deg(MAX_JOINT_SPEED), ranges, 0, 0])
+    }),
+    ("safe_border_states", |c| json!([0, c.tcp_box()])),
+    ("xarm_end_otherCuboid_param", |_| json!([0.0, 0.0, 0.0])),
+    ("xarm_end_otherCylinder_param", |_| json!([0.0, 0.0])),
+    ("joint_exceed_axis", |_| json!(0)),
+    ("xarm_is_show_axis_angle", off),
+    ("xarm_joint_torque", |c| json!(c.torques)),
+    ("xarm_joint_radian", |c| json!(c.input.snapshot.joints)),
+    ("xarm_joint_speed_axis", |c| {
+        json!(
+            c.input
+                .snapshot
+                .joint_speeds
+                .iter()
+                .map(|v| deg(*v))
+                .collect::<Vec<_>>()
+        )
+    }),
+    ("xarm_servoj_speed_axis", |c| json!(vec![0.0; c.model.dof()])),
+    ("xarm_motion_is_callback", |c| json!(c.input.settings.motion_callback)),
 ];
+
+/// The status keys, in the order of `devices_status_keys_report` (seed 000, indexes 0..=90).
+pub const STATUS_KEYS: [&str; 91] = {
+    let mut keys = [""; 91];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = STATUS[i].0;
+        i += 1;
+    }
+    keys
+};
+
+/// How one key's value is read off a sample.
+type StatusValue = fn(&Computed<'_>) -> Value;
+
+fn zero(_: &Computed<'_>) -> Value {
+    json!(0)
+}
+
+fn off(_: &Computed<'_>) -> Value {
+    json!(false)
+}
 
 const ZERO6: [f64; 6] = [0.0; 6];
 const ZERO8: [u8; 8] = [0; 8];
@@ -151,7 +226,7 @@ pub fn status_report(input: &StatusInput<'_>) -> String {
 /// The values of one sample, in key order.
 pub fn status_values(input: &StatusInput<'_>) -> Vec<Value> {
     let computed = Computed::new(input);
-    STATUS_KEYS.iter().map(|key| computed.value(key)).collect()
+    STATUS.iter().map(|(_, value)| value(&computed)).collect()
 }
 
 /// The same sample as one object keyed by name (`GET /api/status`).
@@ -230,113 +305,6 @@ impl<'a> Computed<'a> {
     fn tcp_box(&self) -> Vec<f64> {
         let b = tcp_limits(self.model);
         vec![b.x.1, b.x.0, b.y.1, b.y.0, b.z.1, b.z.0]
-    }
-
-    fn value(&self, key: &str) -> Value {
-        let i = self.input;
-        let s = i.snapshot;
-        let set = i.settings;
-        let dof = self.model.dof();
-        match key {
-            "xarm_connected" => json!(true),
-            "xarm_version" => json!(i.identity.version_string()),
-            "xarm_port_name" => json!(PORT_NAME),
-            "xarm_printed" => json!(s.busy),
-            "xarm_state" => json!(s.state.code()),
-            "xarm_version_number" => json!([FIRMWARE.0, FIRMWARE.1, FIRMWARE.2]),
-            "xarm_mode" => json!(s.mode),
-            "xarm_collision_sensitivity" => json!(set.collision_sensitivity),
-            "xarm_teach_sensitivity" => json!(set.teach_sensitivity),
-            "xarm_tcp_load" => json!([set.tcp_load.0, set.tcp_load.1]),
-            "xarm_tcp_offset" => json!(self.tcp_offset()),
-            "xarm_world_offset" => json!(ZERO6),
-            "xarm_gravity_direction" => json!([0, 0, -1]),
-            "xarm_paused" => json!(s.state == MotionState::Paused),
-            "xarm_type" => json!(self.model.name()),
-            "xarm_error_code" => json!(s.error_code),
-            "xarm_warn_code" => json!(s.warn_code),
-            "xarm_tcp_pose" => json!(self.tcp_pose()),
-            "xarm_joint_pose" => json!(self.joints_deg),
-            "xarm_axis_angle" => json!(self.axis_angle()),
-            "xarm_limit_acc" => json!([TCP_ACC_RANGE.0, TCP_ACC_RANGE.1]),
-            "xarm_limit_velo" => json!([TCP_SPEED_RANGE.0, TCP_SPEED_RANGE.1]),
-            "xarm_current_velo" => json!(s.tcp_speed),
-            "xarm_current_acc" => json!(s.tcp_acc),
-            "xarm_limit_angle_acc" => json!([deg(JOINT_ACC_RANGE.0), deg(JOINT_ACC_RANGE.1)]),
-            "xarm_limit_angle_velo" => json!([deg(JOINT_SPEED_RANGE.0), deg(MAX_JOINT_SPEED)]),
-            "xarm_current_angle_velo" => json!(deg(s.joint_speeds.iter().fold(0.0, |m: f64, v| m.max(v.abs())))),
-            "xarm_current_angle_acc" => json!(deg(s.joint_accs.iter().fold(0.0, |m: f64, a| m.max(a.abs())))),
-            "xarm_tcp_jerk" => json!(TCP_JERK),
-            "xarm_joint_jerk" => json!(deg(JOINT_JERK)),
-            "xarm_mtbrake" => {
-                let brakes: Vec<u8> = (0..8).map(|j| u8::from(j < dof && s.enabled)).collect();
-                json!(brakes)
-            }
-            "xarm_warn" => code_object(s.warn_code, warn_text(s.warn_code)),
-            "xarm_error" => code_object(s.error_code, error_text(s.error_code)),
-            "xarm_servo_error" => json!([]),
-            "xarm_is_ready" => json!(s.ready),
-            "xarm_is_verified" => json!(true),
-            "xarm_axis" => json!(dof),
-            "config" => {
-                let b = tcp_limits(self.model);
-                json!({
-                    "cartesian": [[b.x.0, b.x.1], [b.y.0, b.y.1], [b.z.0, b.z.1], [-180.0, 180.0], [-180.0, 180.0], [-180.0, 180.0]],
-                    "joints": self.joint_ranges_deg(),
-                })
-            }
-            "xarm_python" => json!({"isRunning": false, "isConnected": false}),
-            "xarm_speed_percent" => json!(set.speed_percent),
-            "xarm_acc_percent" => json!(set.acc_percent),
-            "xarm_initial_point" => json!(set.initial_point),
-            "xarm_position_step" => json!(set.position_step),
-            "xarm_attitude_step" => json!(set.attitude_step),
-            "xarm_joint_step" => json!(set.joint_step),
-            "xarm_end_tool_type" => json!("gripper"),
-            "xarm_gripper_is_enable" => json!(set.gripper_enabled),
-            "gripper_error_code" | "bio_gripper_error_code" | "robotiq_error_code" | "line_track_error_code" => {
-                json!(0)
-            }
-            "xarm_device_type" => json!(device_type(self.model)),
-            "xarm_mount_degrees" => json!([0.0, 0.0]),
-            "current_clients_count" => json!(i.clients),
-            "xarm_is_connecting" | "core_updated" | "firmware_updated" => json!(false),
-            "channel" => json!("prod"),
-            "xarm_counter_val" => json!(0),
-            "xarm_quick_access_switch" | "xarm_quick_copy_switch" | "xarm_run_package_blockly_switch" => json!(false),
-            "xarm_quick_access" => json!([]),
-            "xarm_gpio_reset_config" => json!([0, 0]),
-            "xarm_default_tcp_acc" => json!(set.tcp_acc),
-            "xarm_default_joint_acc" => json!(set.joint_acc),
-            "xarm_cgpio_states" => json!([0, 0, 256, 65533, 0, 65280, 0, 0, 0.0, 0.0, ZERO8, ZERO8]),
-            "xarm_voltages" => json!(self.voltages),
-            "xarm_currents" => json!(self.currents),
-            "xarm_self_collision_params" => json!([1, 0, ZERO6]),
-            "xarm_is_simulation_robot" => json!(set.simulation_robot),
-            "bio_gripper_is_enabled" => json!(set.bio_gripper_enabled),
-            "robotiq_is_activated" | "xarm_is_velocity" | "xarm_is_axis_angle" | "xarm_is_show_axis_angle" => {
-                json!(false)
-            }
-            "xarm_is_robot_arm" => json!(true),
-            "xarm_other_tool_type" => json!("none"),
-            "ft_sensor" => json!({"axis": ZERO6, "mode": 0, "is_enable": false}),
-            "lite6_record_mode" => json!(set.lite6_manual),
-            "lite6_ti2_status" => json!(0),
-            "reduced_states" => {
-                let ranges: Vec<f64> = self.joint_ranges_deg().iter().flatten().copied().collect();
-                json!([0, self.tcp_box(), TCP_SPEED_RANGE.1, deg(MAX_JOINT_SPEED), ranges, 0, 0])
-            }
-            "safe_border_states" => json!([0, self.tcp_box()]),
-            "xarm_end_otherCuboid_param" => json!([0.0, 0.0, 0.0]),
-            "xarm_end_otherCylinder_param" => json!([0.0, 0.0]),
-            "joint_exceed_axis" => json!(0),
-            "xarm_joint_torque" => json!(self.torques),
-            "xarm_joint_radian" => json!(s.joints),
-            "xarm_joint_speed_axis" => json!(s.joint_speeds.iter().map(|v| deg(*v)).collect::<Vec<_>>()),
-            "xarm_servoj_speed_axis" => json!(vec![0.0; dof]),
-            "xarm_motion_is_callback" => json!(set.motion_callback),
-            _ => Value::Null,
-        }
     }
 }
 

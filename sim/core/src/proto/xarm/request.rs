@@ -210,102 +210,136 @@ pub const NOT_SIMULATED: &[&str] = &[
 /// The joint letters of `xarm_move_joint`, J1 first (`R` is the blending radius, not a joint).
 pub const JOINT_LETTERS: [&str; 7] = ["I", "J", "K", "L", "M", "N", "O"];
 
-/// Maps an envelope to a command; `Err((code, message))` is -4 for an unknown `cmd`, 12 for bad `data`.
-pub fn parse_command(envelope: &Envelope) -> Result<Command, (i32, String)> {
-    let d = Data(&envelope.data);
-    let bad = |message: String| (12, message);
-    let command = match envelope.cmd.as_str() {
-        "xarm_move_joint" => {
+/// Reads one command's `data`; `Err` is the message of an api code 12 (bad parameter) refusal.
+type CommandParser = fn(&Data<'_>) -> Result<Command, String>;
+
+/// Every simulated command by name, with how its `data` is read.
+const COMMANDS: &[(&str, CommandParser)] = &[
+    ("xarm_move_joint", |d| {
+        Ok({
             let joints = JOINT_LETTERS
                 .iter()
                 .map(|letter| d.opt_number(letter))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(bad)?;
+                .collect::<Result<Vec<_>, _>>()?;
             if joints.iter().all(Option::is_none) {
-                return Err(bad(
-                    "no joint angle given (fields I, J, K, L, M, N, O in degrees)".into()
-                ));
+                return Err("no joint angle given (fields I, J, K, L, M, N, O in degrees)".into());
             }
             Command::MoveJoint {
                 joints,
-                speed: d.speed().map_err(bad)?,
+                speed: d.speed()?,
             }
-        }
-        "xarm_move_arc_line" => Command::MoveLine {
-            pose: d.line_pose().map_err(bad)?,
-            relative: d.opt_bool("relative").map_err(bad)?.unwrap_or(false),
-            speed: d.speed().map_err(bad)?,
-        },
-        "xarm_move_step" => Command::MoveStep {
-            step: d.step().map_err(bad)?,
-            tool: d.opt_bool("isMoveTool").map_err(bad)?.unwrap_or(false),
-            long_press: match d.opt_bool("isLoop").map_err(bad)? {
+        })
+    }),
+    ("xarm_move_arc_line", |d| {
+        Ok(Command::MoveLine {
+            pose: d.line_pose()?,
+            relative: d.opt_bool("relative")?.unwrap_or(false),
+            speed: d.speed()?,
+        })
+    }),
+    ("xarm_move_step", |d| {
+        Ok(Command::MoveStep {
+            step: d.step()?,
+            tool: d.opt_bool("isMoveTool")?.unwrap_or(false),
+            long_press: match d.opt_bool("isLoop")? {
                 Some(v) => v,
-                None => d.opt_bool("isloop").map_err(bad)?.unwrap_or(false),
+                None => d.opt_bool("isloop")?.unwrap_or(false),
             },
-            acc: d.opt_number("acc").map_err(bad)?.filter(|a| *a > 0.0),
-        },
-        "xarm_move_step_online" => Command::StepOnline,
-        "xarm_move_step_over" => Command::StepOver,
-        "xarm_set_state" => {
-            let state = d.opt_int("state").map_err(bad)?.unwrap_or(0);
+            acc: d.opt_number("acc")?.filter(|a| *a > 0.0),
+        })
+    }),
+    ("xarm_move_step_online", |_| Ok(Command::StepOnline)),
+    ("xarm_move_step_over", |_| Ok(Command::StepOver)),
+    ("xarm_set_state", |d| {
+        Ok({
+            let state = d.opt_int("state")?.unwrap_or(0);
             match state {
                 0 | 3 | 4 => Command::SetState(state as u8),
-                _ => return Err(bad(format!("state must be 0, 3 or 4, not {state}"))),
+                _ => return Err(format!("state must be 0, 3 or 4, not {state}")),
             }
-        }
-        "xarm_urgent_stop" => Command::UrgentStop,
-        "xarm_clear_error" => Command::ClearError,
-        "xarm_clear_warn" => Command::ClearWarn,
-        "xarm_clear_error_warn" => {
-            let mode = d.opt_int("mode").map_err(bad)?.unwrap_or(0);
+        })
+    }),
+    ("xarm_urgent_stop", |_| Ok(Command::UrgentStop)),
+    ("xarm_clear_error", |_| Ok(Command::ClearError)),
+    ("xarm_clear_warn", |_| Ok(Command::ClearWarn)),
+    ("xarm_clear_error_warn", |d| {
+        Ok({
+            let mode = d.opt_int("mode")?.unwrap_or(0);
             Command::ClearErrorWarn(
                 u8::try_from(mode)
                     .ok()
                     .filter(|m| *m <= 7)
-                    .ok_or_else(|| bad(format!("mode must be 0..7, not {mode}")))?,
+                    .ok_or_else(|| format!("mode must be 0..7, not {mode}"))?,
             )
-        }
-        "xarm_set_speed" => Command::SetSpeed(d.number("percent").map_err(bad)?),
-        "xarm_switch_mode" => match d.int("mode").map_err(bad)? {
+        })
+    }),
+    ("xarm_set_speed", |d| Ok(Command::SetSpeed(d.number("percent")?))),
+    ("xarm_switch_mode", |d| {
+        Ok(match d.int("mode")? {
             m @ (0 | 2) => Command::SwitchMode(m as u8),
-            m => return Err(bad(format!("mode must be 0 (position) or 2 (manual), not {m}"))),
-        },
-        "switch_mode_lite6" => match d.int("status").map_err(bad)? {
+            m => return Err(format!("mode must be 0 (position) or 2 (manual), not {m}")),
+        })
+    }),
+    ("switch_mode_lite6", |d| {
+        Ok(match d.int("status")? {
             0 => Command::SwitchModeLite6(0),
             1 => Command::SwitchModeLite6(2),
-            s => return Err(bad(format!("status must be 0 or 1, not {s}"))),
-        },
-        "xarm_set_gripper_position" => {
-            let pos = d.number("pos").map_err(bad)?;
+            s => return Err(format!("status must be 0 or 1, not {s}")),
+        })
+    }),
+    ("xarm_set_gripper_position", |d| {
+        Ok({
+            let pos = d.number("pos")?;
             if !(0.0..=850.0).contains(&pos) {
-                return Err(bad(format!("pos must be within 0..850, not {pos}")));
+                return Err(format!("pos must be within 0..850, not {pos}"));
             }
-            let speed = d.opt_number("speed").map_err(bad)?.unwrap_or(2000.0);
+            let speed = d.opt_number("speed")?.unwrap_or(2000.0);
             if speed <= 0.0 {
-                return Err(bad(format!("speed must be positive, not {speed}")));
+                return Err(format!("speed must be positive, not {speed}"));
             }
             Command::SetGripper {
-                enable: d.opt_bool("enable").map_err(bad)?.unwrap_or(true),
+                enable: d.opt_bool("enable")?.unwrap_or(true),
                 pos,
                 speed,
-                wait: d.opt_bool("wait").map_err(bad)?.unwrap_or(false),
+                wait: d.opt_bool("wait")?.unwrap_or(false),
             }
-        }
-        "xarm_set_simulation_robot" => Command::SetSimulationRobot(d.bool("on_off").map_err(bad)?),
-        "start_motion_callback" => Command::MotionCallback(d.bool("is_open").map_err(bad)?),
-        "xarm_set_lite6_gripper" => match d.0.get("op").and_then(Value::as_str) {
+        })
+    }),
+    ("xarm_set_simulation_robot", |d| {
+        Ok(Command::SetSimulationRobot(d.bool("on_off")?))
+    }),
+    ("start_motion_callback", |d| {
+        Ok(Command::MotionCallback(d.bool("is_open")?))
+    }),
+    ("xarm_set_lite6_gripper", |d| {
+        Ok(match d.0.get("op").and_then(Value::as_str) {
             Some(op @ ("open" | "close" | "stop")) => Command::Lite6Gripper(op.to_string()),
-            _ => return Err(bad("op must be \"open\", \"close\" or \"stop\"".into())),
-        },
-        "xarm_set_bio_gripper_enable" => Command::BioGripper(d.bool("enable").map_err(bad)?),
-        "xarm_set_motion_config" => Command::MotionConfig(d.motion_config().map_err(bad)?),
-        other => match NOT_SIMULATED.iter().find(|name| **name == other) {
-            Some(name) => Command::NotSimulated(name),
-            None => return Err((-4, format!("command '{other}' does not exist"))),
-        },
+            _ => return Err("op must be \"open\", \"close\" or \"stop\"".into()),
+        })
+    }),
+    ("xarm_set_bio_gripper_enable", |d| {
+        Ok(Command::BioGripper(d.bool("enable")?))
+    }),
+    ("xarm_set_motion_config", |d| {
+        Ok(Command::MotionConfig(d.motion_config()?))
+    }),
+];
+
+/// Maps an envelope to a command; the refusal is -4 for an unknown `cmd`, 12 for bad `data`.
+pub fn parse_command(envelope: &Envelope) -> Result<Command, Refusal> {
+    let refuse = |code: i32, message: String| Refusal {
+        id: envelope.id.clone(),
+        code,
+        message,
     };
-    Ok(command)
+    let cmd = envelope.cmd.as_str();
+    if let Some((_, parse)) = COMMANDS.iter().find(|(name, _)| *name == cmd) {
+        return parse(&Data(&envelope.data)).map_err(|message| refuse(12, message));
+    }
+    match NOT_SIMULATED.iter().find(|name| **name == cmd) {
+        Some(name) => Ok(Command::NotSimulated(name)),
+        None => Err(refuse(-4, format!("command '{cmd}' does not exist"))),
+    }
 }
 
 /// Typed access to a request's `data`.

@@ -67,7 +67,7 @@ pub fn handle_text<W>(
             let code = execute(controller, now, command, waiter(&envelope.id));
             (code, code_data(code))
         }
-        Err((code, message)) => (code, json!(message)),
+        Err(refusal) => (refusal.code, json!(refusal.message)),
     };
     Answer {
         frame: response(&envelope.id, code, data),

@@ -6,7 +6,7 @@ use super::*;
 
 fn command(text: &str) -> Result<Command, (i32, String)> {
     let envelope = parse_envelope(text).map_err(|r| (r.code, r.message))?;
-    parse_command(&envelope)
+    parse_command(&envelope).map_err(|r| (r.code, r.message))
 }
 
 fn code_of(text: &str) -> i32 {

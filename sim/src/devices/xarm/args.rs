@@ -1,0 +1,47 @@
+//! The xArm device's command-line flags: its port, the model, the report rate and a fault to start with.
+
+use crate::devices::DeviceFlags;
+use crate::devices::xarm::{self, DEFAULT_PORT, DEFAULT_REPORT_HZ, XarmOptions};
+use crate::serve::SimConfig;
+use understudy_core::model::arm::ArmModel;
+
+/// Flags of the simulated arm.
+#[derive(Clone, Debug, clap::Args)]
+pub struct XarmArgs {
+    /// xArm port (UFactory Studio's WebSocket at /ws and HTTP); 0 = any free port.
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    pub xarm_port: u16,
+    /// xArm model: xarm5, xarm6, xarm7 or lite6.
+    #[arg(long, default_value = "xarm6", value_parser = parse_xarm_model)]
+    pub xarm_model: ArmModel,
+    /// xArm status reports per second on each connection (1-100).
+    #[arg(long, default_value_t = DEFAULT_REPORT_HZ, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub xarm_report_hz: u32,
+    /// xArm: start with this controller error raised (a code of the controller error table, e.g. 31 collision).
+    #[arg(long, value_parser = parse_xarm_fault)]
+    pub xarm_fault: Option<i32>,
+}
+
+impl DeviceFlags for XarmArgs {
+    fn apply(&self, config: &mut SimConfig) {
+        config.ports.insert("xarm".into(), self.xarm_port);
+        config.devices.set(XarmOptions {
+            model: self.xarm_model,
+            report_hz: self.xarm_report_hz,
+            fault: self.xarm_fault,
+        });
+    }
+}
+
+fn parse_xarm_model(text: &str) -> Result<ArmModel, String> {
+    xarm::parse_model(text).ok_or_else(|| format!("`{text}` is not an arm model: use xarm5, xarm6, xarm7 or lite6"))
+}
+
+fn parse_xarm_fault(text: &str) -> Result<i32, String> {
+    match text.parse::<i32>() {
+        Ok(code) if xarm::is_controller_error(code) => Ok(code),
+        _ => Err(format!(
+            "`{text}` is not a controller error code of xarm_api_code.md (e.g. 1, 22, 31)"
+        )),
+    }
+}

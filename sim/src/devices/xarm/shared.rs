@@ -1,0 +1,164 @@
+//! The one simulated arm every connection shares: the controller behind a lock, a version bumped on every
+//! change, the open connections (for final answers and `current_clients_count`) and the shared report bytes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::Value;
+use tokio::sync::{Notify, mpsc};
+
+use crate::clock::SimTime;
+use crate::serve::device::{Outgoing, SharedText};
+use crate::serve::fanout::{SlotCache, slot_of};
+use understudy_core::model::xarm::{Completion, Controller};
+use understudy_core::proto::xarm::info::Identity;
+use understudy_core::proto::xarm::report::{self, StatusInput};
+use understudy_core::proto::xarm::ws::{code_data, response};
+
+/// Who waits for a motion's final code: a connection and the request id to echo.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Waiter {
+    /// The connection.
+    pub conn: u64,
+    /// The id of the request that started the motion.
+    pub id: Value,
+}
+
+/// Controller plus the open connections, changed together under one lock.
+pub struct Cell {
+    /// The controller.
+    pub controller: Controller<Waiter>,
+    clients: HashMap<u64, mpsc::Sender<Outgoing>>,
+}
+
+/// The arm shared by the device, its background task and every session.
+pub struct Shared {
+    cell: Mutex<Cell>,
+    version: AtomicU64,
+    /// Wakes the background task when the next event time may have changed.
+    pub wake: Notify,
+    /// The arm's identity.
+    pub identity: Identity,
+    /// The master seed.
+    pub seed: u64,
+    /// Report rate (Hz).
+    pub report_hz: u32,
+    /// `devices_status_keys_report`, serialized once.
+    pub keys_frame: SharedText,
+    /// `devices_info_report`, serialized once.
+    pub info_frame: SharedText,
+    cache: SlotCache,
+    next_conn: AtomicU64,
+}
+
+/// A locked cell; dropping it after a change must go through [`Shared::commit`].
+pub type Guard<'a> = MutexGuard<'a, Cell>;
+
+impl Shared {
+    /// A shared arm around `controller`.
+    pub fn new(controller: Controller<Waiter>, identity: Identity, seed: u64, report_hz: u32) -> Self {
+        Shared {
+            cell: Mutex::new(Cell {
+                controller,
+                clients: HashMap::new(),
+            }),
+            version: AtomicU64::new(0),
+            wake: Notify::new(),
+            keys_frame: SharedText::from(report::keys_report()),
+            info_frame: SharedText::from(report::info_report(&identity)),
+            identity,
+            seed,
+            report_hz,
+            cache: SlotCache::default(),
+            next_conn: AtomicU64::new(0),
+        }
+    }
+
+    /// Locks the arm. A panic while it was held cannot leave it worse than a real controller's glitch: keep serving.
+    pub fn lock(&self) -> Guard<'_> {
+        self.cell.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// After a change made under `guard`: sends final answers, invalidates cached reports, wakes the
+    /// background task.
+    pub fn commit(&self, guard: &mut Guard<'_>) {
+        let done = guard.controller.take_completions();
+        for Completion { waiter, code } in done {
+            if let Some(push) = guard.clients.get(&waiter.conn) {
+                let frame = response(&waiter.id, code, code_data(code));
+                if push.try_send(Outgoing::Text(frame)).is_err() {
+                    tracing::warn!(
+                        conn = waiter.conn,
+                        "final answer dropped: the connection's queue is full"
+                    );
+                }
+            }
+        }
+        self.version.fetch_add(1, Ordering::AcqRel);
+        self.wake.notify_one();
+    }
+
+    /// Registers a new connection; returns its number (which also picks its report phase).
+    ///
+    /// Connections do not bump the version: `current_clients_count` is sampled when a slot's report is first
+    /// built, so a burst of connects cannot force a rebuild for every connection in a slot.
+    pub fn connect(&self, push: mpsc::Sender<Outgoing>) -> u64 {
+        let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        self.lock().clients.insert(conn, push);
+        conn
+    }
+
+    /// Forgets a closed connection.
+    pub fn disconnect(&self, conn: u64) {
+        self.lock().clients.remove(&conn);
+    }
+
+    /// Brings the controller up to `t` if an event is due; commits if anything happened.
+    pub fn catch_up(&self, guard: &mut Guard<'_>, t: SimTime) {
+        if guard.controller.next_event().is_some_and(|e| e <= t) {
+            guard.controller.advance(t);
+            self.commit(guard);
+        }
+    }
+
+    /// The status input for a sample at `t` (after catching up to `t`), handed to `f`.
+    pub fn with_status<R>(&self, t: SimTime, f: impl FnOnce(&StatusInput<'_>) -> R) -> R {
+        let mut guard = self.lock();
+        self.catch_up(&mut guard, t);
+        let snapshot = guard.controller.snapshot(t);
+        let input = StatusInput {
+            t,
+            snapshot: &snapshot,
+            settings: &guard.controller.settings,
+            identity: &self.identity,
+            clients: guard.clients.len(),
+            seed: self.seed,
+        };
+        f(&input)
+    }
+
+    /// The `devices_status_report` for the slot holding `now`, serialized once per slot and version.
+    pub fn status_frame(&self, now: SimTime) -> SharedText {
+        let slot = slot_of(now);
+        if let Some(bytes) = self.cache.get(slot, self.version.load(Ordering::Acquire)) {
+            return bytes;
+        }
+        let mut guard = self.lock();
+        self.catch_up(&mut guard, slot);
+        let version = self.version.load(Ordering::Acquire);
+        if let Some(bytes) = self.cache.get(slot, version) {
+            return bytes;
+        }
+        let snapshot = guard.controller.snapshot(slot);
+        let text = report::status_report(&StatusInput {
+            t: slot,
+            snapshot: &snapshot,
+            settings: &guard.controller.settings,
+            identity: &self.identity,
+            clients: guard.clients.len(),
+            seed: self.seed,
+        });
+        self.cache.put(slot, version, text)
+    }
+}

@@ -1,0 +1,146 @@
+//! wss handshakes under load: with other TLS connections held open, subscribed and served in realtime,
+//! every upgrade over TLS, accepted or refused, is answered within a bound.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use understudy_sim::serve::pubsub::{PubsubOptions, PubsubTls};
+use understudy_sim::{SimConfig, Simulator};
+
+/// How long one handshake (TCP, TLS and the HTTP upgrade) may take before it counts as hung.
+const BOUND: Duration = Duration::from_secs(2);
+/// 10,000 in an optimized build; a tenth of that in a debug build, where rustls is several times slower.
+const HANDSHAKES: usize = if cfg!(debug_assertions) { 1_000 } else { 10_000 };
+const IN_FLIGHT: usize = 8;
+const HELD_OPEN: usize = 16;
+
+fn connector(ca: &str) -> TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::pem::PemObject::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    TlsConnector::from(Arc::new(client))
+}
+
+/// Makes one upgrade over TLS and returns the status line it got, or `None` if none came within `BOUND`.
+async fn upgrade(
+    connector: &TlsConnector,
+    addr: std::net::SocketAddr,
+    token: &str,
+) -> Option<(String, tokio_rustls::client::TlsStream<TcpStream>)> {
+    let attempt = async {
+        let tcp = TcpStream::connect(addr).await.ok()?;
+        let name = rustls::pki_types::ServerName::try_from("localhost").ok()?;
+        let mut tls = connector.connect(name, tcp).await.ok()?;
+        let request = format!(
+            "GET /wss?token={token} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        tls.write_all(request.as_bytes()).await.ok()?;
+        let mut head = Vec::new();
+        let mut byte = [0u8; 512];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = tls.read(&mut byte).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            head.extend_from_slice(&byte[..n]);
+        }
+        let line = String::from_utf8_lossy(&head).lines().next()?.to_string();
+        Some((line, tls))
+    };
+    tokio::time::timeout(BOUND, attempt).await.ok().flatten()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_wss_handshakes_are_each_answered_while_others_stay_open() {
+    let mut config = SimConfig::for_tests(3);
+    config.only = Some(vec!["pubsub".into()]);
+    config.devices.get_mut::<PubsubOptions>().tls = PubsubTls::SelfSigned;
+    config.clock = understudy_sim::ClockMode::Realtime { speed: 1.0 };
+    let sim = Simulator::start(config).await.unwrap();
+    let addr = sim.endpoints()[0].addr;
+    let ca = sim
+        .announcements()
+        .into_iter()
+        .find(|(k, _)| *k == "pubsub-ca")
+        .map(|(_, v)| v)
+        .unwrap();
+    let good = sim.control("pubsub", "token", &serde_json::json!({})).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let connector = connector(&ca);
+
+    let mut held = Vec::new();
+    for _ in 0..HELD_OPEN {
+        let (line, stream) = upgrade(&connector, addr, &good).await.expect("a held connection opens");
+        assert!(line.starts_with("HTTP/1.1 101"), "{line}");
+        let mut stream = stream;
+        for topic in ["odom", "server_logs"] {
+            let text = format!(r#"{{"action":"subscribe","topic":"{topic}"}}"#);
+            let mut frame = vec![0x81, 0x80 | text.len() as u8, 0, 0, 0, 0];
+            frame.extend_from_slice(text.as_bytes());
+            stream.write_all(&frame).await.unwrap();
+        }
+        held.push(tokio::spawn(async move {
+            let mut sink = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        }));
+    }
+
+    let started = Instant::now();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..IN_FLIGHT {
+        let (connector, next, good) = (connector.clone(), next.clone(), good.clone());
+        workers.push(tokio::spawn(async move {
+            let mut hung = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= HANDSHAKES {
+                    return hung;
+                }
+                // Refused and accepted handshakes in turn.
+                let (token, expected) = if i % 2 == 0 {
+                    (good.as_str(), "HTTP/1.1 101")
+                } else {
+                    ("not-a-jwt", "HTTP/1.1 401")
+                };
+                match upgrade(&connector, addr, token).await {
+                    Some((line, _)) if line.starts_with(expected) => {}
+                    other => hung.push((i, other.map(|(line, _)| line))),
+                }
+            }
+        }));
+    }
+    let mut hung = Vec::new();
+    for worker in workers {
+        hung.extend(worker.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    eprintln!("{HANDSHAKES} wss handshakes in {elapsed:?}, {} unanswered", hung.len());
+    assert!(
+        hung.is_empty(),
+        "{} of {HANDSHAKES} handshakes unanswered or wrong, e.g. {:?}",
+        hung.len(),
+        &hung[..hung.len().min(5)]
+    );
+    for h in held {
+        h.abort();
+    }
+    sim.shutdown().await;
+}
