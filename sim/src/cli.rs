@@ -308,6 +308,37 @@ mod tests {
     }
 
     #[test]
+    fn esp3d_ports_follow_the_http_port() {
+        use crate::devices::esp3d::Esp3dOptions;
+        let config = Cli::parse_from(["understudy-sim"]).config();
+        assert_eq!(
+            (
+                config.ports["esp3d"],
+                config.ports["esp3d-terminal"],
+                config.ports["esp3d-data"]
+            ),
+            (8080, 8081, 8282)
+        );
+        assert_eq!(config.devices.get::<Esp3dOptions>().sd_capacity, 64 << 20);
+        let config = Cli::parse_from(["understudy-sim", "--esp3d-http-port", "9000", "--esp3d-auth"]).config();
+        assert_eq!((config.ports["esp3d"], config.ports["esp3d-terminal"]), (9000, 9001));
+        assert!(config.devices.get::<Esp3dOptions>().auth);
+        let config = Cli::parse_from([
+            "understudy-sim",
+            "--esp3d-terminal-port",
+            "7000",
+            "--esp3d-sd-capacity",
+            "1M",
+            "--esp3d-data-text",
+        ])
+        .config();
+        assert_eq!(config.ports["esp3d-terminal"], 7000);
+        assert_eq!(config.devices.get::<Esp3dOptions>().sd_capacity, 1 << 20);
+        assert!(config.devices.get::<Esp3dOptions>().data_text);
+        assert!(Cli::try_parse_from(["understudy-sim", "--esp3d-session-timeout", "999"]).is_err());
+    }
+
+    #[test]
     fn nonsense_is_refused() {
         assert!(Cli::try_parse_from(["understudy-sim", "--speed", "0"]).is_err());
         assert!(Cli::try_parse_from(["understudy-sim", "--endrpi-throttle", "zz"]).is_err());

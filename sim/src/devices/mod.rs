@@ -3,6 +3,7 @@
 //! and start-line announcements; nothing outside its folder names it except the two lines here.
 
 pub mod endrpi;
+pub mod esp3d;
 pub mod options;
 pub mod pubsub;
 pub mod xarm;
@@ -19,7 +20,7 @@ use crate::serve::device::{Device, DeviceError};
 pub use options::DeviceOptions;
 
 /// Every device kind, in start order. Adding a device adds its folder, its `pub mod` line and one entry here.
-pub const DEVICE_KINDS: &[DeviceKind] = &[endrpi::KIND, xarm::KIND, pubsub::KIND];
+pub const DEVICE_KINDS: &[DeviceKind] = &[endrpi::KIND, xarm::KIND, pubsub::KIND, esp3d::KIND];
 
 /// What a device gets when it is built.
 pub struct DeviceContext {

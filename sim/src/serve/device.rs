@@ -74,6 +74,35 @@ pub trait Service: Send + Sync + 'static {
     }
     /// Answers a plain HTTP request on the same port.
     fn http(&self, now: SimTime, request: HttpRequest) -> HttpResponse;
+    /// Headers added to every `101 Switching Protocols` answer (a firmware's `Server:` line). Defaults to none.
+    fn upgrade_headers(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// Like `http`, for a device that reads the request's `Cookie` header and sets headers of its own
+    /// (`Set-Cookie`, `Content-Encoding`, `Cache-Control`). Defaults to `http` with no extra headers.
+    fn http_with_headers(&self, now: SimTime, request: HttpRequest, _cookie: Option<&str>) -> HttpAnswer {
+        HttpAnswer {
+            response: self.http(now, request),
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// An HTTP response with the headers a device sets beyond `Content-Type` and `Location`.
+pub struct HttpAnswer {
+    /// The response.
+    pub response: HttpResponse,
+    /// Extra `(name, value)` headers.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl From<HttpResponse> for HttpAnswer {
+    fn from(response: HttpResponse) -> Self {
+        HttpAnswer {
+            response,
+            headers: Vec::new(),
+        }
+    }
 }
 
 /// A listening socket a device wants, with its default port.
@@ -121,6 +150,9 @@ pub trait Device: Send + Sync + 'static {
     fn announcements(&self) -> Vec<(&'static str, String)> {
         Vec::new()
     }
+    /// Called once every endpoint is bound, with the endpoints of this device (a device that reports its own
+    /// ports to clients learns them here when they were chosen by the system).
+    fn bound(&self, _endpoints: &[&crate::serve::BoundEndpoint]) {}
     /// A task the device runs for its whole life (physics ticks, periodic publications), driven by sim
     /// time through `clock.sleep_until`. It must return once `shutdown` is cancelled.
     fn background(self: Arc<Self>, _clock: Arc<Clock>, _shutdown: CancellationToken) -> Option<BackgroundTask> {

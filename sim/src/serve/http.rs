@@ -12,7 +12,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::serve::ServeContext;
-use crate::serve::device::Service;
+use crate::serve::device::{HttpAnswer, Service};
 use crate::serve::listener::{HEAD_TIMEOUT, MAX_HEAD_BYTES};
 use crate::transcript::{Direction, RecordKind};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
@@ -68,8 +68,8 @@ async fn answer(
         .headers
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let response = match service.authorize_http(authorization) {
-        Err(refused) => refused,
+    let HttpAnswer { response, headers } = match service.authorize_http(authorization) {
+        Err(refused) => refused.into(),
         Ok(()) => read_and_answer(&parts, body, service, ctx).await,
     };
     if ctx.transcript.is_enabled() {
@@ -82,6 +82,9 @@ async fn answer(
         .header(hyper::header::CONTENT_TYPE, response.content_type);
     if let Some(location) = &response.location {
         builder = builder.header(hyper::header::LOCATION, location.as_str());
+    }
+    for (name, value) in headers {
+        builder = builder.header(name, value);
     }
     if ctx.shutdown.is_cancelled() {
         builder = builder.header(hyper::header::CONNECTION, "close");
@@ -97,10 +100,10 @@ async fn read_and_answer(
     body: Incoming,
     service: &dyn Service,
     ctx: &ServeContext,
-) -> HttpResponse {
+) -> HttpAnswer {
     let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY_BYTES).collect()).await;
     let Ok(collected) = collected else {
-        return HttpResponse::json(408, r#"{"error":"request body too slow"}"#);
+        return HttpResponse::json(408, r#"{"error":"request body too slow"}"#).into();
     };
     match collected {
         Ok(collected) => {
@@ -115,8 +118,9 @@ async fn read_and_answer(
                     .map(str::to_string),
                 body: collected.to_bytes(),
             };
-            service.http(ctx.clock.now(), request)
+            let cookie = parts.headers.get(hyper::header::COOKIE).and_then(|v| v.to_str().ok());
+            service.http_with_headers(ctx.clock.now(), request, cookie)
         }
-        Err(_) => HttpResponse::json(413, r#"{"error":"request body too large"}"#),
+        Err(_) => HttpResponse::json(413, r#"{"error":"request body too large"}"#).into(),
     }
 }

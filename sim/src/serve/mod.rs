@@ -287,6 +287,12 @@ async fn bind_endpoints(config: &SimConfig, devices: &[Arc<dyn Device>]) -> Resu
 /// Starts every device's background task and serves every bound endpoint; returns what is served.
 fn spawn_devices(ctx: &Arc<ServeContext>, devices: &[Arc<dyn Device>], bound: Vec<Bound>) -> Vec<BoundEndpoint> {
     for device in devices {
+        let own: Vec<&BoundEndpoint> = bound
+            .iter()
+            .map(|b| &b.endpoint)
+            .filter(|e| e.device == device.name())
+            .collect();
+        device.bound(&own);
         if let Some(task) = device.clone().background(ctx.clock.clone(), ctx.shutdown.clone()) {
             ctx.tracker.spawn(task);
         }

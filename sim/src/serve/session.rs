@@ -60,6 +60,9 @@ where
         if let Some(protocol) = upgrade.subprotocol.and_then(|p| HeaderValue::from_str(&p).ok()) {
             response.headers_mut().insert("sec-websocket-protocol", protocol);
         }
+        for (name, value) in service.upgrade_headers() {
+            response.headers_mut().insert(*name, HeaderValue::from_static(value));
+        }
         target = Some((
             request.uri().path().to_string(),
             request.uri().query().map(str::to_string),
@@ -318,6 +321,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                         .record_binary(now, &self.label, Direction::Out, &data);
                     Message::Binary(data)
                 }
+                Outgoing::Ping(data) => Message::Ping(data),
                 Outgoing::Close(code, reason) => {
                     let record = format!("{} {reason}", code.code());
                     self.ctx

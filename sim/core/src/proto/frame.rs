@@ -32,6 +32,8 @@ impl std::ops::Deref for SharedText {
 /// The WebSocket close codes (RFC 6455, section 7.4.1) the simulated devices send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CloseCode {
+    /// 1000: a normal close (ESP3D closing a terminal client that another one replaced).
+    Normal,
     /// 1001: the server is shutting down.
     GoingAway,
     /// 1002: the peer broke the WebSocket protocol (RSV bits, reserved opcodes, bad fragmentation).
@@ -44,18 +46,22 @@ pub enum CloseCode {
     Policy,
     /// 1009: a message or frame over the size limit.
     TooBig,
+    /// 1013: try again later (every client slot of the device is taken).
+    TryAgainLater,
 }
 
 impl CloseCode {
     /// The code on the wire.
     pub const fn code(self) -> u16 {
         match self {
+            CloseCode::Normal => 1000,
             CloseCode::GoingAway => 1001,
             CloseCode::ProtocolError => 1002,
             CloseCode::Unsupported => 1003,
             CloseCode::InvalidPayload => 1007,
             CloseCode::Policy => 1008,
             CloseCode::TooBig => 1009,
+            CloseCode::TryAgainLater => 1013,
         }
     }
 }
@@ -69,6 +75,8 @@ pub enum Outgoing {
     SharedText(SharedText),
     /// A binary frame.
     Binary(Bytes),
+    /// A ping control frame with this payload.
+    Ping(Bytes),
     /// Close the connection with this code and reason.
     Close(CloseCode, String),
 }

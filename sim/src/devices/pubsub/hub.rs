@@ -169,6 +169,7 @@ mod tests {
                 Outgoing::SharedText(text) => serde_json::from_str(text.as_str()).unwrap(),
                 Outgoing::Close(code, reason) => json!({ "close": code.code(), "reason": reason }),
                 Outgoing::Binary(_) => json!("binary"),
+                Outgoing::Ping(_) => json!("ping"),
             });
         }
         out

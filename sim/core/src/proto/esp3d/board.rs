@@ -126,6 +126,16 @@ impl Esp3dBoard {
         &mut self.flash
     }
 
+    /// The ports the board's sockets were bound to, for what it reports (`[ESP800]` `WebSocketPort`,
+    /// `[ESP111]`, the settings' port entries) when the system chose them.
+    pub fn set_ports(&mut self, http: u16, terminal: u16, data: u16) {
+        self.net.http_port = http;
+        self.net.terminal_port = terminal;
+        self.net.data_port = data;
+        self.settings.set_raw(settings::HTTP_PORT, &http.to_string());
+        self.settings.set_raw(settings::WEBSOCKET_PORT, &data.to_string());
+    }
+
     /// The settings store.
     pub fn settings(&self) -> &Settings {
         &self.settings

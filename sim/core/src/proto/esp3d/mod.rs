@@ -23,6 +23,8 @@ pub use board::{BoardConfig, Esp3dBoard, HttpReply};
 
 use bytes::Bytes;
 
+use crate::proto::frame::CloseCode;
+
 /// Something the serve layer must do for the board, in the order returned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -34,7 +36,7 @@ pub enum Action {
     TerminalBinary { slot: u8, bytes: Bytes },
     /// Close terminal client `slot` with this close code; the slot is free from now on, so its later
     /// disconnect must not be reported.
-    TerminalClose { slot: u8, code: u16 },
+    TerminalClose { slot: u8, code: CloseCode },
     /// Send a text frame to data client `slot`.
     DataText { slot: u8, text: String },
     /// Send a binary frame to data client `slot`.

@@ -7,10 +7,11 @@ use super::auth::Sessions;
 use super::slots::Slots;
 use super::tx_buffer::TxBuffer;
 use super::{Action, ConnectError};
+use crate::proto::frame::CloseCode;
 use crate::time::SimTime;
 
 /// The close code sent to the clients a new one replaces.
-pub const REPLACED_CLOSE_CODE: u16 = 1000;
+pub const REPLACED_CLOSE_CODE: CloseCode = CloseCode::Normal;
 
 /// The terminal socket's clients and output buffer.
 #[derive(Clone, Debug, Default)]
@@ -169,7 +170,10 @@ mod tests {
                 text(1, "currentID:1"),
                 text(0, "activeID:1"),
                 text(1, "activeID:1"),
-                Action::TerminalClose { slot: 0, code: 1000 },
+                Action::TerminalClose {
+                    slot: 0,
+                    code: CloseCode::Normal
+                },
             ]
         );
         // Slot 0 was freed by the close: the next client reuses it.
