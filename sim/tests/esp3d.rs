@@ -9,8 +9,6 @@ use std::time::Duration;
 use common::{Client, next_message};
 use futures_util::SinkExt;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use understudy_core::proto::esp3d::frame::client;
@@ -78,18 +76,7 @@ async fn stream_until(sim: &Simulator, ws: &mut Client, needle: &str) -> String 
 
 async fn http_get(sim: &Simulator, path: &str) -> (u16, String) {
     let addr = sim.endpoints().iter().find(|e| e.name == "esp3d").unwrap().addr;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status: u16 = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
-    (status, body)
+    common::http_get(addr, path).await
 }
 
 async fn sd_names(sim: &Simulator) -> Vec<String> {

@@ -2,11 +2,12 @@
 //! order and alignment, asynchronous motion answers, limits during moves, kinematics of the reported pose,
 //! emergency stop and recovery, client counting, HTTP on the same port, and bad input.
 
+mod common;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
@@ -375,18 +376,8 @@ async fn current_clients_count_counts_open_sockets() {
 
 async fn http_get(sim: &Simulator, path: &str) -> (u16, Value) {
     let addr = sim.endpoints().iter().find(|e| e.name == "xarm").unwrap().addr;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let status: u16 = text[9..12].parse().unwrap();
-    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
-    (status, serde_json::from_str(body).expect("JSON body"))
+    let (status, body) = common::http_get(addr, path).await;
+    (status, serde_json::from_str(&body).expect("JSON body"))
 }
 
 #[tokio::test]
