@@ -6,7 +6,10 @@
 mod fake;
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use fake::{Agent, FakeServer, tokens};
 use futures_util::{SinkExt, StreamExt};
@@ -440,4 +443,93 @@ async fn a_fleet_of_50_agents_dials_in_with_50_tokens() {
     assert_eq!(bearers, (1..=50).map(|n| format!("bearer tok-{n}")).collect());
     assert_eq!(names.len(), 50, "each agent its own printer");
     sim.shutdown().await;
+}
+
+/// A TLS server that answers every request 401 (so that no socket follows); counts connections and requests.
+async fn tls_rest_server() -> (String, String, Arc<Mutex<(usize, Vec<String>)>>) {
+    let tls = understudy_sim::serve::tls::self_signed(&["127.0.0.1"]).unwrap();
+    let pem = tls.self_signed_pem.clone().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new((0, Vec::new())));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            log.lock().unwrap().0 += 1;
+            let (acceptor, log) = (acceptor.clone(), log.clone());
+            tokio::spawn(async move {
+                let Ok(Ok(mut tls)) = tokio::time::timeout(WAIT, acceptor.accept(tcp)).await else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 16_384 {
+                    match tokio::time::timeout(WAIT, tls.read(&mut byte)).await {
+                        Ok(Ok(1)) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                log.lock().unwrap().1.push(String::from_utf8_lossy(&head).into_owned());
+                let body = r#"{"error": "Invalid or Inactive Token", "is_authenticated": "False"}"#;
+                let answer = format!(
+                    "HTTP/1.1 401 Unauthorized\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(answer.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (url, pem, seen)
+}
+
+#[tokio::test]
+async fn https_is_verified_against_the_given_ca_and_fails_against_another() {
+    let (url, pem, seen) = tls_rest_server().await;
+    let dir = std::env::temp_dir();
+    let good = dir.join(format!("understudy-obico-ca-{}.pem", std::process::id()));
+    std::fs::write(&good, &pem).unwrap();
+    let mut options = ObicoOptions::single(&url, "tok-1");
+    options.ca = Some(good.clone());
+    let sim = start(options).await;
+    for _ in 0..500 {
+        if !seen.lock().unwrap().1.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let head = seen
+        .lock()
+        .unwrap()
+        .1
+        .first()
+        .cloned()
+        .expect("a request over verified TLS");
+    assert!(head.starts_with("GET /api/v1/octo/printer/ HTTP/1.1\r\n"), "{head}");
+    assert!(head.contains("\r\nAuthorization: Token tok-1\r\n"));
+    sim.shutdown().await;
+
+    let (url, _, seen) = tls_rest_server().await;
+    let mut options = ObicoOptions::single(&url, "tok-1");
+    options.ca = Some(good.clone());
+    let sim = start(options).await;
+    for _ in 0..500 {
+        if seen.lock().unwrap().0 > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (connections, requests) = {
+        let s = seen.lock().unwrap();
+        (s.0, s.1.len())
+    };
+    assert_eq!(
+        (connections, requests),
+        (1, 0),
+        "another server's certificate is refused"
+    );
+    sim.shutdown().await;
+    std::fs::remove_file(&good).unwrap();
 }
