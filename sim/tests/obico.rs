@@ -1,5 +1,5 @@
 //! The simulated Obico agents dialing a fake Obico server on loopback, on a virtual clock: REST before the
-//! socket and the header's case, 401 and 403 backoffs, 4321 without a reconnect storm, the status cadence,
+//! socket and the header's case, 401 and 403 backoffs, close 1000 and 4321, verified https, the status cadence,
 //! server commands obeyed, control commands, and a fleet of 50 agents with their own tokens.
 
 #[path = "obico/fake.rs"]
@@ -253,6 +253,37 @@ async fn after_4321_the_agent_reconnects_once_sends_one_frame_and_stays_silent()
         "no second reconnect"
     );
     assert_eq!(upgrades(&server, 2).await.len(), 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_a_normal_close_the_next_status_reconnects_at_once_every_time() {
+    let mut server = FakeServer::start(&tokens(1)).await;
+    let sim = start(ObicoOptions::single(&server.url(), "tok-1")).await;
+    let mut ws = server.next_agent(WAIT).await.expect("connects");
+    frame(&mut ws).await;
+    advance(&sim, 700).await;
+    frames(&mut ws, 4).await;
+    for round in 0..2 {
+        let normal = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        };
+        ws.close(Some(normal)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            server.next_agent(Duration::from_millis(100)).await.is_none(),
+            "lazy: no reconnect before a frame"
+        );
+        advance(&sim, 10_000).await;
+        ws = server
+            .next_agent(WAIT)
+            .await
+            .expect("the next status reconnects, with no backoff");
+        let status = frame(&mut ws).await;
+        assert_eq!(summary(&status), "- Operational -1", "round {round}");
+        assert!(status.get("settings").is_none(), "no settings because of a reconnect");
+    }
     sim.shutdown().await;
 }
 
