@@ -25,9 +25,14 @@ const WAIT: Duration = Duration::from_secs(5);
 const TS0: i64 = 1_704_067_200;
 
 async fn start(options: ObicoOptions) -> Simulator {
+    start_with(options, |_| {}).await
+}
+
+async fn start_with(options: ObicoOptions, tune: impl FnOnce(&mut SimConfig)) -> Simulator {
     let mut config = SimConfig::for_tests(9);
     config.only = Some(vec!["obico".to_string()]);
     config.devices.set(options);
+    tune(&mut config);
     Simulator::start(config).await.expect("simulator starts")
 }
 
@@ -137,6 +142,58 @@ async fn rest_comes_first_then_the_socket_with_lower_case_bearer_and_settings() 
         ]
     );
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_transcript_records_rest_calls_sockets_and_frames_without_the_token() {
+    let mut server = FakeServer::start(&tokens(1)).await;
+    let path = std::env::temp_dir().join(format!("understudy-obico-transcript-{}.jsonl", std::process::id()));
+    let sim = start_with(ObicoOptions::single(&server.url(), "tok-1"), |c| {
+        c.transcript = Some(path.clone())
+    })
+    .await;
+    let mut ws = server.next_agent(WAIT).await.expect("connects");
+    frame(&mut ws).await;
+    ws.close(Some(CloseFrame {
+        code: CloseCode::from(4321),
+        reason: "".into(),
+    }))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sim.shutdown().await;
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(!text.contains("tok-1"), "the token is never recorded");
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let data = v["data"].as_str().unwrap_or("");
+            let data = if v["kind"] == "text" {
+                &data[..data.len().min(12)]
+            } else {
+                data
+            };
+            format!(
+                "{} {} {} {data}",
+                v["conn"].as_str().unwrap(),
+                v["dir"].as_str().unwrap(),
+                v["kind"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "obico-1/http out http GET /api/v1/octo/printer/ -> 200",
+            "obico-1/http out http GET /ent/api/printers/1/ext/ -> 404",
+            "obico-1/1 out open /ws/dev/",
+            "obico-1/1 out text {\"status\": {",
+            "obico-1/1 in text {\"remote_sta",
+            "obico-1/1 in close 4321",
+        ]
+    );
 }
 
 #[tokio::test]
