@@ -261,6 +261,7 @@ impl ObicoAgent {
             .stat(path)
             .map_err(|_| PrinterError::OpenFailed(path.to_owned()))?
             .size;
+        let signature = self.printer.sd().read(path).map(file_signature).unwrap_or_default();
         self.printer.start_print(now, path)?;
         let date = self.ts(now);
         self.file = Some(PrintFile {
@@ -276,7 +277,7 @@ impl ObicoAgent {
             ("filename".into(), name.clone()),
             ("safe_filename".into(), name),
             ("num_bytes".into(), size.to_string()),
-            ("agent_signature".into(), format!("ts:{date}")),
+            ("agent_signature".into(), signature),
             ("url".into(), path.to_owned()),
         ];
         self.out.push(self.link.post_g_code_file(form));
@@ -450,4 +451,12 @@ impl ObicoAgent {
             self.link.send(now, Frame::Text(text), &mut self.out);
         }
     }
+}
+
+/// The `agent_signature` of a file: `md5:` and OctoPrint's metadata hash of it, which is the SHA-1 of its
+/// contents in hex (the plugin's label says md5 whatever the hash is).
+pub fn file_signature(contents: &[u8]) -> String {
+    use sha1::{Digest, Sha1};
+    let hash: String = Sha1::digest(contents).iter().map(|b| format!("{b:02x}")).collect();
+    format!("md5:{hash}")
 }

@@ -544,11 +544,12 @@ fn the_print_started_frame_is_exact() {
         _ => None,
     });
     let size = cube().len().to_string();
+    let signature = agent::file_signature(cube().as_bytes());
     let expected_form = [
         ("filename", "cube.gcode"),
         ("safe_filename", "cube.gcode"),
         ("num_bytes", size.as_str()),
-        ("agent_signature", "ts:1796147975"),
+        ("agent_signature", signature.as_str()),
         ("url", "cube.gcode"),
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()));
@@ -671,4 +672,13 @@ fn settings_come_again_after_30_minutes_only() {
     }
     assert_eq!(with_settings.len(), 2, "{with_settings:?}");
     assert!(with_settings.iter().all(|&t| t >= 1_801_000), "{with_settings:?}");
+}
+
+#[test]
+fn the_file_signature_is_octoprints_sha1_hash_labelled_md5() {
+    // FIPS 180 test vector for "abc".
+    assert_eq!(
+        agent::file_signature(b"abc"),
+        "md5:a9993e364706816aba3e25717850c26c9cd0d89d"
+    );
 }
