@@ -5,6 +5,7 @@ pub mod bare_broadcast;
 pub mod bare_server;
 pub mod cpu;
 pub mod endrpi;
+pub mod esp3d;
 pub mod fanout;
 pub mod load_client;
 pub mod proc_stats;
@@ -36,6 +37,8 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("websocket: {0}")]
     Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error("no answer within {0:?}")]
+    Timeout(std::time::Duration),
     #[error("the server closed the connection")]
     Closed,
     #[error("a client task failed: {0}")]
