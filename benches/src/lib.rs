@@ -8,6 +8,7 @@ pub mod endrpi;
 pub mod esp3d;
 pub mod fanout;
 pub mod load_client;
+pub mod obico_fleet;
 pub mod proc_stats;
 pub mod pubsub;
 pub mod stats;
