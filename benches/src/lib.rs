@@ -5,8 +5,10 @@ pub mod bare_broadcast;
 pub mod bare_server;
 pub mod cpu;
 pub mod endrpi;
+pub mod esp3d;
 pub mod fanout;
 pub mod load_client;
+pub mod obico_fleet;
 pub mod proc_stats;
 pub mod pubsub;
 pub mod stats;
@@ -36,6 +38,8 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("websocket: {0}")]
     Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error("no answer within {0:?}")]
+    Timeout(std::time::Duration),
     #[error("the server closed the connection")]
     Closed,
     #[error("a client task failed: {0}")]

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use understudy_sim::serve::session::websocket_config;
 
@@ -34,11 +34,44 @@ impl Client {
         Ok(self.ws.send(Message::Text(text.clone())).await?)
     }
 
+    /// Sends one binary frame.
+    pub async fn send_binary(&mut self, bytes: Bytes) -> Result<(), Error> {
+        Ok(self.ws.send(Message::Binary(bytes)).await?)
+    }
+
+    /// Queues one text frame without flushing (a burst ends with [`Client::flush`]).
+    pub async fn feed(&mut self, text: &Utf8Bytes) -> Result<(), Error> {
+        Ok(self.ws.feed(Message::Text(text.clone())).await?)
+    }
+
+    /// Writes every queued frame out.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        Ok(self.ws.flush().await?)
+    }
+
     /// Waits for the next text frame (skipping other frames) and returns it.
     pub async fn next_text(&mut self) -> Result<Utf8Bytes, Error> {
         loop {
+            if let Message::Text(reply) = self.next_data().await? {
+                return Ok(reply);
+            }
+        }
+    }
+
+    /// Waits for the next binary frame (skipping other frames) and returns it.
+    pub async fn next_binary(&mut self) -> Result<Bytes, Error> {
+        loop {
+            if let Message::Binary(reply) = self.next_data().await? {
+                return Ok(reply);
+            }
+        }
+    }
+
+    /// The next text or binary frame; pings and pongs are skipped, a close is [`Error::Closed`].
+    async fn next_data(&mut self) -> Result<Message, Error> {
+        loop {
             match self.ws.next().await {
-                Some(Ok(Message::Text(reply))) => return Ok(reply),
+                Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => return Ok(message),
                 Some(Ok(Message::Close(_))) | None => return Err(Error::Closed),
                 Some(Ok(_)) => {}
                 Some(Err(error)) => return Err(error.into()),

@@ -1,13 +1,16 @@
 //! The simulated ESP3D board on its three loopback sockets with a virtual clock: the terminal's connect
 //! sequence with two clients, a G-code sent over HTTP answered on the stream, an upload through transfer
-//! frames that M20 and `/sdfiles` list, and a client that leaves mid-transfer leaving no file.
+//! frames that M20 and `/sdfiles` list, a client that leaves mid-transfer leaving no file, and random frames
+//! on the data socket leaving the socket serving and no partial file on the card.
 
 mod common;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use common::{Client, next_message};
 use futures_util::SinkExt;
+use proptest::prelude::*;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -219,4 +222,132 @@ async fn an_injected_fault_reaches_the_stream_with_marlins_text() {
     assert_eq!(sim.control("esp3d", "reset", &Value::Null).unwrap()["halted"], false);
     stream_until(&sim, &mut a, "start").await;
     sim.shutdown().await;
+}
+
+/// One step a random data client takes.
+#[derive(Clone, Debug)]
+enum Step {
+    /// `SU /u<k>.g size`.
+    Start(u8, u32),
+    /// `UP` with the next packet id of this client's last upload and `len` bytes, fewer when its announced
+    /// size is reached sooner (so that uploads complete).
+    Next(usize),
+    /// `UP` with any id.
+    Packet(u32, Vec<u8>),
+    /// `UP` with more data than a frame may carry.
+    Oversized(usize),
+    /// `SR`.
+    Status,
+    /// `CM A`.
+    Abort,
+    /// Random bytes as a binary frame.
+    Binary(Vec<u8>),
+    /// Random text as a text frame (G-code input).
+    Text(String),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        1 => (0u8..3, 0u32..3000).prop_map(|(k, size)| Step::Start(k, size)),
+        4 => (0usize..1017).prop_map(Step::Next),
+        1 => (0u32..6, proptest::collection::vec(any::<u8>(), 0..64)).prop_map(|(id, d)| Step::Packet(id, d)),
+        1 => (1017usize..1100).prop_map(Step::Oversized),
+        1 => Just(Step::Status),
+        1 => Just(Step::Abort),
+        1 => proptest::collection::vec(any::<u8>(), 0..80).prop_map(Step::Binary),
+        1 => "[ -~]{0,40}\n?".prop_map(Step::Text),
+    ]
+}
+
+/// The next binary frame whose type is `kind`, skipping stream output and other answers (at most 50 frames).
+async fn next_of_kind(ws: &mut Client, kind: &[u8; 2]) -> Vec<u8> {
+    for _ in 0..50 {
+        match next_message(ws).await {
+            Some(Message::Binary(bytes)) if bytes.starts_with(kind) => return bytes.to_vec(),
+            Some(_) => {}
+            None => panic!("the data socket closed while waiting for {kind:?}"),
+        }
+    }
+    panic!("no {kind:?} frame among 50");
+}
+
+/// Runs `steps` on a fresh data client, leaves, then checks from a second client that the socket serves,
+/// no upload is left under way, and every file the uploads named has a size one of them announced.
+async fn random_data_client(steps: Vec<Step>) {
+    let sim = start().await;
+    let url = ws_url(&sim, "esp3d-data");
+    let mut ws = common::connect(&url).await;
+    let mut announced: BTreeMap<u8, BTreeSet<u32>> = BTreeMap::new();
+    let (mut next_id, mut remaining) = (1u32, 0usize);
+    for step in steps {
+        let message = match step {
+            Step::Start(k, size) => {
+                announced.entry(k).or_default().insert(size);
+                (next_id, remaining) = (1, size as usize);
+                Message::Binary(client::start_upload("/", &format!("u{k}.g"), size))
+            }
+            Step::Next(len) => {
+                let len = if remaining == 0 { len } else { len.min(remaining) };
+                remaining = remaining.saturating_sub(len);
+                next_id += 1;
+                Message::Binary(client::upload_packet(next_id - 1, &vec![b'G'; len]))
+            }
+            Step::Packet(id, data) => Message::Binary(client::upload_packet(id, &data)),
+            Step::Oversized(len) => Message::Binary(client::upload_packet(next_id, &vec![b'G'; len])),
+            Step::Status => Message::Binary(client::status_request()),
+            Step::Abort => Message::Binary(client::abort()),
+            Step::Binary(bytes) => Message::Binary(bytes.into()),
+            Step::Text(text) => Message::text(text),
+        };
+        ws.send(message).await.expect("the data socket takes the frame");
+    }
+    ws.close(None).await.expect("close");
+    drop(ws);
+
+    let mut checker = common::connect(&url).await;
+    let mut state = Vec::new();
+    for _ in 0..50 {
+        checker.send(Message::Binary(client::status_request())).await.unwrap();
+        state = next_of_kind(&mut checker, b"RS").await;
+        if state.get(4) != Some(&b'U') {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        matches!(state.get(4), Some(b'O' | b'A' | b'E')),
+        "the transfer state after the client left: {state:?}"
+    );
+    for k in 0u8..3 {
+        checker
+            .send(Message::Binary(client::start_download("/", &format!("u{k}.g"))))
+            .await
+            .unwrap();
+        let answer = next_of_kind(&mut checker, b"DS").await;
+        if answer.get(4) == Some(&b'O') {
+            let size = u32::from_be_bytes(answer[5..9].try_into().unwrap());
+            let sizes = announced.get(&k);
+            assert!(
+                sizes.is_some_and(|s| s.contains(&size)),
+                "u{k}.g has {size} bytes; its uploads announced {sizes:?}"
+            );
+            checker.send(Message::Binary(client::abort())).await.unwrap();
+        } else {
+            assert_eq!(&answer[4..6], b"E\x02", "u{k}.g: {answer:?}");
+        }
+    }
+    checker.close(None).await.unwrap();
+    sim.shutdown().await;
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn random_frames_on_the_data_socket_leave_it_serving_and_no_partial_file(
+        steps in proptest::collection::vec(step(), 0..30)
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(random_data_client(steps));
+    }
 }
