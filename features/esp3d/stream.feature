@@ -8,7 +8,7 @@ Feature: ESP3D stream: the printer's serial output on the terminal and data sock
     Given an ESP3D terminal connection T1
     When I GET "/command?cmd=M105" from the esp3d
     Then the HTTP status is 200
-    And a stream line on T1 matches /ok T:-?\d+\.\d\d \/\d+\.\d\d B:-?\d+\.\d\d \/\d+\.\d\d.*/ within 600 ms
+    And a stream line on T1 matches /ok T:-?\d+\.\d\d \/\d+\.\d\d.* B:-?\d+\.\d\d \/\d+\.\d\d.*/ within 600 ms
 
   @ESP3D-29 @ESP3D-D5 @sim-only @firmware-only
   Scenario: The stream buffer is flushed exactly 500 ms after its first byte

@@ -135,7 +135,9 @@ async fn active_id(world: &mut Check, name: &str, of: &str) -> Result<(), String
     let id = link(world, of)?
         .id
         .ok_or_else(|| format!("{of} has no id yet"))?;
-    let text = next_text(world, name).await?;
+    let text = next_text(world, name)
+        .await
+        .map_err(|e| format!("{name} never got activeID:{id}, the id of {of} (rule ESP3D-26): {e}"))?;
     if text == format!("activeID:{id}") {
         Ok(())
     } else {
