@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::handshake::server::{Callback, ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use understudy_sim::serve::listener::read_head;
 use understudy_sim::serve::rewind::Rewind;
@@ -101,13 +101,7 @@ async fn serve<F: Faults, S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, upst
             request.headers_mut().insert("sec-websocket-protocol", value);
         }
         if let Ok((device, response)) = tokio_tungstenite::connect_async(request).await {
-            let chosen = response.headers().get("sec-websocket-protocol").cloned();
-            let answer = move |_: &Request, mut reply: Response| {
-                if let Some(chosen) = chosen {
-                    reply.headers_mut().insert("sec-websocket-protocol", chosen);
-                }
-                Ok(reply)
-            };
+            let answer = ChosenProtocol(response.headers().get("sec-websocket-protocol").cloned());
             if let Ok(checker) = tokio_tungstenite::accept_hdr_async(Rewind::new(head.bytes, stream), answer).await {
                 pump(checker, device, F::default()).await;
             }
@@ -179,6 +173,18 @@ where
     }
     let _ = to_device.send(Message::Close(None)).await;
     let _ = to_checker.send(Message::Close(None)).await;
+}
+
+/// Answers the checker's upgrade with the subprotocol the device chose, if it chose one.
+struct ChosenProtocol(Option<HeaderValue>);
+
+impl Callback for ChosenProtocol {
+    fn on_request(self, _request: &Request, mut reply: Response) -> Result<Response, ErrorResponse> {
+        if let Some(chosen) = self.0 {
+            reply.headers_mut().insert("sec-websocket-protocol", chosen);
+        }
+        Ok(reply)
+    }
 }
 
 /// The value of header `name` (lower case) in a request head.
