@@ -17,7 +17,7 @@ Feature: ESP3D stream: the printer's serial output on the terminal and data sock
     Then no stream frame arrives on T1 within 400 ms of device time
     And the stream on T1 shows "ok T:" within 100 ms
 
-  @ESP3D-29 @firmware-only
+  @ESP3D-29
   Scenario: More than 1200 bytes of answers are cut into frames of at most 1200 bytes
     Given an ESP3D terminal connection T1
     When I GET "/command?cmd=M115" from the esp3d
