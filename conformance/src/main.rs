@@ -1,7 +1,8 @@
 //! `understudy-check`: runs the conformance features against the in-process simulator (no `--target`), a
 //! simulator in another process (`--target` + `--control`), physical devices (`--target endrpi=ws://HOST:PORT/`)
-//! or devices that dial in (`--target PROTOCOL=listen://HOST:PORT`), prints the report, and exits with a code
-//! a CI can trust.
+//! or devices that dial in (`--target PROTOCOL=listen://HOST:PORT`); an ESP3D board is named by its HTTP URL
+//! (`--target esp3d=http://HOST:PORT/`) and its sockets are found from it. It prints the report and exits with a
+//! code a CI can trust.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

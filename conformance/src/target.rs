@@ -124,7 +124,7 @@ impl Target {
         }
     }
 
-    /// The protocols named by external targets.
+    /// The protocols (and extra endpoints, such as an ESP3D board's sockets) named by external targets.
     pub fn protocols(&self) -> Vec<&str> {
         match &self.kind {
             Kind::InProcess { .. } => Vec::new(),

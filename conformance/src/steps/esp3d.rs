@@ -40,8 +40,9 @@ pub fn sockets_of(http_url: &str, terminal: Option<&str>, data: Option<&str>) ->
         .strip_prefix("http://")
         .map(client::authority_of)
         .ok_or_else(|| format!("the esp3d target is the board's HTTP URL (http://HOST:PORT/), not {http_url}"))?;
+    // `[::1]` has colons of its own: a port follows the closing bracket.
     let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || port.is_empty() => {
+        Some((host, port)) if !authority.ends_with(']') => {
             let port: u16 = port.parse().map_err(|_| format!("{http_url} has no valid port"))?;
             (host.to_string(), port)
         }
@@ -635,5 +636,35 @@ async fn listing_names(world: &mut Check, how: String, name: String) -> Result<(
         Ok(())
     } else {
         Err(format!("the listing {} {name:?}: {body}", if named { "names" } else { "does not name" }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sockets_are_found_from_the_http_url_unless_given() {
+        let sockets = sockets_of("http://10.0.0.9:8080/", None, None).unwrap();
+        assert_eq!(sockets[TERMINAL], "ws://10.0.0.9:8081/");
+        assert_eq!(sockets[DATA], "ws://10.0.0.9:8282/");
+        let sockets = sockets_of("http://esp3d.local/", Some("ws://h:8089/ws"), None).unwrap();
+        assert_eq!(sockets[TERMINAL], "ws://h:8089/ws");
+        assert_eq!(sockets[DATA], "ws://esp3d.local:8282/");
+        assert_eq!(sockets_of("http://h/", None, None).unwrap()[TERMINAL], "ws://h:81/");
+        assert_eq!(sockets_of("http://[::1]:80/", None, None).unwrap()[TERMINAL], "ws://[::1]:81/");
+        assert_eq!(sockets_of("http://[::1]/", None, None).unwrap()[DATA], "ws://[::1]:8282/");
+        assert!(sockets_of("ws://h:81/", None, None).is_err());
+        assert!(sockets_of("http://h:65535/", None, None).is_err());
+        assert!(sockets_of("http://h:80/", Some("http://h:81/"), None).is_err());
+    }
+
+    #[test]
+    fn labels_and_their_shapes() {
+        assert!(is_label("currentID:0") && label_is_well_formed("currentID:0"));
+        assert!(label_is_well_formed("ERROR:14:Update failed"));
+        assert!(!label_is_well_formed("ERROR:15:x"));
+        assert!(!label_is_well_formed("PING:12"));
+        assert!(!is_label("ok T:22.00 /0.00"));
     }
 }
