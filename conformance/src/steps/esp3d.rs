@@ -1,19 +1,19 @@
 //! ESP3D steps: the terminal socket (connect sequence, ids, take-over, labels, PING), the printer's stream on
-//! the terminal and data sockets, the data socket's transfer frames, and the HTTP side (`/command`, `/files`,
-//! `/sdfiles`, `/login`) through the target's own HTTP port. The board's sockets are found from its HTTP URL.
+//! the terminal and data sockets, the data socket's transfer frames; the HTTP side (`/command`, `/files`,
+//! `/sdfiles`, `/login`) is in `http`. The board's sockets are found from its HTTP URL.
 
+mod http;
 mod link;
 pub mod notation;
 
 use std::collections::BTreeMap;
 
 use cucumber::{given, then, when};
-use serde_json::Value;
 use understudy_sim::devices::esp3d::Esp3dOptions;
 
 use crate::client::{self, Frame, WsClient};
-use crate::steps::{Check, Protocol, parse_json};
-use link::{Link, Socket, absorb_stream, has_pending, is_label, link, state, take_binary, take_text, wait_for};
+use crate::steps::{Check, Protocol};
+use link::{Link, Socket, absorb_stream, first_pending, is_label, link, state, take_binary, take_text, wait_for};
 use notation::{frame, parse_bytes, show, unescape};
 
 /// The HTTP endpoint (the `--target esp3d=http://HOST:PORT/` URL).
@@ -27,7 +27,8 @@ const DATA_PORT: u16 = 8282;
 /// The device time a stream step waits when the scenario names none.
 const STREAM_WAIT_MS: u64 = 2000;
 
-/// The ESP3D protocol: its steps read their own connections while time passes.
+/// The ESP3D protocol: its steps read their own connections as they let time pass, and need nothing of the
+/// shared time step.
 pub const PROTOCOL: Protocol = Protocol {
     name: ENDPOINT,
     pass_time: None,
@@ -325,7 +326,7 @@ async fn receives_ping(world: &mut Check, name: String, most: u64, timeout: u64)
 
 #[then(regex = r"^(\w+) receives no frame within (\d+) ms$")]
 async fn receives_nothing(world: &mut Check, name: String, ms: u64) -> Result<(), String> {
-    let found = wait_for(world, &name, Some(ms), |link| has_pending(link)).await?;
+    let found = wait_for(world, &name, Some(ms), |link| first_pending(link)).await?;
     match found {
         None if link(world, &name)?.closed.is_none() => Ok(()),
         None => Err(format!("{name} was closed: {:?}", link(world, &name)?.closed)),
@@ -352,7 +353,7 @@ fn label_is_well_formed(text: &str) -> bool {
 
 // ---- the stream ----
 
-fn anchored(pattern: &str) -> Result<regex::Regex, String> {
+pub(crate) fn anchored(pattern: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())
 }
 
@@ -510,133 +511,6 @@ async fn answers(world: &mut Check, name: &str, expected: Vec<u8>) -> Result<(),
 async fn answers_frame(world: &mut Check, name: String, kind: String, notation: String) -> Result<(), String> {
     let expected = frame(&kind, &parse_bytes(&notation)?)?;
     answers(world, &name, expected).await
-}
-
-// ---- HTTP ----
-
-/// `GET path` on the board's HTTP port, with the session cookie when asked.
-async fn http_get(world: &mut Check, path: &str, with_cookie: bool) -> Result<(), String> {
-    let cookie = if with_cookie {
-        let sid = state(world).session.clone().ok_or("no login set a session cookie")?;
-        Some(format!("ESPSESSIONID={sid}"))
-    } else {
-        None
-    };
-    let (transport, authority) = world.http_target(ENDPOINT).await?;
-    let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("cookie", c.as_str())).collect();
-    world.http = Some(client::http_request_via(&transport, &authority, "GET", path, &headers, "").await?);
-    Ok(())
-}
-
-#[when(regex = r#"^I GET "(.*)" from the ESP3D with the session cookie$"#)]
-async fn get_with_cookie(world: &mut Check, path: String) -> Result<(), String> {
-    http_get(world, &path, true).await
-}
-
-#[when(regex = r#"^I log in to the ESP3D as (\w+) with "(.*)"$"#)]
-async fn login(world: &mut Check, user: String, password: String) -> Result<(), String> {
-    http_get(world, &format!("/login?SUBMIT=yes&USER={user}&PASSWORD={password}"), false).await?;
-    let reply = world.http.as_ref().ok_or("no HTTP answer")?;
-    let sid = reply
-        .headers
-        .iter()
-        .filter(|(name, _)| name == "set-cookie")
-        .find_map(|(_, value)| value.split(';').next()?.trim().strip_prefix("ESPSESSIONID="))
-        .map(str::to_string);
-    state(world).session = sid;
-    Ok(())
-}
-
-#[then(regex = r#"^the session cookie matches /(.*)/$"#)]
-async fn session_matches(world: &mut Check, pattern: String) -> Result<(), String> {
-    let sid = state(world).session.clone().ok_or("no login set a session cookie")?;
-    if anchored(&pattern)?.is_match(&sid) {
-        Ok(())
-    } else {
-        Err(format!("the session id {sid:?} does not match /{pattern}/"))
-    }
-}
-
-#[when(regex = r#"^I upload "(.*)" holding "(.*)" to "(.*)" on the ESP3D(?: announcing (\d+) bytes)?$"#)]
-async fn upload(world: &mut Check, filename: String, content: String, route: String, announced: String) -> Result<(), String> {
-    let content = String::from_utf8(unescape(&content)?).map_err(|_| "the content is not UTF-8".to_string())?;
-    let boundary = "----understudy-esp3d-upload";
-    let mut body = String::new();
-    let mut field = |name: &str, value: &str| {
-        body.push_str(&format!(
-            "--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
-    };
-    field("path", "/");
-    if !announced.is_empty() {
-        field(&format!("{filename}S"), &announced);
-    }
-    body.push_str(&format!(
-        "--{boundary}\r\ncontent-disposition: form-data; name=\"myfiles\"; filename=\"{filename}\"\r\n\
-         content-type: application/octet-stream\r\n\r\n{content}\r\n--{boundary}--\r\n"
-    ));
-    let content_type = format!("multipart/form-data; boundary={boundary}");
-    let (transport, authority) = world.http_target(ENDPOINT).await?;
-    let headers = [("content-type", content_type.as_str())];
-    world.http = Some(client::http_request_via(&transport, &authority, "POST", &route, &headers, &body).await?);
-    Ok(())
-}
-
-fn http_json(world: &Check) -> Result<Value, String> {
-    let reply = world.http.as_ref().ok_or("no HTTP request was made")?;
-    parse_json(&reply.body)
-}
-
-#[then(regex = r#"^the HTTP JSON at "(.*)" is '(.*)'$"#)]
-async fn json_at(world: &mut Check, pointer: String, expected: String) -> Result<(), String> {
-    let body = http_json(world)?;
-    let expected = parse_json(&expected)?;
-    match body.pointer(&pointer) {
-        Some(got) if *got == expected => Ok(()),
-        got => Err(format!("{pointer} is {got:?}, expected {expected} in {body}")),
-    }
-}
-
-#[then(regex = r#"^the HTTP JSON at "(.*)" has (\d+) entries$"#)]
-async fn json_entries(world: &mut Check, pointer: String, count: usize) -> Result<(), String> {
-    let body = http_json(world)?;
-    match body.pointer(&pointer).and_then(Value::as_array) {
-        Some(entries) if entries.len() == count => Ok(()),
-        Some(entries) => Err(format!("{pointer} has {} entries, expected {count}", entries.len())),
-        None => Err(format!("{pointer} is not a list in {body}")),
-    }
-}
-
-#[then(regex = r#"^the HTTP JSON at "(.*)" is the terminal port$"#)]
-async fn json_terminal_port(world: &mut Check, pointer: String) -> Result<(), String> {
-    let url = world.url(TERMINAL).await?;
-    let port = client::authority_of(&url).rsplit(':').next().unwrap_or_default().to_string();
-    json_at(world, pointer, format!("\"{port}\"")).await
-}
-
-#[when(regex = r#"^I GET "(.*)" from the ESP3D with Basic credentials (\w+):(\w+)$"#)]
-async fn get_with_basic(world: &mut Check, path: String, user: String, password: String) -> Result<(), String> {
-    use base64::Engine as _;
-    let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    let authorization = format!("Basic {credentials}");
-    let (transport, authority) = world.http_target(ENDPOINT).await?;
-    let headers = [("authorization", authorization.as_str())];
-    world.http = Some(client::http_request_via(&transport, &authority, "GET", &path, &headers, "").await?);
-    Ok(())
-}
-
-#[then(regex = r#"^the HTTP listing (names|does not name) "(.*)"$"#)]
-async fn listing_names(world: &mut Check, how: String, name: String) -> Result<(), String> {
-    let name = String::from_utf8(unescape(&name)?).map_err(|_| "the name is not UTF-8".to_string())?;
-    let body = http_json(world)?;
-    let named = body["files"]
-        .as_array()
-        .is_some_and(|files| files.iter().any(|f| f["name"] == Value::String(name.clone())));
-    if named == (how == "names") {
-        Ok(())
-    } else {
-        Err(format!("the listing {} {name:?}: {body}", if named { "names" } else { "does not name" }))
-    }
 }
 
 #[cfg(test)]

@@ -186,7 +186,7 @@ pub fn absorb_stream(link: &mut Link) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether anything but pings is pending.
-pub fn has_pending(link: &Link) -> Option<Frame> {
+/// The first pending frame (pings are never kept), if any.
+pub fn first_pending(link: &Link) -> Option<Frame> {
     link.pending.front().cloned()
 }
