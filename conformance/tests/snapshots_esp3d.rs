@@ -67,13 +67,19 @@ async fn stream(sim: &Simulator, ws: &mut WsClient, end: &str) -> String {
     String::from_utf8_lossy(&seen).into_owned()
 }
 
-fn http_text(reply: &HttpReply) -> String {
-    format!(
+/// An HTTP answer as status, content type and body, with the ports the system chose for this run replaced by
+/// their names (`[ESP800]` and `[ESP420]` report them).
+fn http_text(sim: &Simulator, reply: &HttpReply) -> String {
+    let mut text = format!(
         "{} {}\n{}",
         reply.status,
         reply.header("content-type").unwrap_or("-"),
         reply.body
-    )
+    );
+    for endpoint in sim.endpoints() {
+        text = text.replace(&endpoint.addr.port().to_string(), &format!("<{} port>", endpoint.name));
+    }
+    text
 }
 
 macro_rules! snapshot {
@@ -104,7 +110,7 @@ async fn terminal_labels() {
     let reply = client::http_request(&http_authority(&sim), "POST", "/sdfiles", &headers, upload)
         .await
         .unwrap();
-    snapshot!("upload_refused", http_text(&reply));
+    snapshot!("upload_refused", http_text(&sim, &reply));
     snapshot!("error_label", frames("T2 <-", &mut t2, 1).await.join("\n"));
     drop((t1, t2));
     sim.shutdown().await;
@@ -126,7 +132,7 @@ async fn ping_answers_with_authentication() {
     sim.clock().advance(1500).unwrap();
     t1.send_text(&format!("PING:{sid}")).await.unwrap();
     let mut lines = frames("T1 <-", &mut t1, 2).await;
-    lines.push(format!("login: {}", http_text(&login)));
+    lines.push(format!("login: {}", http_text(&sim, &login)));
     snapshot!("ping_answers", lines.join("\n"));
     drop(t1);
     sim.shutdown().await;
@@ -235,7 +241,7 @@ async fn http_answers() {
     ];
     for (name, path) in cases {
         let reply = get(&sim, path).await;
-        snapshot!(name, http_text(&reply));
+        snapshot!(name, http_text(&sim, &reply));
     }
     sim.shutdown().await;
 }
