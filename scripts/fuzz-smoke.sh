@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the fuzz targets in fuzz/ once (cargo-fuzz on the nightly toolchain, installed if missing), then runs
+# Builds the fuzz targets in fuzz/ once (cargo-fuzz, installed if missing, on the machine's one toolchain with
+# RUSTC_BOOTSTRAP for libFuzzer's unstable flags), then runs
 # each target for a bounded time, one at a time, starting from its committed seeds in fuzz/seeds/<target>.
 # Fails on the first crash; the input that crashed is left in fuzz/artifacts/<target>/.
 #
@@ -7,18 +8,19 @@
 #   FUZZ_SECONDS=300 scripts/fuzz-smoke.sh jwt  # one target, longer
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export RUSTC_BOOTSTRAP=1
 
 seconds="${FUZZ_SECONDS:-20}"
 if [ "$#" -gt 0 ]; then
   targets=("$@")
 else
-  targets=(endrpi_ws endrpi_rest xarm_ws xarm_rest pubsub_request http_head jwt)
+  targets=(endrpi_ws endrpi_rest xarm_ws xarm_rest pubsub_request http_head jwt esp3d_data esp3d_http obico_server)
 fi
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz
 fi
-cargo +nightly fuzz build
+cargo fuzz build
 
 for target in "${targets[@]}"; do
   # The working corpus grows here (ignored by git); the seeds stay as committed.
@@ -26,7 +28,7 @@ for target in "${targets[@]}"; do
   max_len=4096
   [ "$target" = http_head ] && max_len=20000   # past the sniffer's 16 KiB head limit
   log="fuzz/corpus/$target.log"
-  if ! cargo +nightly fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
+  if ! cargo fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
       -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       > "$log" 2>&1; then
     echo "fuzz: $target FAILED; the end of its log:" >&2

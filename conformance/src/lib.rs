@@ -2,6 +2,7 @@
 //! implementation of the device protocols (the simulator or a physical device) and report per rule.
 
 pub mod client;
+pub mod control;
 pub mod error;
 pub mod report;
 pub mod rules;

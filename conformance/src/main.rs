@@ -34,6 +34,10 @@ struct Cli {
     /// scenarios then run against it.
     #[arg(long)]
     control: Option<String>,
+    /// The bearer token of that control API, when the simulator requires one (its --control-token, or the
+    /// `control-token` it printed at start).
+    #[arg(long, env = "UNDERSTUDY_CONTROL_TOKEN", hide_env_values = true)]
+    control_token: Option<String>,
     /// Seconds a listening target waits for the device to connect, per connection.
     #[arg(long, default_value_t = 30)]
     accept_wait: u64,
@@ -113,6 +117,7 @@ async fn main() -> std::process::ExitCode {
         targets,
         endpoints,
         control: cli.control,
+        control_token: cli.control_token,
         accept_wait: Duration::from_secs(cli.accept_wait),
         tags: cli.tags,
         allow_motion: cli.allow_motion,

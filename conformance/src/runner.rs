@@ -14,6 +14,7 @@ use cucumber::tag::Ext as _;
 use cucumber::writer::Stats as _;
 use futures_util::FutureExt;
 
+use crate::control::ControlApi;
 use crate::error::{Error, Result};
 use crate::report::{Outcome, Report, ScenarioResult};
 use crate::rules;
@@ -35,6 +36,8 @@ pub struct RunConfig {
     pub endpoints: BTreeMap<String, String>,
     /// The control API of the simulator serving the targets (`http://127.0.0.1:7400/`), if they are one.
     pub control: Option<String>,
+    /// The bearer token that control API requires, if it requires one (`--control-token` of the simulator).
+    pub control_token: Option<String>,
     /// How long a listening target waits for the device to connect, per connection.
     pub accept_wait: Duration,
     /// A cucumber tag expression selecting scenarios, e.g. `not @pi-hardware`.
@@ -60,6 +63,7 @@ impl RunConfig {
             targets: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             control: None,
+            control_token: None,
             accept_wait: Duration::from_secs(30),
             tags: None,
             allow_motion: false,
@@ -137,7 +141,11 @@ pub async fn run(config: RunConfig) -> Result<Report> {
         dialled.extend(config.endpoints.clone());
         Target::external(
             &dialled,
-            config.control.as_deref(),
+            config
+                .control
+                .as_deref()
+                .map(|url| ControlApi::new(url, config.control_token.as_deref()))
+                .transpose()?,
             config.insecure_tls,
             config.accept_wait,
         )

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use understudy_sim::{SimConfig, Simulator};
 
 use crate::client::{self, REPLY_TIMEOUT, Transport, Trust, WsClient};
+use crate::control::ControlApi;
 use crate::error::{Error, Result};
 
 /// The scheme of a listening target's address: `listen://127.0.0.1:9000`.
@@ -44,7 +45,7 @@ enum Kind {
     /// Devices elsewhere, by protocol, and the control API of the simulator serving them, if it is one.
     External {
         endpoints: BTreeMap<String, Endpoint>,
-        control: Option<String>,
+        control: Option<ControlApi>,
     },
 }
 
@@ -62,7 +63,7 @@ impl Target {
     /// control API is at `control` (`http://HOST:PORT/`). Listening targets are bound here.
     pub async fn external(
         targets: &BTreeMap<String, String>,
-        control: Option<&str>,
+        control: Option<ControlApi>,
         insecure_tls: bool,
         accept_wait: Duration,
     ) -> Result<Target> {
@@ -88,16 +89,8 @@ impl Target {
             };
             endpoints.insert(protocol.clone(), endpoint);
         }
-        if let Some(control) = control {
-            if !control.starts_with("http://") {
-                return Err(Error::BadTarget(format!("--control {control} is not an http:// URL")));
-            }
-        }
         Ok(Target {
-            kind: Kind::External {
-                endpoints,
-                control: control.map(str::to_string),
-            },
+            kind: Kind::External { endpoints, control },
             insecure_tls,
             accept_wait,
         })
@@ -147,7 +140,7 @@ impl Target {
                     })
                     .collect();
                 let driven = match control {
-                    Some(url) => format!(", a simulator driven through its control API at {url}"),
+                    Some(api) => format!(", a simulator driven through its control API at {}", api.url()),
                     None => String::new(),
                 };
                 format!("target: {}{driven} (one scenario at a time)", named.join(", "))
@@ -173,8 +166,9 @@ impl Target {
                 }
             }
         }
-        if let Some(url) = control {
-            if let Err(error) = client::http_request(client::authority_of(url), "GET", "/", &[], "").await {
+        if let Some(api) = control {
+            if let Err(error) = api.reachable().await {
+                let url = api.url();
                 for protocol in endpoints.keys() {
                     lines.entry(protocol.clone()).or_insert_with(|| {
                         format!("the control API {url} for the {protocol} target cannot be reached: {error}")
@@ -409,13 +403,13 @@ impl Session {
                 .control(device, command, args)
                 .map_err(|e| Error::Simulator(e.to_string()));
         }
-        match self.control_url() {
-            Some(url) => control_request(&url, &format!("/devices/{device}/{command}"), args).await,
+        match self.control_api() {
+            Some(api) => api.post(&format!("/devices/{device}/{command}"), args).await,
             None => Err(self.refuse("simulator", &format!("the control command {device}/{command}"))),
         }
     }
 
-    fn control_url(&self) -> Option<String> {
+    fn control_api(&self) -> Option<ControlApi> {
         match &self.target.kind {
             Kind::External { control, .. } => control.clone(),
             Kind::InProcess { .. } => None,
@@ -430,16 +424,8 @@ impl Session {
         if let Some(known) = self.virtual_clock {
             return Ok(known);
         }
-        let known = match self.control_url() {
-            Some(url) => {
-                let reply = client::http_request(client::authority_of(&url), "GET", "/clock", &[], "").await?;
-                let clock: Value = serde_json::from_str(&reply.body).map_err(|e| Error::Control {
-                    request: "GET /clock".into(),
-                    status: reply.status,
-                    body: format!("{} ({e})", reply.body),
-                })?;
-                clock["mode"] == "virtual"
-            }
+        let known = match self.control_api() {
+            Some(api) => api.get("/clock").await?["mode"] == "virtual",
             None => false,
         };
         self.virtual_clock = Some(known);
@@ -456,11 +442,10 @@ impl Session {
                 .map(|_| ())
                 .map_err(|e| Error::Simulator(e.to_string()));
         }
-        let url = self.control_url();
-        match url {
-            Some(url) if self.virtual_clock().await? => control_request(&url, "/clock/advance", &json!({ "ms": ms }))
-                .await
-                .map(|_| ()),
+        match self.control_api() {
+            Some(api) if self.virtual_clock().await? => {
+                api.post("/clock/advance", &json!({ "ms": ms })).await.map(|_| ())
+            }
             _ => Err(self.refuse(
                 "simulator on a virtual clock",
                 &format!("moving device time by {ms} ms"),
@@ -487,19 +472,4 @@ impl Session {
             let _ = std::fs::remove_file(path);
         }
     }
-}
-
-/// POSTs `args` to `path` on the control API at `url` and returns its JSON answer.
-async fn control_request(url: &str, path: &str, args: &Value) -> Result<Value> {
-    let headers = [("content-type", "application/json")];
-    let reply = client::http_request(client::authority_of(url), "POST", path, &headers, &args.to_string()).await?;
-    let refused = |body: String| Error::Control {
-        request: format!("POST {path}"),
-        status: reply.status,
-        body,
-    };
-    if reply.status != 200 {
-        return Err(refused(reply.body.clone()));
-    }
-    serde_json::from_str(&reply.body).map_err(|e| refused(format!("{} ({e})", reply.body)))
 }

@@ -56,3 +56,39 @@ async fn sim_only_scenarios_run_through_the_control_api() {
     );
     sim.shutdown().await;
 }
+
+/// A scenario that moves the clock of a simulator whose control API requires a bearer token.
+async fn uptime_against_a_token_protected_control_api(token: Option<&str>) -> understudy_conformance::report::Report {
+    let mut sim_config = SimConfig::for_tests(0);
+    let mut control = ControlConfig::loopback(0);
+    control.token = Some("s3cret-control".into());
+    sim_config.control = Some(control);
+    let sim = Simulator::start(sim_config).await.unwrap();
+    let mut config = RunConfig::simulator();
+    config
+        .targets
+        .insert("endrpi".into(), sim.url("endrpi").unwrap().to_string());
+    config.control = Some(sim.control_url().unwrap().to_string());
+    config.control_token = token.map(str::to_string);
+    config.tags = Some("@sim-only and @ENDRPI-21".into());
+    let report = runner::run(config).await.unwrap();
+    sim.shutdown().await;
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_token_is_sent_when_the_simulator_requires_one() {
+    let with_token = uptime_against_a_token_protected_control_api(Some("s3cret-control")).await;
+    let (passed, failed, _) = with_token.counts();
+    assert!(passed > 0 && failed == 0, "{}", with_token.console());
+
+    let without = uptime_against_a_token_protected_control_api(None).await;
+    let (passed, failed, _) = without.counts();
+    assert_eq!(passed, 0, "{}", without.console());
+    assert!(failed > 0, "{}", without.console());
+    assert!(without.console().contains("401"), "{}", without.console());
+    assert!(
+        !with_token.console().contains("s3cret-control"),
+        "the token never shows in a report"
+    );
+}

@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
         });
         let frame = json_object(&answer.frame);
         assert_eq!(frame["type"], "response", "{text:?}");
-        assert_eq!(frame["code"].as_i64(), Some(i64::from(answer.code)), "{text:?}");
+        assert_eq!(frame["code"].as_i64(), Some(i64::from(answer.code.code())), "{text:?}");
         match &answer.envelope {
             Some(envelope) => assert_eq!(frame["id"], envelope.id, "{text:?}"),
             None => assert!(frame["id"] == Value::Null || frame["id"] == json_object(text)["id"]),
@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
         now = now.plus_millis(250);
         controller.advance(now);
         for completion in controller.take_completions() {
-            assert!(FINAL_CODES.contains(&completion.code), "final code {}", completion.code);
+            assert!(FINAL_CODES.contains(&completion.code.code()), "final code {:?}", completion.code);
             assert!(completion.waiter <= waiters);
         }
         report_is_sound(&controller, &identity, now);

@@ -21,7 +21,7 @@ pub use args::XarmArgs;
 use session::XarmSession;
 use shared::Shared;
 use understudy_core::model::arm::ArmModel;
-use understudy_core::model::xarm::{COLLISION_ERROR, Controller};
+use understudy_core::model::xarm::{ApiCode, COLLISION_ERROR, Controller};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 use understudy_core::proto::xarm::codes::{CONTROLLER_ERRORS, CONTROLLER_WARNINGS};
 use understudy_core::proto::xarm::report::status_object;
@@ -135,7 +135,7 @@ impl Xarm {
         })
     }
 
-    fn change(&self, f: impl FnOnce(&mut Controller<shared::Waiter>) -> i32) -> i32 {
+    fn change<T>(&self, f: impl FnOnce(&mut Controller<shared::Waiter>) -> T) -> T {
         let mut guard = self.shared.lock();
         let code = f(&mut guard.controller);
         self.shared.commit(&mut guard);
@@ -194,9 +194,10 @@ impl Device for Xarm {
                 })?;
                 let rad = understudy_core::proto::xarm::pose_from_studio(offset);
                 let code = self.change(|c| c.set_tcp_offset(now, rad));
-                if code != 0 {
+                if code != ApiCode::Ok {
                     return Err(ControlError::BadArguments(format!(
-                        "the TCP offset can only change while the arm is idle and must be finite (code {code})"
+                        "the TCP offset can only change while the arm is idle and must be finite (code {})",
+                        code.code()
                     )));
                 }
             }

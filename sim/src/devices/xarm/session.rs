@@ -7,6 +7,7 @@ use crate::clock::SimTime;
 use crate::devices::xarm::shared::{Shared, Waiter};
 use crate::serve::device::{Outgoing, Session};
 use crate::serve::fanout::Schedule;
+use understudy_core::model::xarm::ApiCode;
 use understudy_core::proto::xarm::request::Refusal;
 use understudy_core::proto::xarm::ws::{handle_text, refusal_response};
 use understudy_core::seed::hashed_unit;
@@ -63,7 +64,7 @@ impl Session for XarmSession {
             Ok(text) => self.run(now, text, out),
             Err(_) => out.push(Outgoing::Text(refusal_response(&Refusal {
                 id: serde_json::Value::Null,
-                code: 12,
+                code: ApiCode::ParameterError,
                 message: "message is not valid JSON".into(),
             }))),
         }

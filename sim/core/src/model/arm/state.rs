@@ -40,24 +40,9 @@ pub enum StateError {
     InvalidMode,
 }
 
-impl StateError {
-    /// The `xarm_api_code` reported for this refusal (-9 e-stop, 1 error, 2 warning,
-    /// -2 not enabled, 9 state not ready, 12 parameter error).
-    pub fn api_code(self) -> i32 {
-        match self {
-            StateError::EmergencyStop => -9,
-            StateError::HasError => 1,
-            StateError::HasWarning => 2,
-            StateError::NotEnabled => -2,
-            StateError::NotReady => 9,
-            StateError::InvalidState | StateError::InvalidMode => 12,
-        }
-    }
-}
-
 impl std::fmt::Display for StateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self:?} (api code {})", self.api_code())
+        write!(f, "{self:?}")
     }
 }
 
@@ -278,7 +263,6 @@ mod tests {
         assert_eq!(s.begin_motion(), Err(StateError::NotReady));
         assert_eq!(s.set_state(0), Ok(()));
         assert_eq!(s.begin_motion(), Ok(()));
-        assert_eq!(StateError::EmergencyStop.api_code(), -9);
     }
 
     #[test]
@@ -286,11 +270,11 @@ mod tests {
         let mut s = ArmState::default();
         s.set_error(22);
         assert_eq!(s.state(), MotionState::Stopped);
-        assert_eq!(s.begin_motion().map_err(StateError::api_code), Err(1));
+        assert_eq!(s.begin_motion(), Err(StateError::HasError));
         s.clear_error();
         assert!(s.set_state(0).is_ok());
         s.set_warn(11);
-        assert_eq!(s.begin_motion().map_err(StateError::api_code), Err(2));
+        assert_eq!(s.begin_motion(), Err(StateError::HasWarning));
         s.clear_warn();
         assert_eq!(s.set_mode(8), Err(StateError::InvalidMode));
         assert_eq!(s.set_mode(2), Ok(()));
@@ -298,6 +282,6 @@ mod tests {
         assert!(s.set_state(0).is_ok());
         assert!(s.begin_motion().is_ok());
         assert_eq!(s.motion_enable(false), Ok(()));
-        assert_eq!(s.begin_motion().map_err(StateError::api_code), Err(-2));
+        assert_eq!(s.begin_motion(), Err(StateError::NotEnabled));
     }
 }

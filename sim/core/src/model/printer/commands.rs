@@ -8,51 +8,87 @@ use super::waits::{AfterSync, Wait};
 use super::{JobRecord, Printer, PrinterError, Source, fmt2, job, texts};
 use crate::time::SimTime;
 
+/// What follows a command: Marlin's `ok` now, or nothing (the command answered itself, or holds the queue
+/// and answers when its wait ends).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Then {
+    Ok,
+    Done,
+}
+
 impl Printer {
     /// Runs one parsed command at `t`: it answers now, or holds the queue with a wait.
     pub(super) fn execute(&mut self, t: u64, c: Command, source: Source) {
-        // `get_target_extruder_from_command`: there is one extruder.
-        if c.letter == 'M' && matches!(c.code, 104 | 105 | 109 | 221) {
-            // `value_byte` clamps to 0..=255 and the result is kept in an int8_t.
-            let e = c.int('T').map(|v| v.clamp(0, 255) as u8 as i8);
-            if let Some(e) = e.filter(|e| *e >= 1) {
-                self.echo(&format!("M{} {} {e}", c.code, texts::INVALID_EXTRUDER));
-                // M105 returns before its own "ok" and the dispatcher sends none for it.
-                if c.code != 105 {
-                    self.ok(source);
-                }
-                return;
-            }
+        if self.refuses_extruder(&c, source) {
+            return;
         }
+        let then = match (c.letter, c.code) {
+            ('G', _) | ('M', 18 | 82 | 83 | 84 | 400) => self.motion_command(t, c, source),
+            ('M', 104 | 105 | 106 | 107 | 109 | 140 | 155 | 190) => self.heat_command(t, &c, source),
+            ('M', 20..=31 | 524) => self.sd_command(t, &c),
+            ('M', _) => self.other_command(&c),
+            ('T', 0) => Then::Ok,
+            ('T', n) => {
+                self.echo(&format!("T{n} {}", texts::INVALID_EXTRUDER));
+                Then::Ok
+            }
+            _ => self.unknown(&c),
+        };
+        if then == Then::Ok {
+            self.ok(source);
+        }
+    }
+
+    /// `get_target_extruder_from_command`: there is one extruder, so `T1` and up on M104/M105/M109/M221 are
+    /// refused (answered here, true).
+    fn refuses_extruder(&mut self, c: &Command, source: Source) -> bool {
+        if c.letter != 'M' || !matches!(c.code, 104 | 105 | 109 | 221) {
+            return false;
+        }
+        // `value_byte` clamps to 0..=255 and the result is kept in an int8_t.
+        let e = c.int('T').map(|v| v.clamp(0, 255) as u8 as i8);
+        let Some(e) = e.filter(|e| *e >= 1) else {
+            return false;
+        };
+        self.echo(&format!("M{} {} {e}", c.code, texts::INVALID_EXTRUDER));
+        // M105 returns before its own "ok" and the dispatcher sends none for it.
+        if c.code != 105 {
+            self.ok(source);
+        }
+        true
+    }
+
+    /// `echo:Unknown command: "…"`.
+    fn unknown(&mut self, c: &Command) -> Then {
+        self.echo(&format!("{}{}\"", texts::UNKNOWN_COMMAND, c.text));
+        Then::Ok
+    }
+
+    /// Waits for the planner to empty, then does `then`.
+    fn sync_then(&mut self, t: u64, then: AfterSync, source: Source) -> Then {
+        self.hold(t, Wait::Sync { then, source });
+        Then::Done
+    }
+
+    /// Moves, dwells, homing, positioning modes, steppers off, M400.
+    fn motion_command(&mut self, t: u64, c: Command, source: Source) -> Then {
         match (c.letter, c.code) {
             ('G', 0 | 1) => {
                 if self.planner.is_full() {
                     self.hold(t, Wait::Move { command: c, source });
-                    return;
+                    return Then::Done;
                 }
                 self.queue_move(t, &c);
             }
             ('G', 4) => {
                 let ms = c.float('S').map(|s| s * 1000.0).or_else(|| c.float('P')).unwrap_or(0.0);
                 let ms = ms.clamp(0.0, u64::MAX as f64 / 2.0) as u64;
-                return self.hold(
-                    t,
-                    Wait::Sync {
-                        then: AfterSync::Dwell(ms),
-                        source,
-                    },
-                );
+                return self.sync_then(t, AfterSync::Dwell(ms), source);
             }
             ('G', 28) => {
                 let named = [c.has('X'), c.has('Y'), c.has('Z')];
                 let axes = if named.contains(&true) { named } else { [true; 3] };
-                return self.hold(
-                    t,
-                    Wait::Sync {
-                        then: AfterSync::Home(axes),
-                        source,
-                    },
-                );
+                return self.sync_then(t, AfterSync::Home(axes), source);
             }
             ('G', 90) => (self.motion.relative_xyz, self.motion.relative_e) = (false, false),
             ('G', 91) => (self.motion.relative_xyz, self.motion.relative_e) = (true, true),
@@ -81,85 +117,67 @@ impl Printer {
                     }
                 }
             }
-            ('M', 104 | 109) => {
-                let temp = c.float('S').or_else(|| c.float('R'));
-                if let Some(v) = temp {
+            ('M', 400) => return self.sync_then(t, AfterSync::Ok, source),
+            _ => return self.unknown(&c),
+        }
+        Then::Ok
+    }
+
+    /// Heater targets and waits, M105, the temperature auto-report, the fan.
+    fn heat_command(&mut self, t: u64, c: &Command, source: Source) -> Then {
+        match c.code {
+            104 | 109 => {
+                if let Some(v) = c.float('S').or_else(|| c.float('R')) {
                     self.hotend.set_target(t, v);
                 }
                 if c.code == 109 {
-                    return self.wait_for_heater(t, false, c.float('S').is_some(), source);
+                    self.wait_for_heater(t, false, c.float('S').is_some(), source);
+                    return Then::Done;
                 }
             }
-            ('M', 140 | 190) => {
+            140 | 190 => {
                 if let Some(v) = c.float('S').or_else(|| c.float('R')) {
                     self.bed.set_target(t, v);
                 }
                 if c.code == 190 {
-                    return self.wait_for_heater(t, true, c.float('S').is_some(), source);
+                    self.wait_for_heater(t, true, c.float('S').is_some(), source);
+                    return Then::Done;
                 }
             }
-            ('M', 105) => {
+            105 => {
                 // M105 prints its own "ok" in front of the temperatures, whoever sent it.
                 let line = format!("{}{}", texts::OK, self.heater_states(t));
-                return self.out.line(&line);
-            }
-            ('M', 106) => self.fan = c.float('S').map_or(255.0, |s| s.clamp(0.0, 255.0)) as u8,
-            ('M', 107) => self.fan = 0,
-            ('M', 110) => {
-                if let Some(n) = c.int('N') {
-                    self.lines.set(n);
-                }
-            }
-            ('M', 112) => return self.kill(),
-            ('M', 114) => {
-                let line = self.position_report();
                 self.out.line(&line);
+                return Then::Done;
             }
-            ('M', 115) => self.firmware_report(),
-            ('M', 117) => self.status_message = c.string_arg().to_string(),
-            ('M', 73) => {
-                if let Some(p) = c.float('P') {
-                    self.stats.progress_percent = Some(p.clamp(0.0, 100.0) as u8);
-                }
-                if let Some(r) = c.float('R') {
-                    self.stats.remaining_min = Some(r.clamp(0.0, 1e9) as u64);
-                }
-            }
-            ('M', 155) => {
+            106 => self.fan = c.float('S').map_or(255.0, |s| s.clamp(0.0, 255.0)) as u8,
+            107 => self.fan = 0,
+            155 => {
                 if let Some(s) = c.float('S') {
                     self.temp_report.set(t, s.clamp(0.0, 60.0) as u64 * 1000);
                 }
             }
-            ('M', 220) => match c.float('S') {
-                Some(s) => self.feed_percent = s.clamp(10.0, 999.0).trunc(),
-                None => self.echo(&format!("FR:{}%", self.feed_percent)),
-            },
-            ('M', 221) => match c.float('S') {
-                Some(s) => self.flow_percent = s.clamp(10.0, 999.0).trunc(),
-                None => self.echo(&format!("E0 Flow: {}%", self.flow_percent)),
-            },
-            ('M', 400) => {
-                return self.hold(
-                    t,
-                    Wait::Sync {
-                        then: AfterSync::Ok,
-                        source,
-                    },
-                );
-            }
-            ('M', 20) => self.list_files(),
-            ('M', 21) => {
+            _ => return self.unknown(c),
+        }
+        Then::Ok
+    }
+
+    /// The SD card: list, mount, select, print, pause, seek, status, write, delete, print time, abort.
+    fn sd_command(&mut self, t: u64, c: &Command) -> Then {
+        match c.code {
+            20 => self.list_files(),
+            21 => {
                 self.sd.mounted = true;
                 self.echo(texts::SD_CARD_OK);
             }
-            ('M', 22) => {
+            22 => {
                 if !self.sd.printing {
                     self.sd.mounted = false;
                     self.sd.selected = None;
                     self.echo(texts::SD_CARD_RELEASED);
                 }
             }
-            ('M', 23) => {
+            23 => {
                 // Simplify3D appends the size: the name ends at the first space.
                 let name = c.string_arg().split(' ').next().unwrap_or("").to_string();
                 if self.sd.mounted {
@@ -169,52 +187,89 @@ impl Printer {
                     let _ = self.open_file(&name);
                 }
             }
-            ('M', 24) => {
+            24 => {
                 if self.sd.selected.is_some() {
                     self.start_or_resume();
                 }
             }
-            ('M', 25) => {
+            25 => {
                 if self.sd.printing && !self.finishing {
                     self.pause_print();
                 }
             }
-            ('M', 26) => {
+            26 => {
                 if let (true, Some(pos)) = (self.sd.mounted, c.int('S')) {
                     self.sd.pos = pos.max(0) as u64;
                 }
             }
-            ('M', 27) => match c.float('S') {
+            27 => match c.float('S') {
                 Some(s) => self.sd_report.set(t, s.clamp(0.0, 255.0) as u64 * 1000),
                 None => {
                     let line = self.sd_status();
                     self.out.line(&line);
                 }
             },
-            ('M', 28) => self.begin_saving(c.string_arg()),
-            ('M', 29) => {
+            28 => self.begin_saving(c.string_arg()),
+            29 => {
                 if let Some(saving) = self.sd.saving.take() {
                     let _ = self.sd.volume.write(&saving.path, saving.data, SimTime::from_millis(t));
                     self.out.line(texts::FILE_SAVED);
                 }
             }
-            ('M', 30) => self.delete_file(t, c.string_arg()),
-            ('M', 31) => {
+            30 => self.delete_file(t, c.string_arg()),
+            31 => {
                 let text = job::duration_text(self.timer.elapsed(t));
                 self.echo(&format!("{}{text}", texts::PRINT_TIME));
             }
-            ('M', 524) => {
+            524 => {
                 if self.sd.printing {
                     self.abort_print();
                 } else if self.sd.mounted {
                     self.sd.selected = None;
                 }
             }
-            ('T', 0) => {}
-            ('T', n) => self.echo(&format!("T{n} {}", texts::INVALID_EXTRUDER)),
-            _ => self.echo(&format!("{}{}\"", texts::UNKNOWN_COMMAND, c.text)),
+            _ => return self.unknown(c),
         }
-        self.ok(source);
+        Then::Ok
+    }
+
+    /// Line numbers, kill, reports, the LCD message, progress, feed and flow rates.
+    fn other_command(&mut self, c: &Command) -> Then {
+        match c.code {
+            110 => {
+                if let Some(n) = c.int('N') {
+                    self.lines.set(n);
+                }
+            }
+            112 => {
+                self.kill();
+                return Then::Done;
+            }
+            114 => {
+                let line = self.position_report();
+                self.out.line(&line);
+            }
+            115 => self.firmware_report(),
+            117 => self.status_message = c.string_arg().to_string(),
+            73 => {
+                if let Some(p) = c.float('P') {
+                    self.stats.progress_percent = Some(p.clamp(0.0, 100.0) as u8);
+                }
+                if let Some(r) = c.float('R') {
+                    self.stats.remaining_min = Some(r.clamp(0.0, 1e9) as u64);
+                }
+            }
+            220 => match c.float('S') {
+                Some(s) => self.feed_percent = s.clamp(10.0, 999.0).trunc(),
+                None => self.echo(&format!("FR:{}%", self.feed_percent)),
+            },
+            221 => match c.float('S') {
+                Some(s) => self.flow_percent = s.clamp(10.0, 999.0).trunc(),
+                None => self.echo(&format!("E0 Flow: {}%", self.flow_percent)),
+            },
+            _ => return self.unknown(c),
+        }
+        Then::Ok
     }
 
     /// G0/G1 (`G0_G1` + `prepare_line_to_destination`): refused on unhomed axes, clamped to the soft

@@ -1,6 +1,7 @@
 //! The simulated UFactory xArm controller as UFactory Studio drives it: state machine, motion queue, long-press
 //! steps, gripper and Live Control settings, answering with SDK api codes. Pure: time is always an argument.
 
+pub mod api_code;
 pub mod queue;
 pub mod sensors;
 pub mod step;
@@ -19,28 +20,9 @@ use crate::model::arm::{
 };
 use crate::time::SimTime;
 
+pub use api_code::ApiCode;
 use queue::MotionQueue;
 pub use step::Step;
-
-/// SDK api codes the controller answers with (`xarm_api_code.md`).
-pub mod api {
-    /// Success.
-    pub const OK: i32 = 0;
-    /// Emergency stop: the motion was stopped (also `wait` ending on state 4).
-    pub const EMERGENCY_STOP: i32 = -9;
-    /// Joint angle limit.
-    pub const JOINT_LIMIT: i32 = -7;
-    /// Cartesian position limit.
-    pub const CARTESIAN_LIMIT: i32 = -6;
-    /// There are errors that have not been cleared.
-    pub const HAS_ERROR: i32 = 1;
-    /// State is not ready to move.
-    pub const NOT_READY_TO_MOVE: i32 = 9;
-    /// Parameter error.
-    pub const PARAMETER_ERROR: i32 = 12;
-    /// Accepted: the final code follows with the same id (Studio's asynchronous answer).
-    pub const ACCEPTED: i32 = 100;
-}
 
 /// Controller error raised by a collision: C31 "Collision Caused Abnormal Current".
 pub const COLLISION_ERROR: i32 = 31;
@@ -61,7 +43,7 @@ pub struct Completion<W> {
     /// Who asked.
     pub waiter: W,
     /// The final api code: 0 done, -9 stopped, 1 stopped by an error, -6/-7 a long press hit a limit.
-    pub code: i32,
+    pub code: ApiCode,
 }
 
 /// Speed and acceleration as a request gives them (`F`, `Q`; deg/s or mm/s); `None` or <= 0 means default.
@@ -196,14 +178,14 @@ fn rad(deg: f64) -> f64 {
 }
 
 /// The api code of a planning failure.
-fn plan_code(error: MotionError) -> i32 {
+fn plan_code(error: MotionError) -> ApiCode {
     match error {
-        MotionError::Limit(LimitError::Tcp) => api::CARTESIAN_LIMIT,
-        MotionError::Limit(_) | MotionError::Ik(IkError::JointLimit) => api::JOINT_LIMIT,
+        MotionError::Limit(LimitError::Tcp) => ApiCode::CartesianLimit,
+        MotionError::Limit(_) | MotionError::Ik(IkError::JointLimit) => ApiCode::JointLimit,
         MotionError::Ik(IkError::OutOfTcpLimits | IkError::Unreachable) | MotionError::Singularity => {
-            api::CARTESIAN_LIMIT
+            ApiCode::CartesianLimit
         }
-        _ => api::PARAMETER_ERROR,
+        _ => ApiCode::ParameterError,
     }
 }
 
@@ -257,7 +239,10 @@ impl<W> Controller<W> {
         while let Some(end) = self.queue.head_end().filter(|e| *e <= t) {
             for done in self.queue.retire(end) {
                 if let Some(waiter) = done.waiter {
-                    self.completions.push(Completion { waiter, code: api::OK });
+                    self.completions.push(Completion {
+                        waiter,
+                        code: ApiCode::Ok,
+                    });
                 }
             }
             if self.queue.is_empty() {
@@ -269,7 +254,10 @@ impl<W> Controller<W> {
         }
         if self.gripper.end_time() <= t {
             if let Some(waiter) = self.gripper_waiter.take() {
-                self.completions.push(Completion { waiter, code: api::OK });
+                self.completions.push(Completion {
+                    waiter,
+                    code: ApiCode::Ok,
+                });
             }
         }
     }
@@ -279,7 +267,7 @@ impl<W> Controller<W> {
         if at.saturating_since(press.last_seen) > LONG_PRESS_TIMEOUT_MS {
             self.completions.push(Completion {
                 waiter: press.waiter,
-                code: api::OK,
+                code: ApiCode::Ok,
             });
             return;
         }
@@ -290,7 +278,7 @@ impl<W> Controller<W> {
             }
             Ok(_) => self.completions.push(Completion {
                 waiter: press.waiter,
-                code: api::OK,
+                code: ApiCode::Ok,
             }),
             Err(code) => self.completions.push(Completion {
                 waiter: press.waiter,
@@ -299,7 +287,7 @@ impl<W> Controller<W> {
         }
     }
 
-    fn end_long_press(&mut self, code: i32) {
+    fn end_long_press(&mut self, code: ApiCode) {
         if let Some(press) = self.long_press.take() {
             self.completions.push(Completion {
                 waiter: press.waiter,
@@ -309,7 +297,7 @@ impl<W> Controller<W> {
     }
 
     /// Stops every planned move where the arm is at `now`; waiters get `code`.
-    fn stop_motion(&mut self, now: SimTime, code: i32) {
+    fn stop_motion(&mut self, now: SimTime, code: ApiCode) {
         for dropped in self.queue.stop(now) {
             if let Some(waiter) = dropped.waiter {
                 self.completions.push(Completion { waiter, code });
@@ -319,10 +307,10 @@ impl<W> Controller<W> {
     }
 
     /// Refuses a new motion with the api code of the current state, if any.
-    fn check_can_move(&self) -> Result<(), i32> {
-        self.arm.check_can_move().map_err(|e| e.api_code())?;
+    fn check_can_move(&self) -> Result<(), ApiCode> {
+        self.arm.check_can_move().map_err(ApiCode::from)?;
         if self.arm.mode() != 0 {
-            return Err(api::NOT_READY_TO_MOVE);
+            return Err(ApiCode::NotReadyToMove);
         }
         Ok(())
     }
@@ -351,7 +339,7 @@ impl<W> Controller<W> {
         }
     }
 
-    fn plan_joints(&self, target: &[f64], speed: Speed, t0: SimTime) -> Result<ArmMotion, i32> {
+    fn plan_joints(&self, target: &[f64], speed: Speed, t0: SimTime) -> Result<ArmMotion, ApiCode> {
         check_joints(self.model, target).map_err(|e| plan_code(MotionError::Limit(e)))?;
         let (v, a) = self.joint_speed(speed);
         JointMotion::plan_for(self.model, self.queue.end_joints(), target, v, a, t0)
@@ -359,7 +347,7 @@ impl<W> Controller<W> {
             .map_err(plan_code)
     }
 
-    fn plan_line(&self, target: &Pose, speed: Speed, t0: SimTime) -> Result<ArmMotion, i32> {
+    fn plan_line(&self, target: &Pose, speed: Speed, t0: SimTime) -> Result<ArmMotion, ApiCode> {
         let (jv, ja) = self.joint_speed(Speed::default());
         ArmMotion::linear_or_joint(
             self.model,
@@ -378,33 +366,33 @@ impl<W> Controller<W> {
         fk(self.model, self.queue.end_joints(), self.settings.tcp_offset).unwrap_or(Pose::from_array([0.0; 6]))
     }
 
-    fn plan_step(&self, step: Step, tool: bool, acc: Option<f64>, t0: SimTime) -> Result<ArmMotion, i32> {
+    fn plan_step(&self, step: Step, tool: bool, acc: Option<f64>, t0: SimTime) -> Result<ArmMotion, ApiCode> {
         let s = &self.settings;
         if let Some(target) = step::joint_target(step, self.queue.end_joints(), rad(s.joint_step)) {
             return self.plan_joints(&target, Speed { speed: None, acc }, t0);
         }
         if step == Step::EndLevel && self.model != ArmModel::XArm5 {
-            return Err(api::PARAMETER_ERROR);
+            return Err(ApiCode::ParameterError);
         }
         let from = self.end_pose();
         let target = step::cartesian_target(step, tool, &from, s.position_step, rad(s.attitude_step))
-            .ok_or(api::PARAMETER_ERROR)?;
+            .ok_or(ApiCode::ParameterError)?;
         self.plan_line(&target, Speed { speed: None, acc }, t0)
     }
 
     /// Queues `motion` for `waiter` after checks passed; answers 100.
-    fn enqueue(&mut self, motion: ArmMotion, waiter: Option<W>) -> i32 {
-        self.end_long_press(api::OK);
+    fn enqueue(&mut self, motion: ArmMotion, waiter: Option<W>) -> ApiCode {
+        self.end_long_press(ApiCode::Ok);
         if self.arm.begin_motion().is_err() {
-            return api::NOT_READY_TO_MOVE;
+            return ApiCode::NotReadyToMove;
         }
         self.queue.push(motion, waiter);
-        api::ACCEPTED
+        ApiCode::Accepted
     }
 
     /// `xarm_move_joint`: moves to `target` (rad per joint; `None` keeps that joint's planned value) with a
     /// synchronised trapezoidal profile. Answers 100 and later 0, or refuses at once.
-    pub fn move_joints(&mut self, now: SimTime, target: &[Option<f64>], speed: Speed, waiter: W) -> i32 {
+    pub fn move_joints(&mut self, now: SimTime, target: &[Option<f64>], speed: Speed, waiter: W) -> ApiCode {
         self.advance(now);
         if let Err(code) = self.check_can_move() {
             return code;
@@ -425,7 +413,7 @@ impl<W> Controller<W> {
 
     /// `xarm_move_arc_line`: a straight TCP move to `target` (mm, rad), or by `target` from the planned end
     /// pose when `relative` (roll/pitch/yaw added, as the SDK does).
-    pub fn move_line(&mut self, now: SimTime, target: Pose, relative: bool, speed: Speed, waiter: W) -> i32 {
+    pub fn move_line(&mut self, now: SimTime, target: Pose, relative: bool, speed: Speed, waiter: W) -> ApiCode {
         self.advance(now);
         if let Err(code) = self.check_can_move() {
             return code;
@@ -455,7 +443,7 @@ impl<W> Controller<W> {
         long_press: bool,
         acc: Option<f64>,
         waiter: W,
-    ) -> i32 {
+    ) -> ApiCode {
         self.advance(now);
         if let Err(code) = self.check_can_move() {
             return code;
@@ -469,7 +457,7 @@ impl<W> Controller<W> {
             return self.enqueue(motion, Some(waiter));
         }
         let code = self.enqueue(motion, None);
-        if code == api::ACCEPTED {
+        if code == ApiCode::Accepted {
             self.long_press = Some(LongPress {
                 step,
                 tool,
@@ -482,102 +470,102 @@ impl<W> Controller<W> {
     }
 
     /// `xarm_move_step_online`: keeps a long press going.
-    pub fn step_online(&mut self, now: SimTime) -> i32 {
+    pub fn step_online(&mut self, now: SimTime) -> ApiCode {
         self.advance(now);
         if let Some(press) = &mut self.long_press {
             press.last_seen = now;
         }
-        api::OK
+        ApiCode::Ok
     }
 
     /// `xarm_move_step_over`: stops the arm at once; it stays ready (state 2). Waiters get 0.
-    pub fn step_over(&mut self, now: SimTime) -> i32 {
+    pub fn step_over(&mut self, now: SimTime) -> ApiCode {
         self.advance(now);
-        self.stop_motion(now, api::OK);
+        self.stop_motion(now, ApiCode::Ok);
         self.arm.finish_motion();
-        api::OK
+        ApiCode::Ok
     }
 
     /// `xarm_set_state`: 0 ready (resumes a pause), 3 pause, 4 stop (waiters get -9).
-    pub fn set_state(&mut self, now: SimTime, state: u8) -> i32 {
+    pub fn set_state(&mut self, now: SimTime, state: u8) -> ApiCode {
         self.advance(now);
         match state {
             0 => {
                 if let Err(e) = self.arm.set_state(0) {
-                    return e.api_code();
+                    return ApiCode::from(e);
                 }
                 self.queue.resume(now);
                 if self.queue.is_empty() {
                     self.arm.finish_motion();
                 }
-                api::OK
+                ApiCode::Ok
             }
             3 => {
                 if self.arm.state() == MotionState::Moving {
                     self.queue.pause(now);
                 }
-                self.arm.set_state(3).map_or_else(|e| e.api_code(), |()| api::OK)
+                self.arm.set_state(3).map_or_else(ApiCode::from, |()| ApiCode::Ok)
             }
             4 => {
-                self.stop_motion(now, api::EMERGENCY_STOP);
-                self.arm.set_state(4).map_or_else(|e| e.api_code(), |()| api::OK)
+                self.stop_motion(now, ApiCode::EmergencyStop);
+                self.arm.set_state(4).map_or_else(ApiCode::from, |()| ApiCode::Ok)
             }
-            _ => api::PARAMETER_ERROR,
+            _ => ApiCode::ParameterError,
         }
     }
 
     /// `xarm_urgent_stop`: stops at once (waiters get -9), disables motion and latches until the error is
     /// cleared and the arm re-enabled (`xarm_clear_error_warn`).
-    pub fn emergency_stop(&mut self, now: SimTime) -> i32 {
+    pub fn emergency_stop(&mut self, now: SimTime) -> ApiCode {
         self.advance(now);
-        self.stop_motion(now, api::EMERGENCY_STOP);
+        self.stop_motion(now, ApiCode::EmergencyStop);
         self.arm.emergency_stop();
-        api::OK
+        ApiCode::Ok
     }
 
     /// `xarm_clear_error`: clears the controller error and the emergency-stop latch.
-    pub fn clear_error(&mut self, now: SimTime) -> i32 {
+    pub fn clear_error(&mut self, now: SimTime) -> ApiCode {
         self.advance(now);
         self.arm.clear_error();
-        api::OK
+        ApiCode::Ok
     }
 
     /// `xarm_clear_warn`: clears the controller warning.
-    pub fn clear_warn(&mut self, now: SimTime) -> i32 {
+    pub fn clear_warn(&mut self, now: SimTime) -> ApiCode {
         self.advance(now);
         self.arm.clear_warn();
-        api::OK
+        ApiCode::Ok
     }
 
     /// `xarm_clear_error_warn` (Studio's [Clean error] and [Enable] buttons): clears error and warning,
     /// enables motion, sets `mode` and state 0.
-    pub fn clear_error_warn(&mut self, now: SimTime, mode: u8) -> i32 {
+    pub fn clear_error_warn(&mut self, now: SimTime, mode: u8) -> ApiCode {
         self.advance(now);
         if mode > 7 {
-            return api::PARAMETER_ERROR;
+            return ApiCode::ParameterError;
         }
-        self.stop_motion(now, api::EMERGENCY_STOP);
+        self.stop_motion(now, ApiCode::EmergencyStop);
         self.arm.clear_error();
         self.arm.clear_warn();
         if let Err(e) = self.arm.motion_enable(true) {
-            return e.api_code();
+            return ApiCode::from(e);
         }
         if let Err(e) = self.arm.set_mode(mode) {
-            return e.api_code();
+            return ApiCode::from(e);
         }
-        self.arm.set_state(0).map_or_else(|e| e.api_code(), |()| api::OK)
+        self.arm.set_state(0).map_or_else(ApiCode::from, |()| ApiCode::Ok)
     }
 
     /// `xarm_switch_mode` / `switch_mode_lite6`: 0 position or 2 manual; stops any move (waiters get -9) and
     /// sets state 0 when no error is pending, as Studio does.
-    pub fn switch_mode(&mut self, now: SimTime, mode: u8) -> i32 {
+    pub fn switch_mode(&mut self, now: SimTime, mode: u8) -> ApiCode {
         self.advance(now);
         if mode != 0 && mode != 2 {
-            return api::PARAMETER_ERROR;
+            return ApiCode::ParameterError;
         }
-        self.stop_motion(now, api::EMERGENCY_STOP);
+        self.stop_motion(now, ApiCode::EmergencyStop);
         if let Err(e) = self.arm.set_mode(mode) {
-            return e.api_code();
+            return ApiCode::from(e);
         }
         if self.model == ArmModel::Lite6 {
             self.settings.lite6_manual = mode == 2;
@@ -586,47 +574,47 @@ impl<W> Controller<W> {
             // Refused only while disabled or e-stopped; the mode itself is set either way.
             let _ = self.arm.set_state(0);
         }
-        api::OK
+        ApiCode::Ok
     }
 
     /// `xarm_set_speed`: values above 1 become 1, below 0.01 become 0.01; zero, negative and non-finite are refused.
-    pub fn set_speed_percent(&mut self, now: SimTime, percent: f64) -> i32 {
+    pub fn set_speed_percent(&mut self, now: SimTime, percent: f64) -> ApiCode {
         self.advance(now);
         match speed_percent(percent) {
             Ok(p) => {
                 self.settings.speed_percent = p;
-                api::OK
+                ApiCode::Ok
             }
-            Err(_) => api::PARAMETER_ERROR,
+            Err(_) => ApiCode::ParameterError,
         }
     }
 
     /// `xarm_set_gripper_position`: `enable` false disables the gripper; otherwise it moves to `pos` (0..=850)
     /// at `speed` (r/min). With a `waiter` the answer is 100 and the final code comes when it arrives.
-    pub fn set_gripper(&mut self, now: SimTime, enable: bool, pos: f64, speed: f64, waiter: Option<W>) -> i32 {
+    pub fn set_gripper(&mut self, now: SimTime, enable: bool, pos: f64, speed: f64, waiter: Option<W>) -> ApiCode {
         self.advance(now);
         if !pos.is_finite() || !(0.0..=850.0).contains(&pos) || !speed.is_finite() || speed <= 0.0 {
-            return api::PARAMETER_ERROR;
+            return ApiCode::ParameterError;
         }
         self.settings.gripper_enabled = enable;
         if !enable {
-            return api::OK;
+            return ApiCode::Ok;
         }
         if self.gripper.set_target(pos, speed, now).is_err() {
-            return api::PARAMETER_ERROR;
+            return ApiCode::ParameterError;
         }
         if let Some(previous) = self.gripper_waiter.take() {
             self.completions.push(Completion {
                 waiter: previous,
-                code: api::OK,
+                code: ApiCode::Ok,
             });
         }
         match waiter {
             Some(w) if self.gripper.end_time() > now => {
                 self.gripper_waiter = Some(w);
-                api::ACCEPTED
+                ApiCode::Accepted
             }
-            _ => api::OK,
+            _ => ApiCode::Ok,
         }
     }
 
@@ -634,7 +622,7 @@ impl<W> Controller<W> {
     pub fn raise_error(&mut self, now: SimTime, code: i32) {
         self.advance(now);
         if code != 0 {
-            self.stop_motion(now, api::HAS_ERROR);
+            self.stop_motion(now, ApiCode::HasError);
         }
         self.arm.set_error(code);
     }
@@ -646,16 +634,16 @@ impl<W> Controller<W> {
     }
 
     /// Sets the TCP offset (mm, rad); refused with 9 while moves are planned.
-    pub fn set_tcp_offset(&mut self, now: SimTime, offset: [f64; 6]) -> i32 {
+    pub fn set_tcp_offset(&mut self, now: SimTime, offset: [f64; 6]) -> ApiCode {
         self.advance(now);
         if !offset.iter().all(|v| v.is_finite()) {
-            return api::PARAMETER_ERROR;
+            return ApiCode::ParameterError;
         }
         if !self.queue.is_empty() {
-            return api::NOT_READY_TO_MOVE;
+            return ApiCode::NotReadyToMove;
         }
         self.settings.tcp_offset = offset;
-        api::OK
+        ApiCode::Ok
     }
 
     /// The arm at `t` (no later than the last [`Controller::advance`] plus the current slot).

@@ -17,7 +17,10 @@ fn deg(v: f64) -> Option<f64> {
 }
 
 fn codes(c: &mut Controller<&'static str>) -> Vec<(&'static str, i32)> {
-    c.take_completions().into_iter().map(|d| (d.waiter, d.code)).collect()
+    c.take_completions()
+        .into_iter()
+        .map(|d| (d.waiter, d.code.code()))
+        .collect()
 }
 
 #[test]
@@ -25,7 +28,7 @@ fn a_joint_move_is_accepted_then_completes_at_its_end_time() {
     let mut c = xarm6();
     assert_eq!(c.snapshot(ms(0)).state, MotionState::Sleeping);
     let code = c.move_joints(ms(10), &[deg(30.0)], Speed::default(), "m1");
-    assert_eq!(code, api::ACCEPTED);
+    assert_eq!(code, ApiCode::Accepted);
     assert_eq!(c.snapshot(ms(10)).state, MotionState::Moving);
     let end = c.next_event().unwrap();
     // 30 deg at 180 deg/s * 50 % plus a 500 deg/s^2 ramp: 1/3 s + 0.18 s.
@@ -81,26 +84,29 @@ fn targets_beyond_the_limits_are_refused_and_nothing_moves() {
     let mut c = xarm6();
     assert_eq!(
         c.move_joints(ms(0), &[None, deg(130.0)], Speed::default(), "x"),
-        api::JOINT_LIMIT
+        ApiCode::JointLimit
     );
     assert_eq!(
         c.move_joints(ms(0), &[deg(361.0)], Speed::default(), "x"),
-        api::JOINT_LIMIT
+        ApiCode::JointLimit
     );
     let far = Pose::from_array([900.0, 0.0, 300.0, PI, 0.0, 0.0]);
     assert_eq!(
         c.move_line(ms(0), far, false, Speed::default(), "x"),
-        api::CARTESIAN_LIMIT
+        ApiCode::CartesianLimit
     );
     // Inside the TCP box but out of reach.
     let unreachable = Pose::from_array([740.0, 740.0, 900.0, PI, 0.0, 0.0]);
     assert_eq!(
         c.move_line(ms(0), unreachable, false, Speed::default(), "x"),
-        api::CARTESIAN_LIMIT
+        ApiCode::CartesianLimit
     );
     let down = Step::Position { axis: 2, sign: -1.0 };
     c.settings.position_step = 600.0;
-    assert_eq!(c.move_step(ms(0), down, false, false, None, "x"), api::CARTESIAN_LIMIT);
+    assert_eq!(
+        c.move_step(ms(0), down, false, false, None, "x"),
+        ApiCode::CartesianLimit
+    );
     assert_eq!(c.next_event(), None);
     assert_eq!(c.snapshot(ms(100)).joints, vec![0.0; 6]);
     assert_eq!(c.snapshot(ms(100)).state, MotionState::Sleeping);
@@ -119,19 +125,22 @@ fn refusals_follow_the_api_code_table() {
     c.clear_error(ms(0));
     assert_eq!(
         c.move_joints(ms(0), &[deg(1.0)], Speed::default(), "s"),
-        api::NOT_READY_TO_MOVE
+        ApiCode::NotReadyToMove
     );
     assert_eq!(c.set_state(ms(0), 0), 0);
     assert_eq!(c.switch_mode(ms(0), 2), 0);
     assert_eq!(c.snapshot(ms(0)).mode, 2);
     assert_eq!(
         c.move_joints(ms(0), &[deg(1.0)], Speed::default(), "m"),
-        api::NOT_READY_TO_MOVE
+        ApiCode::NotReadyToMove
     );
-    assert_eq!(c.switch_mode(ms(0), 1), api::PARAMETER_ERROR);
+    assert_eq!(c.switch_mode(ms(0), 1), ApiCode::ParameterError);
     assert_eq!(c.switch_mode(ms(0), 0), 0);
-    assert_eq!(c.set_state(ms(0), 7), api::PARAMETER_ERROR);
-    assert_eq!(c.move_joints(ms(0), &[deg(1.0)], Speed::default(), "ok"), api::ACCEPTED);
+    assert_eq!(c.set_state(ms(0), 7), ApiCode::ParameterError);
+    assert_eq!(
+        c.move_joints(ms(0), &[deg(1.0)], Speed::default(), "ok"),
+        ApiCode::Accepted
+    );
     assert!(codes(&mut c).is_empty());
 }
 
@@ -141,7 +150,7 @@ fn an_emergency_stop_freezes_the_arm_until_cleared_and_enabled() {
     assert_eq!(c.move_joints(ms(0), &[deg(90.0)], Speed::default(), "m"), 100);
     let here = c.snapshot(ms(400)).joints;
     assert_eq!(c.emergency_stop(ms(400)), 0);
-    assert_eq!(codes(&mut c), vec![("m", api::EMERGENCY_STOP)]);
+    assert_eq!(codes(&mut c), vec![("m", ApiCode::EmergencyStop.code())]);
     let snap = c.snapshot(ms(5000));
     assert_eq!(
         (snap.state, snap.enabled, snap.ready),
@@ -151,9 +160,9 @@ fn an_emergency_stop_freezes_the_arm_until_cleared_and_enabled() {
     assert!(here[0] > 0.0 && here[0] < 90f64.to_radians());
     assert_eq!(
         c.move_joints(ms(500), &[deg(0.0)], Speed::default(), "r"),
-        api::EMERGENCY_STOP
+        ApiCode::EmergencyStop
     );
-    assert_eq!(c.set_state(ms(500), 0), api::EMERGENCY_STOP);
+    assert_eq!(c.set_state(ms(500), 0), ApiCode::EmergencyStop);
     c.clear_error(ms(600));
     assert_eq!(c.set_state(ms(600), 0), -2, "still disabled");
     assert_eq!(c.clear_error_warn(ms(700), 0), 0);
@@ -176,7 +185,7 @@ fn stop_state_and_errors_end_waiting_moves_with_their_codes() {
     assert_eq!(c.set_state(ms(200), 0), 0);
     assert_eq!(c.move_joints(ms(200), &[deg(10.0)], Speed::default(), "c"), 100);
     c.raise_error(ms(300), COLLISION_ERROR);
-    assert_eq!(codes(&mut c), vec![("c", api::HAS_ERROR)]);
+    assert_eq!(codes(&mut c), vec![("c", ApiCode::HasError.code())]);
     let snap = c.snapshot(ms(300));
     assert_eq!((snap.error_code, snap.state), (31, MotionState::Stopped));
 }
@@ -194,7 +203,7 @@ fn a_pause_holds_the_arm_and_a_resume_finishes_the_move_later() {
     assert_eq!(c.next_event(), None);
     assert_eq!(
         c.move_joints(ms(900), &[deg(1.0)], Speed::default(), "x"),
-        api::NOT_READY_TO_MOVE
+        ApiCode::NotReadyToMove
     );
     assert_eq!(c.set_state(ms(1000), 0), 0);
     assert_eq!(c.snapshot(ms(1000)).state, MotionState::Moving);
@@ -241,7 +250,7 @@ fn cartesian_steps_move_the_tcp_by_the_position_step() {
     assert!((c.snapshot(end).joints[0] + 5f64.to_radians()).abs() < 1e-12);
     assert_eq!(
         c.move_step(end, Step::EndLevel, false, false, None, "l"),
-        api::PARAMETER_ERROR
+        ApiCode::ParameterError
     );
 }
 
@@ -277,7 +286,7 @@ fn a_long_press_ends_with_the_limit_code_at_a_joint_limit() {
         t += 100;
         c.step_online(ms(t));
     }
-    assert_eq!(codes(&mut c), vec![("lp", api::JOINT_LIMIT)]);
+    assert_eq!(codes(&mut c), vec![("lp", ApiCode::JointLimit.code())]);
     let j2 = c.snapshot(ms(t)).joints[1];
     assert!(
         (j2 - 100f64.to_radians()).abs() < 1e-9,
@@ -315,7 +324,7 @@ fn the_tcp_offset_applies_to_reported_poses_and_line_moves() {
         ..tool
     };
     assert_eq!(c.move_line(ms(0), target, false, Speed::default(), "l"), 100);
-    assert_eq!(c.set_tcp_offset(ms(0), [0.0; 6]), api::NOT_READY_TO_MOVE);
+    assert_eq!(c.set_tcp_offset(ms(0), [0.0; 6]), ApiCode::NotReadyToMove);
     let end = c.next_event().unwrap();
     c.advance(end);
     let reached = c.snapshot(end).pose;
@@ -332,6 +341,10 @@ fn relative_lines_add_to_the_planned_end_pose() {
     c.advance(ms(60_000));
     let end = c.snapshot(ms(60_000)).pose;
     assert!((end.y - start.y - 30.0).abs() < 0.01 && (end.z - start.z + 10.0).abs() < 0.01);
-    let done: Vec<(u8, i32)> = c.take_completions().into_iter().map(|d| (d.waiter, d.code)).collect();
+    let done: Vec<(u8, i32)> = c
+        .take_completions()
+        .into_iter()
+        .map(|d| (d.waiter, d.code.code()))
+        .collect();
     assert_eq!(done, vec![(1, 0), (2, 0)]);
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::model::xarm::{Speed, Step};
+use crate::model::xarm::{ApiCode, Speed, Step};
 
 /// A request the controller can run.
 #[derive(Clone, Debug, PartialEq)]
@@ -102,7 +102,7 @@ pub struct Refusal {
     /// The id to echo (`null` when the message had none).
     pub id: Value,
     /// The api code.
-    pub code: i32,
+    pub code: ApiCode,
     /// What was wrong.
     pub message: String,
 }
@@ -111,7 +111,7 @@ pub struct Refusal {
 pub fn parse_envelope(text: &str) -> Result<Envelope, Refusal> {
     let refuse = |id: Value, message: &str| Refusal {
         id,
-        code: 12,
+        code: ApiCode::ParameterError,
         message: message.to_string(),
     };
     let Ok(value) = serde_json::from_str::<Value>(text) else {
@@ -327,18 +327,21 @@ const COMMANDS: &[(&str, CommandParser)] = &[
 
 /// Maps an envelope to a command; the refusal is -4 for an unknown `cmd`, 12 for bad `data`.
 pub fn parse_command(envelope: &Envelope) -> Result<Command, Refusal> {
-    let refuse = |code: i32, message: String| Refusal {
+    let refuse = |code: ApiCode, message: String| Refusal {
         id: envelope.id.clone(),
         code,
         message,
     };
     let cmd = envelope.cmd.as_str();
     if let Some((_, parse)) = COMMANDS.iter().find(|(name, _)| *name == cmd) {
-        return parse(&Data(&envelope.data)).map_err(|message| refuse(12, message));
+        return parse(&Data(&envelope.data)).map_err(|message| refuse(ApiCode::ParameterError, message));
     }
     match NOT_SIMULATED.iter().find(|name| **name == cmd) {
         Some(name) => Ok(Command::NotSimulated(name)),
-        None => Err(refuse(-4, format!("command '{cmd}' does not exist"))),
+        None => Err(refuse(
+            ApiCode::CommandNotExist,
+            format!("command '{cmd}' does not exist"),
+        )),
     }
 }
 

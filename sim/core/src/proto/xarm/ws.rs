@@ -4,25 +4,24 @@
 use serde_json::{Value, json};
 
 use crate::model::arm::Pose;
-use crate::model::xarm::{Controller, api};
-use crate::proto::xarm::codes::api_text;
+use crate::model::xarm::{ApiCode, Controller};
 use crate::proto::xarm::request::{Command, Envelope, Refusal, parse_command, parse_envelope};
 use crate::time::SimTime;
 
 /// The code of a documented command the simulator does not model: 11, "other error".
-pub const NOT_SIMULATED_CODE: i32 = 11;
+pub const NOT_SIMULATED_CODE: ApiCode = ApiCode::OtherError;
 
 /// A response frame.
-pub fn response(id: &Value, code: i32, data: Value) -> String {
+pub fn response(id: &Value, code: ApiCode, data: Value) -> String {
     json!({"type": "response", "id": id, "code": code, "data": data}).to_string()
 }
 
 /// The `data` Studio-style for a code: `"ok"` for 0, `null` for 100 (accepted), else the api code's text.
-pub fn code_data(code: i32) -> Value {
+pub fn code_data(code: ApiCode) -> Value {
     match code {
-        api::OK => json!("ok"),
-        api::ACCEPTED => Value::Null,
-        other => json!(api_text(other).unwrap_or("error")),
+        ApiCode::Ok => json!("ok"),
+        ApiCode::Accepted => Value::Null,
+        other => json!(other.text()),
     }
 }
 
@@ -36,7 +35,7 @@ pub struct Answer {
     /// The parsed envelope, if any.
     pub envelope: Option<Envelope>,
     /// The immediate code (100 means a final response follows).
-    pub code: i32,
+    pub code: ApiCode,
     /// The immediate response frame.
     pub frame: String,
 }
@@ -81,7 +80,7 @@ fn rad(deg: f64) -> f64 {
 }
 
 /// Runs `command`; the answer is the immediate api code.
-pub fn execute<W>(c: &mut Controller<W>, now: SimTime, command: Command, waiter: W) -> i32 {
+pub fn execute<W>(c: &mut Controller<W>, now: SimTime, command: Command, waiter: W) -> ApiCode {
     match command {
         Command::MoveJoint { joints, speed } => {
             let target: Vec<Option<f64>> = joints.iter().map(|j| j.map(rad)).collect();
@@ -115,27 +114,27 @@ pub fn execute<W>(c: &mut Controller<W>, now: SimTime, command: Command, waiter:
         Command::SetSimulationRobot(on) => {
             c.advance(now);
             c.settings.simulation_robot = on;
-            api::OK
+            ApiCode::Ok
         }
         Command::MotionCallback(on) => {
             c.advance(now);
             c.settings.motion_callback = on;
-            api::OK
+            ApiCode::Ok
         }
         Command::Lite6Gripper(_) => {
             c.advance(now);
-            api::OK
+            ApiCode::Ok
         }
         Command::BioGripper(on) => {
             c.advance(now);
             c.settings.bio_gripper_enabled = on;
-            api::OK
+            ApiCode::Ok
         }
         Command::MotionConfig(config) => {
             c.advance(now);
             let dof = c.model().dof();
             if config.initial_point.as_ref().is_some_and(|p| p.len() < dof) {
-                return api::PARAMETER_ERROR;
+                return ApiCode::ParameterError;
             }
             let s = &mut c.settings;
             if let Some(v) = config.tcp_acc {
@@ -162,7 +161,7 @@ pub fn execute<W>(c: &mut Controller<W>, now: SimTime, command: Command, waiter:
             if let Some(p) = config.initial_point {
                 s.initial_point = p[..dof].to_vec();
             }
-            api::OK
+            ApiCode::Ok
         }
         Command::NotSimulated(_) => NOT_SIMULATED_CODE,
     }

@@ -5,8 +5,8 @@ use serde_json::json;
 use super::*;
 
 fn command(text: &str) -> Result<Command, (i32, String)> {
-    let envelope = parse_envelope(text).map_err(|r| (r.code, r.message))?;
-    parse_command(&envelope).map_err(|r| (r.code, r.message))
+    let envelope = parse_envelope(text).map_err(|r| (r.code.code(), r.message))?;
+    parse_command(&envelope).map_err(|r| (r.code.code(), r.message))
 }
 
 fn code_of(text: &str) -> i32 {
@@ -28,7 +28,7 @@ fn the_envelope_needs_json_an_object_an_id_and_a_cmd() {
         ),
     ] {
         let refusal = parse_envelope(text).unwrap_err();
-        assert_eq!((refusal.code, refusal.message.as_str()), (12, message), "{text}");
+        assert_eq!((refusal.code.code(), refusal.message.as_str()), (12, message), "{text}");
     }
     assert_eq!(parse_envelope(r#"{"cmd":"x"}"#).unwrap_err().id, Value::Null);
     let refusal = parse_envelope(r#"{"id":"7"}"#).unwrap_err();

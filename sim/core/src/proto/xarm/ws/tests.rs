@@ -12,7 +12,7 @@ fn ms(v: u64) -> SimTime {
 fn run(c: &mut Controller<Value>, t: u64, text: &str) -> Value {
     let answer = handle_text(c, ms(t), text, Value::clone);
     let frame: Value = serde_json::from_str(&answer.frame).unwrap();
-    assert_eq!(frame["code"].as_i64(), Some(i64::from(answer.code)));
+    assert_eq!(frame["code"].as_i64(), Some(i64::from(answer.code.code())));
     frame
 }
 
@@ -37,7 +37,7 @@ fn responses_echo_the_id_and_carry_type_code_and_data() {
     assert_eq!(frame, json!({"type": "response", "id": "m", "code": 100, "data": null}));
     c.advance(ms(60_000));
     let done = c.take_completions();
-    assert_eq!((done[0].waiter.clone(), done[0].code), (json!("m"), 0));
+    assert_eq!((done[0].waiter.clone(), done[0].code.code()), (json!("m"), 0));
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn motions_answer_100_or_their_refusal_code() {
     );
     assert_eq!(code(&mut c, 0, r#"{"cmd":"xarm_move_step_online","id":"o"}"#), 0);
     assert_eq!(code(&mut c, 10, r#"{"cmd":"xarm_move_step_over","id":"o"}"#), 0);
-    let finals: Vec<i32> = c.take_completions().iter().map(|d| d.code).collect();
+    let finals: Vec<i32> = c.take_completions().iter().map(|d| d.code.code()).collect();
     assert_eq!(finals, vec![0, 0, 0, 0], "step over ends every planned move");
 }
 
@@ -349,7 +349,7 @@ mod properties {
                 let text = json!({"cmd": cmd, "data": data, "id": "p"}).to_string();
                 let answer = handle_text(&mut c, SimTime::from_millis(now), &text, Value::clone);
                 let known = [-9, -7, -6, -4, -2, 0, 1, 2, 9, 11, 12, 100];
-                prop_assert!(known.contains(&answer.code), "{} -> {}", text, answer.code);
+                prop_assert!(known.contains(&answer.code.code()), "{} -> {:?}", text, answer.code);
                 prop_assert!(cmd != "no_such_command" || answer.code == -4);
                 prop_assert!(!NOT_SIMULATED.contains(&cmd));
                 let snap = c.snapshot(SimTime::from_millis(now));
