@@ -245,6 +245,8 @@ pub enum Frame {
     Close(u16, String),
     /// The connection ended without a close frame.
     Dropped(String),
+    /// A ping control frame (only [`WsClient::next_frame_or_ping`] reports them).
+    Ping,
     /// Nothing arrived in time.
     Timeout,
 }
@@ -259,10 +261,43 @@ impl WsClient {
     /// Connects to `url` (`ws://` or `wss://`) over `transport`. A refused upgrade reports its HTTP status
     /// and body; the URL's token never appears in the error.
     pub async fn connect(url: &str, transport: &Transport) -> Result<WsClient, Error> {
+        Ok(Self::connect_offering(url, transport, &[]).await?.0)
+    }
+
+    /// [`WsClient::connect`] offering these subprotocols (none: no `Sec-WebSocket-Protocol` header); also
+    /// returns the headers of the 101 answer, names in lower case.
+    pub async fn connect_offering(
+        url: &str,
+        transport: &Transport,
+        protocols: &[&str],
+    ) -> Result<(WsClient, Vec<(String, String)>), Error> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let shown = redact(url);
+        let mut request = url
+            .into_client_request()
+            .map_err(|e| Error::Wire(redact(&format!("cannot connect to {shown}: {e}"))))?;
+        if !protocols.is_empty() {
+            let offered = protocols
+                .join(", ")
+                .parse()
+                .map_err(|_| Error::Wire(format!("{protocols:?} cannot be offered as subprotocols")))?;
+            request.headers_mut().insert("sec-websocket-protocol", offered);
+        }
         let stream = transport.open(authority_of(url), None).await?;
-        match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::client_async(url, stream)).await {
-            Ok(Ok((stream, _))) => Ok(WsClient { stream }),
+        match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::client_async(request, stream)).await {
+            Ok(Ok((stream, response))) => {
+                let headers = response
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect();
+                Ok((WsClient { stream }, headers))
+            }
             Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {
                 let body = response
                     .body()
@@ -337,6 +372,23 @@ impl WsClient {
         }
     }
 
+    /// The next data frame, close or ping control frame, waiting at most `timeout`.
+    pub async fn next_frame_or_ping(&mut self, timeout: Duration) -> Frame {
+        match tokio::time::timeout(timeout, self.stream.next()).await {
+            Err(_) => Frame::Timeout,
+            Ok(Some(Ok(Message::Ping(_)))) => Frame::Ping,
+            Ok(Some(Ok(Message::Pong(_)))) => Frame::Timeout,
+            Ok(Some(Ok(Message::Text(text)))) => Frame::Text(text.to_string()),
+            Ok(Some(Ok(Message::Binary(bytes)))) => Frame::Binary(bytes.to_vec()),
+            Ok(Some(Ok(Message::Close(frame)))) => frame.map_or(Frame::Close(1005, String::new()), |f| {
+                Frame::Close(u16::from(f.code), f.reason.to_string())
+            }),
+            Ok(Some(Ok(Message::Frame(_)))) => Frame::Timeout,
+            Ok(Some(Err(error))) => Frame::Dropped(error.to_string()),
+            Ok(None) => Frame::Dropped("the connection ended".into()),
+        }
+    }
+
     /// The next text frame, or an error describing what came instead.
     pub async fn next_text(&mut self) -> Result<String, Error> {
         match self.next_frame(REPLY_TIMEOUT).await {
@@ -404,12 +456,23 @@ pub async fn upgrade_request(authority: &str, path: &str) -> Result<HttpReply, E
 
 /// [`upgrade_request`] over `transport`.
 pub async fn upgrade_request_via(transport: &Transport, authority: &str, path: &str) -> Result<HttpReply, Error> {
-    let headers = [
+    upgrade_request_with(transport, authority, path, &[]).await
+}
+
+/// [`upgrade_request_via`] with more request headers (a `sec-websocket-protocol` offer, say).
+pub async fn upgrade_request_with(
+    transport: &Transport,
+    authority: &str,
+    path: &str,
+    extra_headers: &[(&str, &str)],
+) -> Result<HttpReply, Error> {
+    let mut headers = vec![
         ("upgrade", "websocket"),
         ("connection", "Upgrade"),
         ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
         ("sec-websocket-version", "13"),
     ];
+    headers.extend_from_slice(extra_headers);
     exchange(transport, authority, "GET", path, &headers, "").await
 }
 

@@ -1,15 +1,17 @@
 //! `understudy-check`: runs the conformance features against the in-process simulator (no `--target`), a
 //! simulator in another process (`--target` + `--control`), physical devices (`--target endrpi=ws://HOST:PORT/`)
-//! or devices that dial in (`--target PROTOCOL=listen://HOST:PORT`), prints the report, and exits with a code
-//! a CI can trust.
+//! or devices that dial in (`--target PROTOCOL=listen://HOST:PORT`); an ESP3D board is named by its HTTP URL
+//! (`--target esp3d=http://HOST:PORT/`) and its sockets are found from it. It prints the report and exits with a
+//! code a CI can trust.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
 use understudy_conformance::runner::{self, RunConfig};
-use understudy_conformance::steps::protocol_names;
-use understudy_conformance::target::{LISTEN_SCHEME, check_ws_url};
+use understudy_conformance::steps::{esp3d, protocol_names};
+use understudy_conformance::target::{LISTEN_SCHEME, check_url};
 
 /// Every scenario that ran passed, and at least one ran.
 const PASSED: u8 = 0;
@@ -24,8 +26,8 @@ const NOTHING_RAN: u8 = 3;
 #[derive(Debug, Parser)]
 #[command(name = "understudy-check", version, about)]
 struct Cli {
-    /// A target, PROTOCOL=URL (repeatable): ws:// or wss:// to dial a device (endrpi=ws://10.0.0.7:5000/), or
-    /// listen://HOST:PORT to wait for a device that dials the checker. Without any, the in-process simulator.
+    /// A target, PROTOCOL=URL (repeatable): ws:// or wss:// to dial a device (endrpi=ws://10.0.0.7:5000/), an
+    /// ESP3D board's HTTP URL (esp3d=http://10.0.0.9:80/), or listen://HOST:PORT to wait for a device that dials the checker. Without any, the in-process simulator.
     #[arg(long = "target", value_parser = parse_target)]
     targets: Vec<(String, String)>,
     /// The control API of the simulator serving the targets (e.g. http://127.0.0.1:7400/): @sim-only
@@ -66,6 +68,12 @@ struct Cli {
     /// Accept a self-signed or otherwise unverifiable TLS certificate from the target.
     #[arg(long)]
     insecure: bool,
+    /// The ESP3D terminal socket (default: ws://HOST:PORT+1/ of the esp3d target http://HOST:PORT/).
+    #[arg(long, value_name = "URL", requires = "targets")]
+    esp3d_terminal: Option<String>,
+    /// The ESP3D data socket (default: ws://HOST:8282/ on the esp3d target's host).
+    #[arg(long, value_name = "URL", requires = "targets")]
+    esp3d_data: Option<String>,
 }
 
 fn parse_target(text: &str) -> Result<(String, String), String> {
@@ -80,7 +88,7 @@ fn parse_target(text: &str) -> Result<(String, String), String> {
         ));
     }
     if !url.starts_with(LISTEN_SCHEME) {
-        check_ws_url(url).map_err(|e| e.to_string())?;
+        check_url(url).map_err(|e| e.to_string())?;
     }
     Ok((protocol.to_string(), url.to_string()))
 }
@@ -88,10 +96,26 @@ fn parse_target(text: &str) -> Result<(String, String), String> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let targets: BTreeMap<String, String> = cli.targets.into_iter().collect();
+    let endpoints = match targets.get(esp3d::ENDPOINT) {
+        Some(url) => match esp3d::sockets_of(url, cli.esp3d_terminal.as_deref(), cli.esp3d_data.as_deref()) {
+            Ok(sockets) => sockets,
+            Err(error) => {
+                eprintln!("understudy-check: {error}");
+                return USAGE.into();
+            }
+        },
+        None if cli.esp3d_terminal.is_some() || cli.esp3d_data.is_some() => {
+            eprintln!("understudy-check: --esp3d-terminal and --esp3d-data need --target esp3d=http://HOST:PORT/");
+            return USAGE.into();
+        }
+        None => BTreeMap::new(),
+    };
     let config = RunConfig {
         features: cli.features,
         schemas: cli.schemas,
-        targets: cli.targets.into_iter().collect(),
+        targets,
+        endpoints,
         control: cli.control,
         control_token: cli.control_token,
         accept_wait: Duration::from_secs(cli.accept_wait),

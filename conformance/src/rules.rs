@@ -47,12 +47,14 @@ pub fn parse(markdown: &str) -> Vec<Rule> {
         .collect()
 }
 
-/// `ABC-12`: upper-case letters, a dash, digits.
+/// `ABC-12`: upper-case letters (digits after the first), a dash, digits; or a decision `ABC-D3` (a `D`
+/// before the digits).
 pub fn is_rule_id(text: &str) -> bool {
     match text.split_once('-') {
         Some((prefix, number)) => {
-            !prefix.is_empty()
-                && prefix.chars().all(|c| c.is_ascii_uppercase())
+            let number = number.strip_prefix('D').unwrap_or(number);
+            prefix.starts_with(|c: char| c.is_ascii_uppercase())
+                && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
                 && !number.is_empty()
                 && number.chars().all(|c| c.is_ascii_digit())
         }
@@ -83,6 +85,10 @@ mod tests {
     #[test]
     fn rule_ids() {
         assert!(is_rule_id("ENDRPI-1"));
+        assert!(is_rule_id("ESP3D-25"));
+        assert!(is_rule_id("ESP3D-D4"));
+        assert!(!is_rule_id("ESP3D-D"));
+        assert!(!is_rule_id("3D-1"));
         assert!(!is_rule_id("endrpi-1"));
         assert!(!is_rule_id("ENDRPI-"));
         assert!(!is_rule_id("sim-only"));

@@ -32,6 +32,8 @@ pub struct RunConfig {
     /// Targets by protocol: `endrpi` -> `ws://10.0.0.7:5000/` (the checker dials) or `listen://0.0.0.0:9000`
     /// (the device dials the checker); empty = the in-process simulator.
     pub targets: BTreeMap<String, String>,
+    /// More sockets of the targets, by endpoint name, dialled as given: `esp3d-terminal` -> `ws://10.0.0.9:81/`.
+    pub endpoints: BTreeMap<String, String>,
     /// The control API of the simulator serving the targets (`http://127.0.0.1:7400/`), if they are one.
     pub control: Option<String>,
     /// The bearer token that control API requires, if it requires one (`--control-token` of the simulator).
@@ -59,6 +61,7 @@ impl RunConfig {
             features: default_features_dir(),
             schemas: crate::schema::default_dir().to_path_buf(),
             targets: BTreeMap::new(),
+            endpoints: BTreeMap::new(),
             control: None,
             control_token: None,
             accept_wait: Duration::from_secs(30),
@@ -134,8 +137,10 @@ pub async fn run(config: RunConfig) -> Result<Report> {
     check_protocols(&config)?;
     let schemas = Schemas::load(&config.schemas)?;
     let target = if config.is_external() {
+        let mut dialled = config.targets.clone();
+        dialled.extend(config.endpoints.clone());
         Target::external(
-            &config.targets,
+            &dialled,
             config
                 .control
                 .as_deref()

@@ -59,7 +59,7 @@ impl Target {
         }
     }
 
-    /// Devices by protocol (`ws://`, `wss://` or `listen://HOST:PORT`), optionally served by a simulator whose
+    /// Devices by protocol or endpoint name (`ws://`, `wss://`, `http://` or `listen://HOST:PORT`), optionally served by a simulator whose
     /// control API is at `control` (`http://HOST:PORT/`). Listening targets are bound here.
     pub async fn external(
         targets: &BTreeMap<String, String>,
@@ -85,7 +85,7 @@ impl Target {
                     })?;
                     Endpoint::Listen { addr, listener }
                 }
-                None => Endpoint::Dial(check_ws_url(url)?.to_string()),
+                None => Endpoint::Dial(check_url(url)?.to_string()),
             };
             endpoints.insert(protocol.clone(), endpoint);
         }
@@ -117,7 +117,7 @@ impl Target {
         }
     }
 
-    /// The protocols named by external targets.
+    /// The protocols (and extra endpoints, such as an ESP3D board's sockets) named by external targets.
     pub fn protocols(&self) -> Vec<&str> {
         match &self.kind {
             Kind::InProcess { .. } => Vec::new(),
@@ -180,13 +180,16 @@ impl Target {
     }
 }
 
-/// `url` if it is a `ws://` or `wss://` URL.
-pub fn check_ws_url(url: &str) -> Result<&str> {
-    if url.starts_with("ws://") || url.starts_with("wss://") {
+/// `url` if it is a `ws://` or `wss://` URL, or the `http://` URL of a device whose sockets are found from it.
+pub fn check_url(url: &str) -> Result<&str> {
+    if ["ws://", "wss://", "http://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+    {
         Ok(url)
     } else {
         Err(Error::BadTarget(format!(
-            "{url} is not a ws://, wss:// or {LISTEN_SCHEME}HOST:PORT address"
+            "{url} is not a ws://, wss://, http:// or {LISTEN_SCHEME}HOST:PORT address"
         )))
     }
 }

@@ -1,6 +1,7 @@
 //! The fault-injecting relay the wrong-device tests put in front of the simulator: it serves WebSockets
-//! (optionally over TLS), relays each the device accepts through a per-connection [`Faults`], and passes any
-//! other request to the device untouched. [`pump`] alone relays two WebSockets already open.
+//! (optionally over TLS) with the subprotocol the device chose, relays each the device accepts through a
+//! per-connection [`Faults`] (the device's pings too), and passes any other request to the device untouched.
+//! [`pump`] alone relays two WebSockets already open.
 
 use std::net::SocketAddr;
 
@@ -9,6 +10,9 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::server::{Callback, ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use understudy_sim::serve::listener::read_head;
 use understudy_sim::serve::rewind::Rewind;
 
@@ -19,9 +23,14 @@ pub trait Faults: Default + Send + 'static {
         vec![text]
     }
 
-    /// The frames the checker gets for one frame from the device.
+    /// The frames the checker gets for one text frame from the device.
     fn to_checker(&mut self, text: String) -> Vec<String> {
         vec![text]
+    }
+
+    /// The frames the checker gets for one binary frame from the device.
+    fn binary_to_checker(&mut self, bytes: Vec<u8>) -> Vec<Message> {
+        vec![Message::binary(bytes)]
     }
 }
 
@@ -84,8 +93,16 @@ async fn serve<F: Faults, S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, upst
     let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     // An upgrade the device accepts is relayed through `F`; one it refuses is passed on, so its refusal shows.
     if head.is_upgrade {
-        if let Ok((device, _)) = tokio_tungstenite::connect_async(upstream.url(&target)).await {
-            if let Ok(checker) = tokio_tungstenite::accept_async(Rewind::new(head.bytes, stream)).await {
+        let Ok(mut request) = upstream.url(&target).into_client_request() else {
+            return;
+        };
+        let offered = header_value(&head.bytes, "sec-websocket-protocol");
+        if let Some(value) = offered.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            request.headers_mut().insert("sec-websocket-protocol", value);
+        }
+        if let Ok((device, response)) = tokio_tungstenite::connect_async(request).await {
+            let answer = ChosenProtocol(response.headers().get("sec-websocket-protocol").cloned());
+            if let Ok(checker) = tokio_tungstenite::accept_hdr_async(Rewind::new(head.bytes, stream), answer).await {
                 pump(checker, device, F::default()).await;
             }
             return;
@@ -133,7 +150,14 @@ where
                         }
                     }
                 }
-                Some(Ok(message @ Message::Binary(_))) => {
+                Some(Ok(Message::Binary(bytes))) => {
+                    for frame in faults.binary_to_checker(bytes.to_vec()) {
+                        if to_checker.send(frame).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Some(Ok(message @ Message::Ping(_))) => {
                     if to_checker.send(message).await.is_err() {
                         return;
                     }
@@ -149,6 +173,29 @@ where
     }
     let _ = to_device.send(Message::Close(None)).await;
     let _ = to_checker.send(Message::Close(None)).await;
+}
+
+/// Answers the checker's upgrade with the subprotocol the device chose, if it chose one.
+struct ChosenProtocol(Option<HeaderValue>);
+
+impl Callback for ChosenProtocol {
+    fn on_request(self, _request: &Request, mut reply: Response) -> Result<Response, ErrorResponse> {
+        if let Some(chosen) = self.0 {
+            reply.headers_mut().insert("sec-websocket-protocol", chosen);
+        }
+        Ok(reply)
+    }
+}
+
+/// The value of header `name` (lower case) in a request head.
+fn header_value(head: &[u8], name: &str) -> Option<String> {
+    String::from_utf8_lossy(head)
+        .split("\r\n\r\n")
+        .next()?
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(key, _)| key.trim().eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.trim().to_string())
 }
 
 /// Passes every frame through unchanged.
