@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod error;
+pub mod obico;
 pub mod report;
 pub mod rules;
 pub mod runner;

@@ -62,6 +62,12 @@ struct Cli {
     /// Accept a self-signed or otherwise unverifiable TLS certificate from the target.
     #[arg(long)]
     insecure: bool,
+    /// The token the checker's Obico server accepts from the agent (its `auth_token`).
+    #[arg(long, default_value = understudy_conformance::obico::DEFAULT_TOKEN)]
+    obico_token: String,
+    /// The G-code file Obico print scenarios start with `_printer.select_file` (OctoPrint: its path on disk).
+    #[arg(long, default_value = understudy_conformance::steps::obico::DEFAULT_PRINT_FILE)]
+    obico_print_file: String,
 }
 
 fn parse_target(text: &str) -> Result<(String, String), String> {
@@ -96,6 +102,8 @@ async fn main() -> std::process::ExitCode {
         concurrency: cli.concurrency,
         token: cli.token,
         insecure_tls: cli.insecure,
+        obico_token: cli.obico_token,
+        obico_print_file: cli.obico_print_file,
     };
     let report = match runner::run(config).await {
         Ok(report) => report,

@@ -40,7 +40,7 @@ macro_rules! protocols {
     };
 }
 
-protocols!(endrpi, xarm, pubsub);
+protocols!(endrpi, xarm, pubsub, obico);
 
 /// The names of [`PROTOCOLS`].
 pub fn protocol_names() -> Vec<&'static str> {
