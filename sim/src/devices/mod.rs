@@ -4,7 +4,9 @@
 
 pub mod endrpi;
 pub mod esp3d;
+pub mod obico;
 pub mod options;
+pub mod printer_faults;
 pub mod pubsub;
 pub mod xarm;
 
@@ -20,7 +22,7 @@ use crate::serve::device::{Device, DeviceError};
 pub use options::DeviceOptions;
 
 /// Every device kind, in start order. Adding a device adds its folder, its `pub mod` line and one entry here.
-pub const DEVICE_KINDS: &[DeviceKind] = &[endrpi::KIND, xarm::KIND, pubsub::KIND, esp3d::KIND];
+pub const DEVICE_KINDS: &[DeviceKind] = &[endrpi::KIND, xarm::KIND, pubsub::KIND, esp3d::KIND, obico::KIND];
 
 /// What a device gets when it is built.
 pub struct DeviceContext {

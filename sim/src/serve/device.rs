@@ -136,6 +136,9 @@ pub enum DeviceError {
     /// Its TLS certificate or key cannot be made, read or written.
     #[error(transparent)]
     Tls(#[from] crate::serve::tls::TlsError),
+    /// Its options do not describe a device that can run (a bad URL, an unreadable file ...).
+    #[error("{0}")]
+    Options(String),
 }
 
 /// A running simulated device: its endpoints and its control commands (fault injection, forced states).

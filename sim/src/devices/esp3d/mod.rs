@@ -12,14 +12,15 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{Clock, SimTime};
+use crate::devices::printer_faults::{self, FAULT_COMMANDS};
 use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
 use crate::serve::BoundEndpoint;
 use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, EndpointSpec};
 use args::Esp3dArgs;
 use services::{HttpService, Socket, SocketService};
 use station::{Shared, Station};
+use understudy_core::model::printer::Printer;
 use understudy_core::model::printer::config::PrinterConfig;
-use understudy_core::model::printer::{Fault, HeaterId, Printer};
 use understudy_core::proto::esp3d::{BoardConfig, Esp3dBoard};
 
 /// The default HTTP port.
@@ -155,20 +156,14 @@ impl Device for Esp3d {
     }
 
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError> {
-        let fault = match command {
-            "thermal_runaway" => Fault::ThermalRunaway(heater(args)?),
-            "mintemp" => Fault::MinTemp(heater(args)?),
-            "maxtemp" => Fault::MaxTemp(heater(args)?),
-            "emergency_stop" => Fault::EmergencyStop,
-            "reset" => {
-                self.shared.with(now, |s| s.reset_printer(now));
-                return Ok(json!({ "halted": false }));
-            }
-            other => {
-                return Err(ControlError::UnknownCommand(format!(
-                    "{other} (esp3d knows: thermal_runaway, mintemp, maxtemp, emergency_stop, reset)"
-                )));
-            }
+        if command == "reset" {
+            self.shared.with(now, |s| s.reset_printer(now));
+            return Ok(json!({ "halted": false }));
+        }
+        let Some(fault) = printer_faults::fault(command, args)? else {
+            return Err(ControlError::UnknownCommand(format!(
+                "{command} (esp3d knows: {FAULT_COMMANDS}, reset)"
+            )));
         };
         let halted = self.shared.with(now, |s| {
             s.fault(now, fault);
@@ -193,16 +188,5 @@ impl Device for Esp3d {
                 }
             }
         }))
-    }
-}
-
-/// The heater a fault names: `{"heater": "hotend"|"bed"}` (the hotend when absent).
-fn heater(args: &Value) -> Result<HeaterId, ControlError> {
-    match args.get("heater").and_then(Value::as_str) {
-        None | Some("hotend") => Ok(HeaterId::Hotend),
-        Some("bed") => Ok(HeaterId::Bed),
-        Some(other) => Err(ControlError::BadArguments(format!(
-            "unknown heater `{other}` (use hotend or bed)"
-        ))),
     }
 }

@@ -1,0 +1,261 @@
+//! Simulated Obico agents (OctoPrint-Obico 2.6.1 in OctoPrint 1.11.8, each on its own Marlin printer) that
+//! dial out to an Obico server: a fleet of one or many, one task each, and their control commands.
+
+pub mod args;
+mod runner;
+pub mod server;
+mod tokens;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::clock::{Clock, SimTime};
+use crate::devices::printer_faults::{self, FAULT_COMMANDS};
+use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
+use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, EndpointSpec};
+use crate::serve::outbound::{Dialer, Trust};
+use args::ObicoArgs;
+use runner::{AgentState, Net, Slot};
+use server::ServerUrl;
+use understudy_core::model::printer::{Printer, PrinterConfig};
+use understudy_core::proto::obico::ObicoAgent;
+use understudy_core::proto::obico::commands::PauseArgs;
+
+/// Sim milliseconds between two agents' starts, by default (10,000 agents start within 50 s).
+pub const DEFAULT_STAGGER_MS: u64 = 5;
+
+/// Options of the agents; with no `server` the device is off.
+#[derive(Clone, Default)]
+pub struct ObicoOptions {
+    /// The server's endpoint prefix (`http://127.0.0.1:3334`).
+    pub server: Option<String>,
+    /// The token, or a pattern with `{n}`.
+    pub token: Option<String>,
+    /// A file of tokens, one a line.
+    pub token_file: Option<std::path::PathBuf>,
+    /// The CA to trust for https instead of the system's roots.
+    pub ca: Option<std::path::PathBuf>,
+    /// A G-code file each printer prints once connected.
+    pub print: Option<std::path::PathBuf>,
+    /// How many agents (0 reads as 1).
+    pub agents: u32,
+    /// Sim ms between two agents' starts.
+    pub stagger_ms: u64,
+}
+
+impl ObicoOptions {
+    /// One agent dialing `server` with `token`, starting at once: what a test harness needs.
+    pub fn single(server: &str, token: &str) -> Self {
+        ObicoOptions {
+            server: Some(server.to_owned()),
+            token: Some(token.to_owned()),
+            agents: 1,
+            ..ObicoOptions::default()
+        }
+    }
+}
+
+impl std::fmt::Debug for ObicoOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObicoOptions")
+            .field("server", &self.server)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_file", &self.token_file)
+            .field("ca", &self.ca)
+            .field("print", &self.print)
+            .field("agents", &self.agents)
+            .field("stagger_ms", &self.stagger_ms)
+            .finish()
+    }
+}
+
+/// The registry entry.
+pub const KIND: DeviceKind = DeviceKind {
+    name: "obico",
+    args: flags_of::<ObicoArgs>,
+    flags: parse_flags::<ObicoArgs>,
+    build,
+};
+
+/// Builds the agents (none without a server).
+pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
+    let options = ctx.options.get::<ObicoOptions>();
+    let Some(server) = &options.server else {
+        return Ok(Arc::new(Obico { fleet: None }));
+    };
+    let url = ServerUrl::parse(server).map_err(DeviceError::Options)?;
+    let agents = options.agents.max(1) as usize;
+    let tokens = tokens::resolve(options.token.as_deref(), options.token_file.as_deref(), agents)
+        .map_err(DeviceError::Options)?;
+    let dialer = match (url.tls, &options.ca) {
+        (false, _) => Dialer::plain(),
+        (true, None) => Dialer::tls(&Trust::System).map_err(|e| DeviceError::Options(e.to_string()))?,
+        (true, Some(ca)) => Dialer::tls(&Trust::Pem(ca.clone())).map_err(|e| DeviceError::Options(e.to_string()))?,
+    };
+    let print = options.print.as_deref().map(read_print).transpose()?;
+    let epoch_ms = ctx.clock.epoch().unix_ms(SimTime::ZERO);
+    let slots = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, token)| {
+            let name = format!("obico-{}", i + 1);
+            let mut printer = Printer::new(PrinterConfig::default(), ctx.seed, &name);
+            if let Some((file, gcode)) = &print {
+                printer
+                    .sd_mut()
+                    .write(file, gcode.clone(), SimTime::ZERO)
+                    .map_err(|e| DeviceError::Options(format!("cannot put {file} on the card: {e}")))?;
+            }
+            Ok(Arc::new(Slot::new(AgentState {
+                agent: ObicoAgent::new(printer, token, epoch_ms, ctx.seed, &name),
+                pending: Vec::new(),
+                print_on_connect: print.as_ref().map(|(file, _)| file.clone()),
+            })))
+        })
+        .collect::<Result<Vec<_>, DeviceError>>()?;
+    Ok(Arc::new(Obico {
+        fleet: Some(Fleet {
+            net: Arc::new(Net { url, dialer }),
+            slots,
+            stagger_ms: options.stagger_ms,
+        }),
+    }))
+}
+
+/// The file's name on the card and its bytes.
+fn read_print(path: &Path) -> Result<(String, Vec<u8>), DeviceError> {
+    let gcode =
+        std::fs::read(path).map_err(|e| DeviceError::Options(format!("cannot read {}: {e}", path.display())))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| DeviceError::Options(format!("{} has no usable file name", path.display())))?;
+    Ok((name.to_owned(), gcode))
+}
+
+struct Fleet {
+    net: Arc<Net>,
+    slots: Vec<Arc<Slot>>,
+    stagger_ms: u64,
+}
+
+struct Obico {
+    fleet: Option<Fleet>,
+}
+
+impl Obico {
+    /// The agent `args.agent` names (1..N, default 1).
+    fn slot(&self, args: &Value) -> Result<&Arc<Slot>, ControlError> {
+        let fleet = self
+            .fleet
+            .as_ref()
+            .ok_or_else(|| ControlError::BadArguments("no Obico agent runs (start with --obico-server)".into()))?;
+        let n = match args.get("agent") {
+            None | Some(Value::Null) => 1,
+            Some(v) => v
+                .as_u64()
+                .ok_or_else(|| ControlError::BadArguments("`agent` must be a number from 1".into()))?,
+        };
+        usize::try_from(n)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| fleet.slots.get(i))
+            .ok_or_else(|| ControlError::BadArguments(format!("no agent {n} (1..{})", fleet.slots.len())))
+    }
+}
+
+impl Device for Obico {
+    fn name(&self) -> &'static str {
+        "obico"
+    }
+
+    fn endpoints(&self) -> Vec<EndpointSpec> {
+        Vec::new()
+    }
+
+    fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError> {
+        let slot = self.slot(args)?;
+        let refused = |e: understudy_core::model::printer::PrinterError| ControlError::BadArguments(e.to_string());
+        let fault = printer_faults::fault(command, args)?;
+        slot.with(|s| {
+            let actions = match command {
+                "print" => {
+                    let file = args.get("file").and_then(Value::as_str).ok_or_else(|| {
+                        ControlError::BadArguments("`file` (a file on the printer's card) is needed".into())
+                    })?;
+                    s.agent.start_print(now, file).map_err(refused)?
+                }
+                "pause" => s.agent.pause(now, PauseArgs::default()).map_err(refused)?,
+                "resume" => s.agent.resume(now).map_err(refused)?,
+                "cancel" => s.agent.cancel(now).map_err(refused)?,
+                "upload" => {
+                    let (Some(file), Some(gcode)) = (
+                        args.get("file").and_then(Value::as_str),
+                        args.get("gcode").and_then(Value::as_str),
+                    ) else {
+                        return Err(ControlError::BadArguments("`file` and `gcode` are needed".into()));
+                    };
+                    s.agent
+                        .printer_mut()
+                        .sd_mut()
+                        .write(file, gcode.as_bytes().to_vec(), now)
+                        .map_err(|e| ControlError::BadArguments(e.to_string()))?;
+                    Vec::new()
+                }
+                "state" => Vec::new(),
+                _ => match fault {
+                    Some(fault) => {
+                        s.agent.printer_mut().inject_fault(now, fault);
+                        Vec::new()
+                    }
+                    None => {
+                        return Err(ControlError::UnknownCommand(format!(
+                            "{command} (obico knows: print, pause, resume, cancel, upload, state, {FAULT_COMMANDS})"
+                        )));
+                    }
+                },
+            };
+            s.pending.extend(actions);
+            let link = s.agent.link();
+            Ok(json!({
+                "state": s.agent.state().text(),
+                "current_print_ts": s.agent.current_print_ts(),
+                "printer_id": link.printer_id(),
+                "connected": link.is_open(),
+                "shut_down": link.is_shut_down(),
+                "halted": s.agent.printer().is_halted(),
+            }))
+        })
+    }
+
+    fn announcements(&self) -> Vec<(&'static str, String)> {
+        match &self.fleet {
+            Some(fleet) => vec![
+                ("obico-server", fleet.net.url.prefix_url()),
+                ("obico-agents", fleet.slots.len().to_string()),
+            ],
+            None => Vec::new(),
+        }
+    }
+
+    fn background(self: Arc<Self>, clock: Arc<Clock>, shutdown: CancellationToken) -> Option<BackgroundTask> {
+        let fleet = self.fleet.as_ref()?;
+        let tasks = TaskTracker::new();
+        for (i, slot) in fleet.slots.iter().enumerate() {
+            let start = SimTime::from_millis((i as u64).saturating_mul(fleet.stagger_ms));
+            tasks.spawn(runner::run(
+                slot.clone(),
+                fleet.net.clone(),
+                clock.clone(),
+                start,
+                shutdown.clone(),
+            ));
+        }
+        tasks.close();
+        Some(Box::pin(async move { tasks.wait().await }))
+    }
+}

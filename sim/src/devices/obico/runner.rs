@@ -1,0 +1,292 @@
+//! One agent's life on the network: the sans-IO agent is fed the simulator's time, the answers of its REST
+//! calls, its socket's opens, frames and closes, and what it returns is done. Every wait is bounded.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::Notify;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_util::sync::CancellationToken;
+
+use super::server::ServerUrl;
+use crate::clock::{Clock, SimTime};
+use crate::serve::http_client::{self, ClientRequest};
+use crate::serve::outbound::{Dialer, Stream};
+use understudy_core::proto::obico::{Frame, LinkAction, LinkEvent, ObicoAgent, OctoState, RestCall};
+
+/// How long the upgrade may take once connected.
+pub const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one frame may take to be written.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a closing socket is read for its last frames.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// The largest server frame accepted.
+const MAX_FRAME: usize = 1 << 20;
+
+type Ws = WebSocketStream<Stream>;
+type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Where the agents dial and how.
+#[derive(Debug)]
+pub struct Net {
+    /// The server's endpoint prefix.
+    pub url: ServerUrl,
+    /// Plain or TLS.
+    pub dialer: Dialer,
+}
+
+/// What control commands and the agent's task share.
+#[derive(Debug)]
+pub struct AgentState {
+    /// The agent and its printer.
+    pub agent: ObicoAgent,
+    /// Actions a control command produced, for the task to carry out.
+    pub pending: Vec<LinkAction>,
+    /// A file to print once the socket is open and the printer operational.
+    pub print_on_connect: Option<String>,
+}
+
+/// One agent of the fleet.
+#[derive(Debug)]
+pub struct Slot {
+    state: Mutex<AgentState>,
+    wake: Notify,
+}
+
+impl Slot {
+    /// A slot for `state`.
+    pub fn new(state: AgentState) -> Self {
+        Slot {
+            state: Mutex::new(state),
+            wake: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, AgentState> {
+        // A panic elsewhere cannot leave the agent half-updated in a way that matters more than stopping it.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` on the agent (a control command), then wakes its task to send what it queued.
+    pub fn with<R>(&self, f: impl FnOnce(&mut AgentState) -> R) -> R {
+        let result = f(&mut self.lock());
+        self.wake.notify_one();
+        result
+    }
+
+    /// Advances the agent to `now`; returns what to do and when to come back.
+    fn step(&self, now: SimTime, todo: &mut VecDeque<LinkAction>) -> SimTime {
+        let mut state = self.lock();
+        todo.extend(state.pending.drain(..));
+        todo.extend(state.agent.advance(now));
+        let ready = state.agent.link().is_open() && state.agent.state() == OctoState::Operational;
+        if ready && let Some(path) = state.print_on_connect.take() {
+            match state.agent.start_print(now, &path) {
+                Ok(actions) => todo.extend(actions),
+                Err(error) => tracing::warn!(%error, path, "obico: cannot start the print"),
+            }
+        }
+        // A deadline already passed would spin: the next millisecond is the soonest a timer can matter.
+        state
+            .agent
+            .next_deadline()
+            .filter(|d| *d > now)
+            .unwrap_or(now.plus_millis(1))
+    }
+
+    fn feed(&self, now: SimTime, event: LinkEvent) -> Vec<LinkAction> {
+        self.lock().agent.handle_link(now, event)
+    }
+}
+
+/// What woke the task.
+enum Input {
+    Nothing,
+    Rest(RestCall, u16, String),
+    Opened(Result<Box<Ws>, u16>),
+    Frame(Option<Result<Message, WsError>>),
+}
+
+/// Runs one agent from sim time `start` until `shutdown`.
+pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTime, shutdown: CancellationToken) {
+    tokio::select! {
+        _ = shutdown.cancelled() => return,
+        _ = clock.sleep_until(start) => {}
+    }
+    let mut ws: Option<Box<Ws>> = None;
+    let mut opening: Option<Pending<Result<Box<Ws>, u16>>> = None;
+    let mut rest: FuturesUnordered<Pending<(RestCall, u16, String)>> = FuturesUnordered::new();
+    let mut todo = VecDeque::new();
+    loop {
+        let deadline = slot.step(clock.now(), &mut todo);
+        while let Some(action) = todo.pop_front() {
+            match action {
+                LinkAction::Rest {
+                    call,
+                    method,
+                    path,
+                    authorization,
+                    form,
+                } => rest.push(Box::pin(rest_call(
+                    net.clone(),
+                    call,
+                    method,
+                    path,
+                    authorization,
+                    form,
+                ))),
+                LinkAction::OpenWs { path, authorization } => {
+                    opening = Some(Box::pin(open_ws(net.clone(), path, authorization)));
+                }
+                LinkAction::Send(frame) => {
+                    if let Some(socket) = ws.as_mut()
+                        && !send(socket, frame).await
+                    {
+                        ws = None;
+                        todo.extend(slot.feed(clock.now(), LinkEvent::WsClosed(1006)));
+                    }
+                }
+            }
+        }
+        let input = tokio::select! {
+            _ = shutdown.cancelled() => {
+                if let Some(socket) = ws.as_mut() {
+                    let going_away = CloseFrame { code: WsCloseCode::Away, reason: "".into() };
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, Ws::close(socket, Some(going_away))).await;
+                }
+                return;
+            }
+            _ = slot.wake.notified() => Input::Nothing,
+            _ = clock.sleep_until(deadline) => Input::Nothing,
+            Some((call, status, body)) = rest.next(), if !rest.is_empty() => Input::Rest(call, status, body),
+            opened = async { match opening.as_mut() { Some(f) => f.await, None => std::future::pending().await } },
+                if opening.is_some() => Input::Opened(opened),
+            frame = async { match ws.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } },
+                if ws.is_some() => Input::Frame(frame),
+        };
+        let now = clock.now();
+        match input {
+            Input::Nothing => {}
+            Input::Rest(call, status, body) => todo.extend(slot.feed(now, LinkEvent::RestAnswered(call, status, body))),
+            Input::Opened(result) => {
+                opening = None;
+                let event = match result {
+                    Ok(socket) => {
+                        ws = Some(socket);
+                        LinkEvent::WsOpened
+                    }
+                    Err(status) => LinkEvent::WsRefused(status),
+                };
+                todo.extend(slot.feed(now, event));
+            }
+            Input::Frame(Some(Ok(Message::Text(text)))) => {
+                todo.extend(slot.lock().agent.receive_text(now, text.as_str()));
+            }
+            Input::Frame(Some(Ok(Message::Binary(bytes)))) => {
+                todo.extend(slot.lock().agent.receive_binary(now, &bytes));
+            }
+            Input::Frame(Some(Ok(Message::Close(frame)))) => {
+                let code = frame.map_or(1005, |f| u16::from(f.code));
+                if let Some(mut socket) = ws.take() {
+                    // Let the close handshake finish (tungstenite answers the close frame itself).
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async { while socket.next().await.is_some() {} }).await;
+                }
+                todo.extend(slot.feed(now, LinkEvent::WsClosed(code)));
+            }
+            Input::Frame(Some(Ok(_))) => {}
+            Input::Frame(None | Some(Err(_))) => {
+                ws = None;
+                todo.extend(slot.feed(now, LinkEvent::WsClosed(1006)));
+            }
+        }
+    }
+}
+
+/// Writes one frame; `false` when the socket failed.
+async fn send(socket: &mut Ws, frame: Frame) -> bool {
+    let message = match frame {
+        Frame::Text(text) => Message::text(text),
+        Frame::Binary(bytes) => Message::binary(bytes),
+    };
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await,
+        Ok(Ok(()))
+    )
+}
+
+/// One REST call; status 0 when there was no answer (refused, TLS failure, time-out).
+async fn rest_call(
+    net: Arc<Net>,
+    call: RestCall,
+    method: &'static str,
+    path: String,
+    authorization: String,
+    form: Vec<(String, String)>,
+) -> (RestCall, u16, String) {
+    let path = net.url.path(&path);
+    let body = http_client::form_urlencoded(&form);
+    let result = async {
+        let stream = net
+            .dialer
+            .open(&net.url.host, net.url.port)
+            .await
+            .map_err(|e| e.to_string())?;
+        let request = ClientRequest {
+            method,
+            host: &net.url.authority,
+            path: &path,
+            headers: &[("Authorization", authorization.as_str())],
+            body: (method == "POST").then_some(("application/x-www-form-urlencoded", body.as_bytes())),
+        };
+        http_client::send(stream, &request).await.map_err(|e| e.to_string())
+    }
+    .await;
+    match result {
+        Ok(response) => (call, response.status, response.body),
+        Err(error) => {
+            tracing::debug!(%error, path, "obico: REST call got no answer");
+            (call, 0, String::new())
+        }
+    }
+}
+
+/// Opens the socket: connect, then the upgrade with `authorization`; the refusal's HTTP status, 0 for none.
+async fn open_ws(net: Arc<Net>, path: &'static str, authorization: String) -> Result<Box<Ws>, u16> {
+    let stream = net.dialer.open(&net.url.host, net.url.port).await.map_err(|error| {
+        tracing::debug!(%error, "obico: cannot reach the server's socket");
+        0u16
+    })?;
+    let mut request = net.url.ws_url(path).into_client_request().map_err(|_| 0u16)?;
+    let headers = request.headers_mut();
+    let origin = format!("{}://{}", if net.url.tls { "https" } else { "http" }, net.url.authority);
+    headers.insert("origin", HeaderValue::from_str(&origin).map_err(|_| 0u16)?);
+    headers.insert(
+        "authorization",
+        HeaderValue::from_str(&authorization).map_err(|_| 0u16)?,
+    );
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(Some(MAX_FRAME))
+        .max_frame_size(Some(MAX_FRAME));
+    let upgrade = tokio_tungstenite::client_async_with_config(request, stream, Some(config));
+    match tokio::time::timeout(UPGRADE_TIMEOUT, upgrade).await {
+        Ok(Ok((socket, _))) => Ok(Box::new(socket)),
+        Ok(Err(WsError::Http(response))) => Err(response.status().as_u16()),
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "obico: the upgrade failed");
+            Err(0)
+        }
+        Err(_) => Err(0),
+    }
+}
