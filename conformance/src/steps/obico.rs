@@ -12,6 +12,8 @@ use cucumber::{given, then, when};
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Value, json};
 
+use understudy_sim::devices::obico::ObicoOptions;
+
 use crate::client::{self, Transport};
 use crate::obico::{Auth, ObicoServer, Seen};
 use crate::steps::{Check, MAIN, Protocol, parse_json};
@@ -53,10 +55,27 @@ async fn server(world: &mut Check) -> Result<Arc<ObicoServer>, String> {
     Ok(server)
 }
 
-/// Starts the scenario's in-process simulator with its agent pointed at `server`.
-async fn start_simulated_agent(world: &mut Check, _server: &ObicoServer) -> Result<(), String> {
-    let reason = "the in-process simulator has no Obico agent that dials out yet".to_string();
-    Err(world.target()?.skip(reason).to_string())
+/// Starts the scenario's in-process simulator with its agent pointed at `server` (`--obico-server URL`, the
+/// checker's token).
+async fn start_simulated_agent(world: &mut Check, server: &ObicoServer) -> Result<(), String> {
+    let token = world.target()?.target().obico_token().to_string();
+    let in_process = world.target()?.in_process("the simulated Obico agent")?;
+    *in_process.config_mut()?.devices.get_mut::<ObicoOptions>() = ObicoOptions::single(&server.url(), &token);
+    in_process.simulator().await?;
+    Ok(())
+}
+
+/// A print of about a minute: three layers of twenty 10 mm moves at 10 mm/s.
+fn short_print() -> String {
+    let mut gcode = String::from("G28\nG92 E0\n");
+    for layer in 1..=3 {
+        gcode.push_str(&format!("G1 Z{:.1} F300\n", f64::from(layer) * 0.3));
+        for i in 0..20 {
+            let x = if i % 2 == 0 { 20 } else { 10 };
+            gcode.push_str(&format!("G1 X{x} Y10 E{} F600\n", layer * 20 + i));
+        }
+    }
+    gcode
 }
 
 /// What the upgrades refused so far were (never the token itself).
@@ -352,10 +371,17 @@ async fn reports_event(world: &mut Check, event: String, ms: u64) -> Result<(), 
 async fn printing(world: &mut Check) -> Result<(), String> {
     reports_state(world, "Operational".into(), 60_000).await?;
     let file = world.run()?.config.obico_print_file.clone();
-    let reference = "understudy-start-print";
+    if world.target()?.target().has_control() {
+        let upload = json!({"file": file, "gcode": short_print()});
+        world.control(ENDPOINT, "upload", &upload).await?;
+    }
+    // A ref of its own: the agent ignores a ref it has seen (also one from an earlier scenario).
+    static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let reference = format!("understudy-start-print-{}-{n}", std::process::id());
     let call = json!({"target": "_printer", "func": "select_file", "args": [file, false, true], "ref": reference});
     send_passthru(world, call.to_string()).await?;
-    let reply = wait_reply(world, reference, 10_000).await?;
+    let reply = wait_reply(world, &reference, 10_000).await?;
     match reply {
         Some(reply) if reply.get("error").is_some() => {
             let reason = format!(
@@ -446,8 +472,8 @@ async fn reply_value(world: &mut Check, reference: String, key: String, expected
 
 #[then(regex = r"^the print ends within (\d+) ms of device time$")]
 async fn print_ends(world: &mut Check, ms: u64) -> Result<(), String> {
-    let before = obico(world).prints.finished.len();
-    if stream::wait_for(world, ms, |s| s.prints.finished.len() > before).await? {
+    let ended = |s: &ObicoState| s.prints.current.is_none() && !s.prints.finished.is_empty();
+    if stream::wait_for(world, ms, ended).await? {
         return Ok(());
     }
     Err(format!("the print reached no PrintDone or PrintFailed within {ms} ms of device time (OBICO-37)"))
@@ -490,8 +516,19 @@ async fn idle_again(world: &mut Check, ms: u64) -> Result<(), String> {
     if stream::wait_for(world, ms, |s| s.prints.idle_after_end).await? {
         return Ok(());
     }
+    if let Some(problem) = obico(world).problems.get("OBICO-37").and_then(|p| p.first()) {
+        return Err(format!("{problem} (OBICO-37)"));
+    }
+    let last: Vec<String> = obico(world)
+        .frames
+        .iter()
+        .rev()
+        .take(3)
+        .map(|g| format!("current_print_ts {} {:?} {:?} at {} ms", g.value["current_print_ts"], event_of(g), text_of(g), g.device_ms))
+        .collect();
     Err(format!(
-        "no status with current_print_ts -1 within {ms} ms of device time after the print ended (OBICO-37)"
+        "no status with current_print_ts -1 within {ms} ms of device time after the print ended (OBICO-37); the last frames: {}",
+        last.join(", ")
     ))
 }
 

@@ -1,6 +1,8 @@
 //! The fault-injecting relay the wrong-device tests put in front of the simulator: it serves WebSockets
 //! (optionally over TLS), relays each the device accepts through a per-connection [`Faults`], and passes any
-//! other request to the device untouched. [`pump`] alone relays two WebSockets already open.
+//! other request to the device untouched. [`pump`] alone relays two WebSockets already open. For a device
+//! that dials in (an Obico agent), the agent is the relay's client and the checker its upstream: the
+//! upgrade's `authorization` header is passed on, and `to_device` rewrites what the agent sends.
 
 use std::net::SocketAddr;
 
@@ -84,7 +86,9 @@ async fn serve<F: Faults, S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, upst
     let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     // An upgrade the device accepts is relayed through `F`; one it refuses is passed on, so its refusal shows.
     if head.is_upgrade {
-        if let Ok((device, _)) = tokio_tungstenite::connect_async(upstream.url(&target)).await {
+        if let Ok((device, _)) =
+            tokio_tungstenite::connect_async(upstream_request(&upstream, &target, &head.bytes)).await
+        {
             if let Ok(checker) = tokio_tungstenite::accept_async(Rewind::new(head.bytes, stream)).await {
                 pump(checker, device, F::default()).await;
             }
@@ -96,6 +100,26 @@ async fn serve<F: Faults, S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, upst
             let _ = tokio::io::copy_bidirectional(&mut stream, &mut device).await;
         }
     }
+}
+
+/// The upstream upgrade request for `target`, with the `authorization` header of the request `head`, if any.
+fn upstream_request(
+    upstream: &Upstream,
+    target: &str,
+    head: &[u8],
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = upstream.url(target).into_client_request().unwrap_or_default();
+    let authorization = String::from_utf8_lossy(head).lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("authorization")
+            .then(|| value.trim().to_string())
+    });
+    if let Some(value) = authorization.and_then(|v| v.parse().ok()) {
+        request.headers_mut().insert("authorization", value);
+    }
+    request
 }
 
 /// Relays frames between the checker's and the device's WebSocket until either ends, text through `faults`.
