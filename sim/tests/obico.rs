@@ -1,5 +1,5 @@
 //! The simulated Obico agents dialing a fake Obico server on loopback, on a virtual clock: REST before the
-//! socket and the header's case, 401 and 403 backoffs, 4321 without a reconnect storm, the status cadence,
+//! socket and the header's case, 401 and 403 backoffs, close 1000 and 4321, verified https, the status cadence,
 //! server commands obeyed, control commands, and a fleet of 50 agents with their own tokens.
 
 #[path = "obico/fake.rs"]
@@ -25,9 +25,14 @@ const WAIT: Duration = Duration::from_secs(5);
 const TS0: i64 = 1_704_067_200;
 
 async fn start(options: ObicoOptions) -> Simulator {
+    start_with(options, |_| {}).await
+}
+
+async fn start_with(options: ObicoOptions, tune: impl FnOnce(&mut SimConfig)) -> Simulator {
     let mut config = SimConfig::for_tests(9);
     config.only = Some(vec!["obico".to_string()]);
     config.devices.set(options);
+    tune(&mut config);
     Simulator::start(config).await.expect("simulator starts")
 }
 
@@ -137,6 +142,58 @@ async fn rest_comes_first_then_the_socket_with_lower_case_bearer_and_settings() 
         ]
     );
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_transcript_records_rest_calls_sockets_and_frames_without_the_token() {
+    let mut server = FakeServer::start(&tokens(1)).await;
+    let path = std::env::temp_dir().join(format!("understudy-obico-transcript-{}.jsonl", std::process::id()));
+    let sim = start_with(ObicoOptions::single(&server.url(), "tok-1"), |c| {
+        c.transcript = Some(path.clone())
+    })
+    .await;
+    let mut ws = server.next_agent(WAIT).await.expect("connects");
+    frame(&mut ws).await;
+    ws.close(Some(CloseFrame {
+        code: CloseCode::from(4321),
+        reason: "".into(),
+    }))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sim.shutdown().await;
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(!text.contains("tok-1"), "the token is never recorded");
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let data = v["data"].as_str().unwrap_or("");
+            let data = if v["kind"] == "text" {
+                &data[..data.len().min(12)]
+            } else {
+                data
+            };
+            format!(
+                "{} {} {} {data}",
+                v["conn"].as_str().unwrap(),
+                v["dir"].as_str().unwrap(),
+                v["kind"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "obico-1/http out http GET /api/v1/octo/printer/ -> 200",
+            "obico-1/http out http GET /ent/api/printers/1/ext/ -> 404",
+            "obico-1/1 out open /ws/dev/",
+            "obico-1/1 out text {\"status\": {",
+            "obico-1/1 in text {\"remote_sta",
+            "obico-1/1 in close 4321",
+        ]
+    );
 }
 
 #[tokio::test]
@@ -253,6 +310,37 @@ async fn after_4321_the_agent_reconnects_once_sends_one_frame_and_stays_silent()
         "no second reconnect"
     );
     assert_eq!(upgrades(&server, 2).await.len(), 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_a_normal_close_the_next_status_reconnects_at_once_every_time() {
+    let mut server = FakeServer::start(&tokens(1)).await;
+    let sim = start(ObicoOptions::single(&server.url(), "tok-1")).await;
+    let mut ws = server.next_agent(WAIT).await.expect("connects");
+    frame(&mut ws).await;
+    advance(&sim, 700).await;
+    frames(&mut ws, 4).await;
+    for round in 0..2 {
+        let normal = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        };
+        ws.close(Some(normal)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            server.next_agent(Duration::from_millis(100)).await.is_none(),
+            "lazy: no reconnect before a frame"
+        );
+        advance(&sim, 10_000).await;
+        ws = server
+            .next_agent(WAIT)
+            .await
+            .expect("the next status reconnects, with no backoff");
+        let status = frame(&mut ws).await;
+        assert_eq!(summary(&status), "- Operational -1", "round {round}");
+        assert!(status.get("settings").is_none(), "no settings because of a reconnect");
+    }
     sim.shutdown().await;
 }
 

@@ -28,6 +28,8 @@ pub const DEVICE_KINDS: &[DeviceKind] = &[endrpi::KIND, xarm::KIND, pubsub::KIND
 pub struct DeviceContext {
     pub seed: u64,
     pub clock: Arc<Clock>,
+    /// Where a device that owns its connections (one that dials out) records them.
+    pub transcript: Arc<crate::transcript::Transcript>,
     pub options: DeviceOptions,
 }
 

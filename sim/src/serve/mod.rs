@@ -138,7 +138,7 @@ impl Simulator {
             max_connections: config.max_connections,
         });
         let cancel_on_failure = ctx.shutdown.clone().drop_guard();
-        let devices = Arc::new(build_devices(&config, &ctx.clock)?);
+        let devices = Arc::new(build_devices(&config, &ctx)?);
         let bound = bind_endpoints(&config, &devices).await?;
         let control_listener = match &config.control {
             Some(control) => Some(bind(SocketAddr::new(control.bind, control.port), "control").await?),
@@ -236,10 +236,11 @@ struct Bound {
 }
 
 /// Builds the devices `config` selects.
-fn build_devices(config: &SimConfig, clock: &Arc<Clock>) -> Result<Vec<Arc<dyn Device>>, SimError> {
+fn build_devices(config: &SimConfig, ctx: &ServeContext) -> Result<Vec<Arc<dyn Device>>, SimError> {
     let device_ctx = DeviceContext {
         seed: config.seed,
-        clock: clock.clone(),
+        clock: ctx.clock.clone(),
+        transcript: ctx.transcript.clone(),
         options: config.devices.clone(),
     };
     devices::select(config.only.as_deref())?

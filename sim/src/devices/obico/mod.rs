@@ -110,16 +110,23 @@ pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
                     .write(file, gcode.clone(), SimTime::ZERO)
                     .map_err(|e| DeviceError::Options(format!("cannot put {file} on the card: {e}")))?;
             }
-            Ok(Arc::new(Slot::new(AgentState {
-                agent: ObicoAgent::new(printer, token, epoch_ms, ctx.seed, &name),
-                pending: Vec::new(),
-                print_on_connect: print.as_ref().map(|(file, _)| file.clone()),
-            })))
+            Ok(Arc::new(Slot::new(
+                name.clone(),
+                AgentState {
+                    agent: ObicoAgent::new(printer, token, epoch_ms, ctx.seed, &name),
+                    pending: Vec::new(),
+                    print_on_connect: print.as_ref().map(|(file, _)| file.clone()),
+                },
+            )))
         })
         .collect::<Result<Vec<_>, DeviceError>>()?;
     Ok(Arc::new(Obico {
         fleet: Some(Fleet {
-            net: Arc::new(Net { url, dialer }),
+            net: Arc::new(Net {
+                url,
+                dialer,
+                transcript: ctx.transcript.clone(),
+            }),
             slots,
             stagger_ms: options.stagger_ms,
         }),

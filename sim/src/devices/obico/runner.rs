@@ -22,6 +22,7 @@ use super::server::ServerUrl;
 use crate::clock::{Clock, SimTime};
 use crate::serve::http_client::{self, ClientRequest};
 use crate::serve::outbound::{Dialer, Stream};
+use crate::transcript::{Direction, RecordKind, Transcript};
 use understudy_core::proto::obico::{Frame, LinkAction, LinkEvent, ObicoAgent, OctoState, RestCall};
 
 /// How long the upgrade may take once connected.
@@ -30,6 +31,8 @@ pub const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a closing socket is read for its last frames.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// The socket's path (the link asks for no other).
+const WS_PATH: &str = "/ws/dev/";
 /// The largest server frame accepted.
 const MAX_FRAME: usize = 1 << 20;
 
@@ -43,6 +46,8 @@ pub struct Net {
     pub url: ServerUrl,
     /// Plain or TLS.
     pub dialer: Dialer,
+    /// Where every REST call, socket and frame is recorded.
+    pub transcript: Arc<Transcript>,
 }
 
 /// What control commands and the agent's task share.
@@ -59,14 +64,16 @@ pub struct AgentState {
 /// One agent of the fleet.
 #[derive(Debug)]
 pub struct Slot {
+    name: String,
     state: Mutex<AgentState>,
     wake: Notify,
 }
 
 impl Slot {
-    /// A slot for `state`.
-    pub fn new(state: AgentState) -> Self {
+    /// A slot for the agent `name` (its label in the transcript).
+    pub fn new(name: String, state: AgentState) -> Self {
         Slot {
+            name,
             state: Mutex::new(state),
             wake: Notify::new(),
         }
@@ -109,10 +116,18 @@ impl Slot {
     }
 }
 
+/// A REST call's answer and its transcript summary (`GET /path -> 200`).
+struct RestDone {
+    call: RestCall,
+    status: u16,
+    body: String,
+    summary: String,
+}
+
 /// What woke the task.
 enum Input {
     Nothing,
-    Rest(RestCall, u16, String),
+    Rest(RestDone),
     Opened(Result<Box<Ws>, u16>),
     Frame(Option<Result<Message, WsError>>),
 }
@@ -125,8 +140,13 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
     }
     let mut ws: Option<Box<Ws>> = None;
     let mut opening: Option<Pending<Result<Box<Ws>, u16>>> = None;
-    let mut rest: FuturesUnordered<Pending<(RestCall, u16, String)>> = FuturesUnordered::new();
+    let mut rest: FuturesUnordered<Pending<RestDone>> = FuturesUnordered::new();
     let mut todo = VecDeque::new();
+    let record = |conn: &str, dir: Direction, kind: RecordKind, data: &str| {
+        net.transcript.record(clock.now(), conn, dir, kind, data);
+    };
+    let http_label = format!("{}/http", slot.name);
+    let (mut label, mut sockets) = (String::new(), 0u32);
     loop {
         let deadline = slot.step(clock.now(), &mut todo);
         while let Some(action) = todo.pop_front() {
@@ -149,10 +169,16 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
                     opening = Some(Box::pin(open_ws(net.clone(), path, authorization)));
                 }
                 LinkAction::Send(frame) => {
-                    if let Some(socket) = ws.as_mut()
-                        && !send(socket, frame).await
-                    {
+                    let Some(socket) = ws.as_mut() else { continue };
+                    match &frame {
+                        Frame::Text(text) => record(&label, Direction::Out, RecordKind::Text, text),
+                        Frame::Binary(bytes) => {
+                            net.transcript.record_binary(clock.now(), &label, Direction::Out, bytes)
+                        }
+                    }
+                    if !send(socket, frame).await {
                         ws = None;
+                        record(&label, Direction::In, RecordKind::Close, "1006");
                         todo.extend(slot.feed(clock.now(), LinkEvent::WsClosed(1006)));
                     }
                 }
@@ -161,6 +187,7 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
         let input = tokio::select! {
             _ = shutdown.cancelled() => {
                 if let Some(socket) = ws.as_mut() {
+                    record(&label, Direction::Out, RecordKind::Close, "1001");
                     let going_away = CloseFrame { code: WsCloseCode::Away, reason: "".into() };
                     let _ = tokio::time::timeout(CLOSE_TIMEOUT, Ws::close(socket, Some(going_away))).await;
                 }
@@ -168,7 +195,7 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
             }
             _ = slot.wake.notified() => Input::Nothing,
             _ = clock.sleep_until(deadline) => Input::Nothing,
-            Some((call, status, body)) = rest.next(), if !rest.is_empty() => Input::Rest(call, status, body),
+            Some(done) = rest.next(), if !rest.is_empty() => Input::Rest(done),
             opened = async { match opening.as_mut() { Some(f) => f.await, None => std::future::pending().await } },
                 if opening.is_some() => Input::Opened(opened),
             frame = async { match ws.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } },
@@ -177,26 +204,43 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
         let now = clock.now();
         match input {
             Input::Nothing => {}
-            Input::Rest(call, status, body) => todo.extend(slot.feed(now, LinkEvent::RestAnswered(call, status, body))),
+            Input::Rest(done) => {
+                record(&http_label, Direction::Out, RecordKind::Http, &done.summary);
+                todo.extend(slot.feed(now, LinkEvent::RestAnswered(done.call, done.status, done.body)));
+            }
             Input::Opened(result) => {
                 opening = None;
                 let event = match result {
                     Ok(socket) => {
                         ws = Some(socket);
+                        sockets += 1;
+                        label = format!("{}/{sockets}", slot.name);
+                        record(&label, Direction::Out, RecordKind::Open, WS_PATH);
                         LinkEvent::WsOpened
                     }
-                    Err(status) => LinkEvent::WsRefused(status),
+                    Err(status) => {
+                        record(
+                            &http_label,
+                            Direction::Out,
+                            RecordKind::Http,
+                            &format!("GET {WS_PATH} -> {status}"),
+                        );
+                        LinkEvent::WsRefused(status)
+                    }
                 };
                 todo.extend(slot.feed(now, event));
             }
             Input::Frame(Some(Ok(Message::Text(text)))) => {
+                record(&label, Direction::In, RecordKind::Text, text.as_str());
                 todo.extend(slot.lock().agent.receive_text(now, text.as_str()));
             }
             Input::Frame(Some(Ok(Message::Binary(bytes)))) => {
+                net.transcript.record_binary(now, &label, Direction::In, &bytes);
                 todo.extend(slot.lock().agent.receive_binary(now, &bytes));
             }
             Input::Frame(Some(Ok(Message::Close(frame)))) => {
                 let code = frame.map_or(1005, |f| u16::from(f.code));
+                record(&label, Direction::In, RecordKind::Close, &code.to_string());
                 if let Some(mut socket) = ws.take() {
                     // Let the close handshake finish (tungstenite answers the close frame itself).
                     let _ = tokio::time::timeout(CLOSE_TIMEOUT, async { while socket.next().await.is_some() {} }).await;
@@ -206,6 +250,7 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
             Input::Frame(Some(Ok(_))) => {}
             Input::Frame(None | Some(Err(_))) => {
                 ws = None;
+                record(&label, Direction::In, RecordKind::Close, "1006");
                 todo.extend(slot.feed(now, LinkEvent::WsClosed(1006)));
             }
         }
@@ -232,7 +277,7 @@ async fn rest_call(
     path: String,
     authorization: String,
     form: Vec<(String, String)>,
-) -> (RestCall, u16, String) {
+) -> RestDone {
     let path = net.url.path(&path);
     let body = http_client::form_urlencoded(&form);
     let result = async {
@@ -251,12 +296,18 @@ async fn rest_call(
         http_client::send(stream, &request).await.map_err(|e| e.to_string())
     }
     .await;
-    match result {
-        Ok(response) => (call, response.status, response.body),
+    let (status, body) = match result {
+        Ok(response) => (response.status, response.body),
         Err(error) => {
             tracing::debug!(%error, path, "obico: REST call got no answer");
-            (call, 0, String::new())
+            (0, String::new())
         }
+    };
+    RestDone {
+        call,
+        status,
+        body,
+        summary: format!("{method} {path} -> {status}"),
     }
 }
 
