@@ -63,7 +63,10 @@ fn kind_name(frame: &Value) -> String {
     if frame.get("http.tunnelv2").is_some() {
         return "tunnel_reply".into();
     }
-    let text = frame["status"]["state"]["text"].as_str().unwrap_or("none").replace(' ', "_");
+    let text = frame["status"]["state"]["text"]
+        .as_str()
+        .unwrap_or("none")
+        .replace(' ', "_");
     match (frame["event"]["event_type"].as_str(), frame.get("settings")) {
         (Some("PrinterStateChanged"), _) => format!("event_state_changed_{text}"),
         (Some(event), _) => format!("event_{event}"),
@@ -98,9 +101,7 @@ async fn every_frame_kind_of_the_simulated_agent() {
     agent.drain().await;
     agent.advance(1_000).await;
 
-    let passthru = |func: &str, args: Value, reference: &str| {
-        json!({"passthru": {"target": "_printer", "func": func, "args": args, "ref": reference}, "type": "printer.message"})
-    };
+    let passthru = |func: &str, args: Value, reference: &str| json!({"passthru": {"target": "_printer", "func": func, "args": args, "ref": reference}, "type": "printer.message"});
     agent.send(passthru("get_connection_options", json!([]), "p1")).await;
     agent.send(passthru("set_temperature", json!(["nope", 10]), "p2")).await;
     agent
@@ -111,19 +112,23 @@ async fn every_frame_kind_of_the_simulated_agent() {
         .sim
         .control("obico", "upload", &json!({"file": "snap.gcode", "gcode": GCODE}))
         .unwrap();
-    agent.send(passthru("select_file", json!(["snap.gcode", false, true]), "p3")).await;
+    agent
+        .send(passthru("select_file", json!(["snap.gcode", false, true]), "p3"))
+        .await;
     agent.advance(1_000).await;
-    let command = |cmd: &str, args: Value| {
-        json!({"commands": [{"cmd": cmd, "args": args, "initiator": "api"}], "type": "printer.message"})
-    };
-    agent.send(command("pause", json!({"retract": 6.5, "lift_z": 2.5}))).await;
+    let command = |cmd: &str, args: Value| json!({"commands": [{"cmd": cmd, "args": args, "initiator": "api"}], "type": "printer.message"});
+    agent
+        .send(command("pause", json!({"retract": 6.5, "lift_z": 2.5})))
+        .await;
     agent.advance(1_000).await;
     agent.send(command("resume", json!({}))).await;
     agent.advance(500).await;
     agent.send(command("cancel", json!({}))).await;
     agent.advance(1_000).await;
 
-    agent.send(passthru("select_file", json!(["snap.gcode", false, true]), "p4")).await;
+    agent
+        .send(passthru("select_file", json!(["snap.gcode", false, true]), "p4"))
+        .await;
     for _ in 0..120 {
         agent.advance(1_000).await;
         if agent.kinds.contains_key("event_PrintDone") {
@@ -155,7 +160,11 @@ async fn every_frame_kind_of_the_simulated_agent() {
         "passthru_error",
         "tunnel_reply",
     ] {
-        assert!(agent.kinds.contains_key(wanted), "no {wanted}: {:?}", agent.kinds.keys());
+        assert!(
+            agent.kinds.contains_key(wanted),
+            "no {wanted}: {:?}",
+            agent.kinds.keys()
+        );
     }
     insta::with_settings!({ snapshot_path => "../../snapshots/obico", prepend_module_to_snapshot => false }, {
         for (name, value) in &agent.kinds {
