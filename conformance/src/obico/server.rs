@@ -283,7 +283,7 @@ async fn serve(mut tcp: TcpStream, shared: &Shared) -> Option<WsClient> {
     if is_file && answer.status == 201 {
         shared.next_file_id.fetch_add(1, Ordering::SeqCst);
     }
-    respond(&mut tcp, answer.status, "application/json", &answer.body).await;
+    // Logged before the answer goes out: the agent's next call must not be logged before this one.
     shared.record(
         at,
         Seen::Rest {
@@ -294,6 +294,7 @@ async fn serve(mut tcp: TcpStream, shared: &Shared) -> Option<WsClient> {
             status: answer.status,
         },
     );
+    respond(&mut tcp, answer.status, "application/json", &answer.body).await;
     None
 }
 
