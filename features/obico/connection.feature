@@ -6,6 +6,11 @@ Feature: Obico agent: REST first, then /ws/dev/ with a bearer token
   is refused with 403, no header or another scheme (`Bearer`) gets 500, as the real obico-server answers.
   The server's first frame is {"remote_status": {"viewing": false, "should_watch": false}}.
 
+  @OBICO-39
+  Scenario: The agent's first socket after it starts carries its settings with the agent's name and version
+    Given an Obico agent connected to the checker
+    Then one of the agent's first two frames carries settings.agent with a name and a version
+
   @OBICO-32
   Scenario: The agent checks its token over REST before it opens its socket with a lower-case bearer
     Given an Obico agent connected to the checker
@@ -52,8 +57,3 @@ Feature: Obico agent: REST first, then /ws/dev/ with a bearer token
     And 12000 ms of device time pass
     Then the agent sent nothing but status frames since the checker's last frame
     And the agent's socket is still open
-
-  @OBICO-39
-  Scenario: The agent's first socket after it starts carries its settings with the agent's name and version
-    Given an Obico agent connected to the checker
-    Then one of the agent's first two frames carries settings.agent with a name and a version
