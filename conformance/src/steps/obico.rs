@@ -536,6 +536,8 @@ async fn idle_again(world: &mut Check, ms: u64) -> Result<(), String> {
 
 #[then(regex = r"^every frame the agent sent kept rule (OBICO-\d+)$")]
 async fn kept_rule(world: &mut Check, rule: String) -> Result<(), String> {
+    // A socket just opened may not have sent its first status yet (the real agent: ~100 ms).
+    stream::wait_for(world, 5_000, |s| s.frames.iter().any(|g| g.kind == Kind::Status)).await?;
     stream::drain(world).await?;
     let state = obico(world);
     if !state.frames.iter().any(|g| g.kind == Kind::Status) {
