@@ -43,6 +43,10 @@ fn start() -> (Sim, BTreeMap<String, String>) {
             "0",
             "--control-port",
             "0",
+            "--esp3d-http-port",
+            "0",
+            "--esp3d-data-port",
+            "0",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -28,6 +28,9 @@ use understudy_core::proto::obico::commands::PauseArgs;
 /// Sim milliseconds between two agents' starts, by default (10,000 agents start within 50 s).
 pub const DEFAULT_STAGGER_MS: u64 = 5;
 
+/// The most bytes `--obico-print` may put on all the fleet's cards together (each card holds its own copy).
+pub const MAX_CARD_BYTES: u64 = 1 << 30;
+
 /// Options of the agents; with no `server` the device is off.
 #[derive(Clone, Default)]
 pub struct ObicoOptions {
@@ -97,6 +100,14 @@ pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
         (true, Some(ca)) => Dialer::tls(&Trust::Pem(ca.clone())).map_err(|e| DeviceError::Options(e.to_string()))?,
     };
     let print = options.print.as_deref().map(read_print).transpose()?;
+    if let Some((file, gcode)) = &print
+        && (gcode.len() as u64).saturating_mul(agents as u64) > MAX_CARD_BYTES
+    {
+        return Err(DeviceError::Options(format!(
+            "{file} ({} bytes) on {agents} cards would take more than {MAX_CARD_BYTES} bytes",
+            gcode.len()
+        )));
+    }
     let epoch_ms = ctx.clock.epoch().unix_ms(SimTime::ZERO);
     let slots = tokens
         .iter()
@@ -264,5 +275,62 @@ impl Device for Obico {
         }
         tasks.close();
         Some(Box::pin(async move { tasks.wait().await }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ClockMode;
+    use crate::devices::DeviceOptions;
+    use crate::transcript::Transcript;
+
+    fn built(options: ObicoOptions) -> Result<Arc<dyn Device>, DeviceError> {
+        let mut devices = DeviceOptions::default();
+        devices.set(options);
+        build(&DeviceContext {
+            seed: 0,
+            clock: Arc::new(Clock::new(ClockMode::Virtual)),
+            options: devices,
+            transcript: Arc::new(Transcript::disabled()),
+        })
+    }
+
+    fn refusal(options: ObicoOptions) -> String {
+        match built(options) {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("built"),
+        }
+    }
+
+    #[test]
+    fn off_without_a_server_and_bad_options_refused_at_start() {
+        let off = built(ObicoOptions::default()).unwrap();
+        assert!(off.announcements().is_empty());
+        assert!(off.control(SimTime::ZERO, "state", &Value::Null).is_err());
+        assert!(refusal(ObicoOptions::single("ftp://h", "t")).contains("http://"));
+        let mut shared = ObicoOptions::single("http://127.0.0.1:1", "same");
+        shared.agents = 2;
+        assert!(refusal(shared).contains("2 agents need 2 tokens"));
+        let path = std::env::temp_dir().join(format!("understudy-obico-big-{}.gcode", std::process::id()));
+        std::fs::write(&path, vec![b';'; 20_000]).unwrap();
+        let mut big = ObicoOptions::single("http://127.0.0.1:1", "t-{n}");
+        big.print = Some(path.clone());
+        big.agents = 60_000;
+        assert!(refusal(big.clone()).contains("more than 1073741824 bytes"));
+        big.agents = 2;
+        let two = built(big).unwrap();
+        assert_eq!(two.announcements()[1], ("obico-agents", "2".to_string()));
+        let state = two
+            .control(SimTime::ZERO, "state", &serde_json::json!({"agent": 2}))
+            .unwrap();
+        assert_eq!(
+            (state["state"].as_str(), state["connected"].as_bool()),
+            (Some("Offline"), Some(false))
+        );
+        std::fs::remove_file(&path).unwrap();
+        let mut missing = ObicoOptions::single("http://127.0.0.1:1", "t");
+        missing.print = Some(path);
+        assert!(refusal(missing).contains("cannot read"));
     }
 }
