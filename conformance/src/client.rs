@@ -19,6 +19,8 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+use understudy_sim::serve::rewind::Rewind;
+
 use crate::error::Error;
 
 /// How long a step waits for an answer before it fails.
@@ -198,10 +200,21 @@ impl ServerCertVerifier for AnyCertificate {
 }
 
 /// A connection to the target, plain or TLS.
-#[derive(Debug)]
 pub enum Stream {
     Plain(TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// A connection a device made to the checker, its request head already read (and replayed).
+    Served(Box<Rewind<TcpStream>>),
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stream::Plain(_) => "Stream::Plain",
+            Stream::Tls(_) => "Stream::Tls",
+            Stream::Served(_) => "Stream::Served",
+        })
+    }
 }
 
 impl AsyncRead for Stream {
@@ -209,6 +222,7 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Served(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -218,6 +232,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::Served(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -225,6 +240,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Served(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -232,6 +248,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Served(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }
@@ -329,6 +346,18 @@ impl WsClient {
         }
     }
 
+    /// Completes the server side of a handshake whose request head (`head`) the checker already read
+    /// from `tcp` to decide on it.
+    pub async fn accept_read(head: bytes::Bytes, tcp: TcpStream) -> Result<WsClient, Error> {
+        let _ = tcp.set_nodelay(true);
+        let stream = Stream::Served(Box::new(Rewind::new(head, tcp)));
+        match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::accept_async(stream)).await {
+            Ok(Ok(stream)) => Ok(WsClient { stream }),
+            Ok(Err(error)) => Err(Error::Wire(format!("the WebSocket handshake failed: {error}"))),
+            Err(_) => Err(Error::Wire("the WebSocket handshake timed out".into())),
+        }
+    }
+
     /// Sends a text frame.
     pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
         self.stream
@@ -348,6 +377,19 @@ impl WsClient {
     /// Sends a close frame.
     pub async fn close(&mut self) {
         let _ = self.stream.close(None).await;
+    }
+
+    /// Sends a close frame with `code` (and no reason), then reads until the peer's close (bounded).
+    pub async fn close_with(&mut self, code: u16) {
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: CloseCode::from(code),
+            reason: "".into(),
+        };
+        let _ = self.stream.close(Some(frame)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            while self.stream.next().await.is_some() {}
+        })
+        .await;
     }
 
     /// The next data frame or close, skipping pings and pongs, waiting at most `timeout`.

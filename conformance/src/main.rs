@@ -74,6 +74,12 @@ struct Cli {
     /// The ESP3D data socket (default: ws://HOST:8282/ on the esp3d target's host).
     #[arg(long, value_name = "URL", requires = "targets")]
     esp3d_data: Option<String>,
+    /// The token the checker's Obico server accepts from the agent (its `auth_token`).
+    #[arg(long, default_value = understudy_conformance::obico::DEFAULT_TOKEN)]
+    obico_token: String,
+    /// The G-code file Obico print scenarios start with `_printer.select_file` (OctoPrint: its path on disk).
+    #[arg(long, default_value = understudy_conformance::steps::obico::DEFAULT_PRINT_FILE)]
+    obico_print_file: String,
 }
 
 fn parse_target(text: &str) -> Result<(String, String), String> {
@@ -125,6 +131,8 @@ async fn main() -> std::process::ExitCode {
         concurrency: cli.concurrency,
         token: cli.token,
         insecure_tls: cli.insecure,
+        obico_token: cli.obico_token,
+        obico_print_file: cli.obico_print_file,
     };
     let report = match runner::run(config).await {
         Ok(report) => report,

@@ -52,6 +52,10 @@ pub struct RunConfig {
     pub token: Option<String>,
     /// Accept self-signed certificates from external targets.
     pub insecure_tls: bool,
+    /// The token the checker's Obico server accepts from the agent under test.
+    pub obico_token: String,
+    /// The G-code file Obico print scenarios start through a passthru (`_printer.select_file`).
+    pub obico_print_file: String,
 }
 
 impl RunConfig {
@@ -71,6 +75,8 @@ impl RunConfig {
             concurrency: 16,
             token: None,
             insecure_tls: false,
+            obico_token: crate::obico::DEFAULT_TOKEN.to_string(),
+            obico_print_file: crate::steps::obico::DEFAULT_PRINT_FILE.to_string(),
         }
     }
 
@@ -148,6 +154,7 @@ pub async fn run(config: RunConfig) -> Result<Report> {
                 .transpose()?,
             config.insecure_tls,
             config.accept_wait,
+            &config.obico_token,
         )
         .await?
     } else {

@@ -15,6 +15,8 @@ use understudy_sim::{SimConfig, Simulator};
 use crate::client::{self, REPLY_TIMEOUT, Transport, Trust, WsClient};
 use crate::control::ControlApi;
 use crate::error::{Error, Result};
+use crate::obico::{DEFAULT_TOKEN, ObicoServer};
+use crate::steps::obico;
 
 /// The scheme of a listening target's address: `listen://127.0.0.1:9000`.
 pub const LISTEN_SCHEME: &str = "listen://";
@@ -26,6 +28,9 @@ enum Endpoint {
     Dial(String),
     /// The checker listens here and the device under test dials in.
     Listen { addr: SocketAddr, listener: TcpListener },
+    /// The checker is the Obico server here, for the whole run: agents make their REST calls and open
+    /// `/ws/dev/` on it.
+    Obico(Arc<ObicoServer>),
 }
 
 /// What a run checks, shared by its scenarios.
@@ -36,6 +41,8 @@ pub struct Target {
     insecure_tls: bool,
     /// How long a listening target waits for the device to connect.
     accept_wait: Duration,
+    /// The token the checker's Obico server accepts.
+    obico_token: String,
 }
 
 #[derive(Debug)]
@@ -56,16 +63,19 @@ impl Target {
             kind: Kind::InProcess { seed },
             insecure_tls: false,
             accept_wait: REPLY_TIMEOUT,
+            obico_token: DEFAULT_TOKEN.to_string(),
         }
     }
 
-    /// Devices by protocol or endpoint name (`ws://`, `wss://`, `http://` or `listen://HOST:PORT`), optionally served by a simulator whose
-    /// control API is at `control` (`http://HOST:PORT/`). Listening targets are bound here.
+    /// Devices by protocol or endpoint name (`ws://`, `wss://`, `http://` or `listen://HOST:PORT`), optionally
+    /// served by a simulator whose control API is at `control` (`http://HOST:PORT/`). Listening targets are bound
+    /// here; an `obico` one serves the checker's Obico server, accepting `obico_token`, from now to the end of the run.
     pub async fn external(
         targets: &BTreeMap<String, String>,
         control: Option<ControlApi>,
         insecure_tls: bool,
         accept_wait: Duration,
+        obico_token: &str,
     ) -> Result<Target> {
         let mut endpoints = BTreeMap::new();
         for (protocol, url) in targets {
@@ -83,7 +93,11 @@ impl Target {
                         addr: addr.to_string(),
                         source,
                     })?;
-                    Endpoint::Listen { addr, listener }
+                    if protocol == obico::ENDPOINT {
+                        Endpoint::Obico(ObicoServer::start(listener, obico_token)?)
+                    } else {
+                        Endpoint::Listen { addr, listener }
+                    }
                 }
                 None => Endpoint::Dial(check_url(url)?.to_string()),
             };
@@ -93,7 +107,29 @@ impl Target {
             kind: Kind::External { endpoints, control },
             insecure_tls,
             accept_wait,
+            obico_token: obico_token.to_string(),
         })
+    }
+
+    /// How long a listening target waits for the device to connect.
+    pub fn accept_wait(&self) -> Duration {
+        self.accept_wait
+    }
+
+    /// The token the checker's Obico server accepts.
+    pub fn obico_token(&self) -> &str {
+        &self.obico_token
+    }
+
+    /// The run's Obico server, when the device under test is an agent that dials in to it.
+    pub fn obico_server(&self) -> Option<Arc<ObicoServer>> {
+        match &self.kind {
+            Kind::External { endpoints, .. } => endpoints.values().find_map(|e| match e {
+                Endpoint::Obico(server) => Some(server.clone()),
+                _ => None,
+            }),
+            Kind::InProcess { .. } => None,
+        }
     }
 
     /// Whether scenarios run against something other than the in-process simulator (one at a time, then).
@@ -137,6 +173,9 @@ impl Target {
                     .map(|(protocol, endpoint)| match endpoint {
                         Endpoint::Dial(url) => format!("{protocol}={}", client::redact(url)),
                         Endpoint::Listen { addr, .. } => format!("{protocol} listening on {addr}"),
+                        Endpoint::Obico(server) => {
+                            format!("{protocol}: an Obico server on {} for the agent to dial", server.url())
+                        }
                     })
                     .collect();
                 let driven = match control {
@@ -286,6 +325,17 @@ impl Session {
         self.refused.as_deref()
     }
 
+    /// The run's target.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Skips the scenario: the device cannot be brought to what it needs (the error to fail the step with).
+    pub fn skip(&mut self, reason: String) -> Error {
+        self.refused = Some(reason.clone());
+        Error::Wire(reason)
+    }
+
     fn refuse(&mut self, needs: &'static str, what: &str) -> Error {
         let target = match &self.target.kind {
             Kind::External { control: Some(_), .. } => "a simulator driven through its control API",
@@ -340,6 +390,7 @@ impl Session {
                 Some(Endpoint::Listen { addr, .. }) => Err(Error::BadTarget(format!(
                     "the {endpoint} target listens on {addr} for the device: it has no URL to dial"
                 ))),
+                Some(Endpoint::Obico(server)) => Ok(server.url()),
                 None => Err(Error::BadTarget(format!("no --target for {endpoint}"))),
             },
             (Kind::InProcess { .. }, None) => Err(Error::Simulator("no in-process simulator".into())),
@@ -350,6 +401,9 @@ impl Session {
     /// a listening target, the next connection the device makes (waited for, bounded).
     pub async fn connect(&mut self, endpoint: &str, shape: impl FnOnce(&str) -> String) -> Result<WsClient> {
         if let Kind::External { endpoints, .. } = &self.target.kind {
+            if let Some(Endpoint::Obico(server)) = endpoints.get(endpoint) {
+                return server.next_socket(self.target.accept_wait).await;
+            }
             if let Some(Endpoint::Listen { addr, listener }) = endpoints.get(endpoint) {
                 let wait = self.target.accept_wait;
                 let (tcp, _) = tokio::time::timeout(wait, listener.accept())

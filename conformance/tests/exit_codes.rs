@@ -62,10 +62,10 @@ fn nothing_ran_is_not_a_pass() {
 
 #[test]
 fn a_protocol_without_features_cannot_be_named() {
-    let out = check(&["--target", "obico=ws://127.0.0.1:1/"]);
+    let out = check(&["--target", "teapot=ws://127.0.0.1:1/"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("unknown protocol obico"),
+        text(&out.stderr).contains("unknown protocol teapot"),
         "{}",
         text(&out.stderr)
     );

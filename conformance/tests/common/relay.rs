@@ -1,7 +1,9 @@
 //! The fault-injecting relay the wrong-device tests put in front of the simulator: it serves WebSockets
 //! (optionally over TLS) with the subprotocol the device chose, relays each the device accepts through a
 //! per-connection [`Faults`] (the device's pings too), and passes any other request to the device untouched.
-//! [`pump`] alone relays two WebSockets already open.
+//! [`pump`] alone relays two WebSockets already open. For a device that dials in (an Obico agent), the agent is
+//! the relay's client and the checker its upstream: the upgrade's `authorization` header is passed on, and
+//! `to_device` rewrites what the agent sends.
 
 use std::net::SocketAddr;
 
@@ -93,13 +95,9 @@ async fn serve<F: Faults, S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, upst
     let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     // An upgrade the device accepts is relayed through `F`; one it refuses is passed on, so its refusal shows.
     if head.is_upgrade {
-        let Ok(mut request) = upstream.url(&target).into_client_request() else {
+        let Some(request) = upstream_request(&upstream, &target, &head.bytes) else {
             return;
         };
-        let offered = header_value(&head.bytes, "sec-websocket-protocol");
-        if let Some(value) = offered.and_then(|v| HeaderValue::from_str(&v).ok()) {
-            request.headers_mut().insert("sec-websocket-protocol", value);
-        }
         if let Ok((device, response)) = tokio_tungstenite::connect_async(request).await {
             let answer = ChosenProtocol(response.headers().get("sec-websocket-protocol").cloned());
             if let Ok(checker) = tokio_tungstenite::accept_hdr_async(Rewind::new(head.bytes, stream), answer).await {
@@ -113,6 +111,21 @@ async fn serve<F: Faults, S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, upst
             let _ = tokio::io::copy_bidirectional(&mut stream, &mut device).await;
         }
     }
+}
+
+/// The upstream upgrade request for `target`, with the `authorization` header of the request `head`, if any.
+fn upstream_request(
+    upstream: &Upstream,
+    target: &str,
+    head: &[u8],
+) -> Option<tokio_tungstenite::tungstenite::handshake::client::Request> {
+    let mut request = upstream.url(target).into_client_request().ok()?;
+    for name in ["authorization", "sec-websocket-protocol"] {
+        if let Some(value) = header_value(head, name).and_then(|v| HeaderValue::from_str(&v).ok()) {
+            request.headers_mut().insert(name, value);
+        }
+    }
+    Some(request)
 }
 
 /// Relays frames between the checker's and the device's WebSocket until either ends, text through `faults`.

@@ -1,5 +1,5 @@
 //! The Obico agent (OctoPrint-Obico 2.6.1 as observed): status frames, events, server commands,
-//! passthru, the BSON tunnel and the connection policy, pure and sans-IO. Rules: `RULES.md`.
+//! passthru, the BSON tunnel and the connection policy, pure and sans-IO. Rules: `features/obico/RULES.md`.
 
 pub mod agent;
 pub mod bson;
