@@ -229,6 +229,8 @@ impl ObicoAgent {
                 f.outcome = Outcome::Done;
             }
             self.print_event(now, "PrintDone", Extra::Time(job.elapsed_ms as f64 / 1000.0));
+            // The PrintDone frame is the last with the print's ts, even while OctoPrint still says Finishing.
+            self.current_print_ts = -1;
         }
         if self.state == OctoState::Finishing && ended {
             self.current_print_ts = -1;

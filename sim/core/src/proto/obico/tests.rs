@@ -256,7 +256,15 @@ fn a_print_that_ends_sends_finishing_done_then_operational() {
             "PrinterStateChanged(OPERATIONAL) Operational -1".to_owned(),
         ]
     );
-    let done = frames.iter().find(|f| f["event"]["event_type"] == "PrintDone").unwrap();
+    let at_done = frames
+        .iter()
+        .position(|f| f["event"]["event_type"] == "PrintDone")
+        .unwrap();
+    assert!(
+        frames[at_done + 1..].iter().all(|f| f["current_print_ts"] == json!(-1)),
+        "every frame after PrintDone, Finishing heartbeats included, has current_print_ts -1"
+    );
+    let done = &frames[at_done];
     assert_eq!(done["status"]["progress"]["completion"], json!(100.0));
     assert_eq!(done["status"]["state"]["flags"]["finishing"], json!(true));
 }
