@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
-use understudy_benches::endrpi::{self, Request, Target, Targets};
+use understudy_benches::endrpi::{self, Request, Target};
 use understudy_benches::load_client::{self, Client};
 use understudy_benches::runtime;
 
@@ -18,7 +18,7 @@ fn bench_endrpi(c: &mut Criterion) {
     // Server and client get a runtime each, as two processes on the same machine would.
     let server = runtime(2, "server").expect("server runtime");
     let client = runtime(2, "client").expect("client runtime");
-    let targets = server.block_on(Targets::start()).expect("targets start");
+    let targets = server.block_on(endrpi::targets()).expect("targets start");
     for target in targets.list() {
         client.block_on(endrpi::check(target)).expect("target answers");
     }

@@ -8,11 +8,11 @@ use serde::Serialize;
 
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
-use understudy_sim::{ClockMode, SimConfig, Simulator};
 
 use crate::Error;
 use crate::bare_server::BareServer;
 use crate::load_client::Client;
+pub use crate::pair::{Target, Targets};
 
 /// One request the benches send.
 #[derive(Clone, Debug)]
@@ -137,60 +137,9 @@ struct Pin {
     pull: &'static str,
 }
 
-/// One server under test.
-#[derive(Clone, Debug)]
-pub struct Target {
-    /// `sim` or `bare`.
-    pub name: &'static str,
-    /// Its WebSocket URL.
-    pub url: String,
-}
-
-/// The simulator (Endrpi only, realtime clock) and the bare server, both on loopback.
-pub struct Targets {
-    sim: Simulator,
-    bare: BareServer,
-    list: [Target; 2],
-}
-
-impl Targets {
-    /// Starts both in the current tokio runtime, which then serves them.
-    pub async fn start() -> Result<Targets, Error> {
-        let config = SimConfig {
-            clock: ClockMode::Realtime { speed: 1.0 },
-            only: Some(vec!["endrpi".into()]),
-            ..SimConfig::for_tests(0)
-        };
-        let sim = Simulator::start(config).await?;
-        let sim_url = sim.url("endrpi").ok_or(Error::NoEndpoint("endrpi"))?.to_string();
-        let bare = BareServer::start(Arc::new(bare_answer)).await?;
-        let bare_url = bare.url().to_string();
-        Ok(Targets {
-            sim,
-            bare,
-            list: [
-                Target {
-                    name: "sim",
-                    url: sim_url,
-                },
-                Target {
-                    name: "bare",
-                    url: bare_url,
-                },
-            ],
-        })
-    }
-
-    /// The simulator first, then the bare server.
-    pub fn list(&self) -> &[Target; 2] {
-        &self.list
-    }
-
-    /// Stops both (close every client first, or the simulator waits for their close handshakes).
-    pub async fn shutdown(self) {
-        drop(self.bare);
-        self.sim.shutdown().await;
-    }
+/// The simulator's Endrpi endpoint and the bare server.
+pub async fn targets() -> Result<Targets, Error> {
+    Targets::start("endrpi", "endrpi", BareServer::start(Arc::new(bare_answer)).await?).await
 }
 
 /// Sends every request once to `target` and checks that each is answered successfully.
@@ -232,7 +181,7 @@ mod tests {
     fn both_targets_answer_every_request() {
         let rt = crate::runtime(1, "check").unwrap();
         rt.block_on(async {
-            let targets = Targets::start().await.unwrap();
+            let targets = targets().await.unwrap();
             for target in targets.list() {
                 check(target).await.unwrap();
             }

@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
 use understudy_core::proto::esp3d::frame::{self, MAX_CHUNK, State, client};
-use understudy_sim::{ClockMode, SimConfig, Simulator};
 
 use crate::Error;
 use crate::bare_server::BareServer;
 use crate::load_client::Client;
+pub use crate::pair::{Target, Targets};
 
 /// The simulator's data endpoint.
 const DATA_ENDPOINT: &str = "esp3d-data";
@@ -39,63 +39,14 @@ pub fn bare_answer(bytes: &[u8]) -> Option<Bytes> {
     (lines > 0).then(|| M105_REPLY.repeat(lines).into())
 }
 
-/// One server under test.
-#[derive(Clone, Debug)]
-pub struct Target {
-    /// `sim` or `bare`.
-    pub name: &'static str,
-    /// Its data socket URL.
-    pub url: String,
-}
-
-/// The simulator (ESP3D only, realtime clock) and the bare server, both on loopback.
-pub struct Targets {
-    sim: Simulator,
-    bare: BareServer,
-    list: [Target; 2],
-}
-
-impl Targets {
-    /// Starts both in the current tokio runtime, which then serves them.
-    pub async fn start() -> Result<Targets, Error> {
-        let config = SimConfig {
-            clock: ClockMode::Realtime { speed: 1.0 },
-            only: Some(vec!["esp3d".into()]),
-            ..SimConfig::for_tests(0)
-        };
-        let sim = Simulator::start(config).await?;
-        let sim_url = sim
-            .url(DATA_ENDPOINT)
-            .ok_or(Error::NoEndpoint(DATA_ENDPOINT))?
-            .to_string();
-        let bare = BareServer::start_binary(Arc::new(bare_answer)).await?;
-        let bare_url = bare.url().to_string();
-        Ok(Targets {
-            sim,
-            bare,
-            list: [
-                Target {
-                    name: "sim",
-                    url: sim_url,
-                },
-                Target {
-                    name: "bare",
-                    url: bare_url,
-                },
-            ],
-        })
-    }
-
-    /// The simulator first, then the bare server.
-    pub fn list(&self) -> &[Target; 2] {
-        &self.list
-    }
-
-    /// Stops both (close every client first).
-    pub async fn shutdown(self) {
-        drop(self.bare);
-        self.sim.shutdown().await;
-    }
+/// The simulator's data socket and the bare server.
+pub async fn targets() -> Result<Targets, Error> {
+    Targets::start(
+        "esp3d",
+        DATA_ENDPOINT,
+        BareServer::start_binary(Arc::new(bare_answer)).await?,
+    )
+    .await
 }
 
 /// The frames of one upload of `size` bytes to `/name`: `SU`, then `UP` frames of the largest size.
@@ -240,7 +191,7 @@ mod tests {
     fn both_targets_take_an_upload_and_answer_m105() {
         let server = crate::runtime(1, "esp3d-server").unwrap();
         let load = crate::runtime(1, "esp3d-client").unwrap();
-        let targets = server.block_on(Targets::start()).unwrap();
+        let targets = server.block_on(targets()).unwrap();
         let upload = Upload::new("check.g", 3 * MAX_CHUNK);
         load.block_on(async {
             for target in targets.list() {

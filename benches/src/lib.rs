@@ -9,6 +9,7 @@ pub mod esp3d;
 pub mod fanout;
 pub mod load_client;
 pub mod obico_fleet;
+pub mod pair;
 pub mod proc_stats;
 pub mod pubsub;
 pub mod stats;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
-use understudy_benches::endrpi::{self, Target, Targets};
+use understudy_benches::endrpi::{self, Target};
 use understudy_benches::load_client::{self, Client};
 use understudy_benches::stats::{percentile, rate};
 use understudy_benches::{Error, cpu, runtime};
@@ -86,7 +86,7 @@ fn run(args: &Args) -> Result<Vec<Row>, Error> {
     let plan = Plan::new(args);
     let server = runtime(args.server_threads, SERVER_THREADS)?;
     let client = runtime(args.client_threads, "client")?;
-    let targets = server.block_on(Targets::start())?;
+    let targets = server.block_on(endrpi::targets())?;
     let rows = client.block_on(async {
         for target in targets.list() {
             endrpi::check(target).await?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use understudy_benches::esp3d::{self, Target, Targets, Upload};
+use understudy_benches::esp3d::{self, Target, Upload};
 use understudy_benches::load_client::Client;
 use understudy_benches::stats::percentile;
 use understudy_benches::{Error, cpu, runtime};
@@ -73,7 +73,7 @@ fn order(turn: u32) -> [usize; 2] {
 fn run(args: &Args) -> Result<Vec<Row>, Error> {
     let server = runtime(args.server_threads, SERVER_THREADS)?;
     let client = runtime(args.client_threads, "client")?;
-    let targets = server.block_on(Targets::start())?;
+    let targets = server.block_on(esp3d::targets())?;
     let rows = client.block_on(async {
         let mut clients = Vec::new();
         for target in targets.list() {
