@@ -85,6 +85,13 @@ Feature: ESP3D HTTP /command: ESP commands answered over HTTP, G-code forwarded 
     When I GET "/command?cmd=%5BESP600%5D" from the esp3d
     Then the HTTP body matches /Message is missing\n?/
 
+  @ESP3D-49 @firmware-only
+  Scenario: An ESP command the printer prints on its serial line (M118) is run by the board
+    Given an ESP3D terminal connection T1
+    When I GET "/command?cmd=M118%20%5BESP600%5DPrinter" from the esp3d
+    Then the HTTP status is 200
+    And T1 receives the text "NOTIFICATION:Printer"
+
   @ESP3D-37 @ESP3D-D9 @firmware-only
   Scenario: [ESP420] reports the board's status; [ESP200] the card; [ESP111] the address
     When I GET "/command?cmd=%5BESP420%5Djson" from the esp3d

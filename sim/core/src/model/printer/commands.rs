@@ -233,7 +233,7 @@ impl Printer {
         Then::Ok
     }
 
-    /// Line numbers, kill, reports, the LCD message, progress, feed and flow rates.
+    /// Line numbers, kill, reports, the LCD message, serial print, progress, feed and flow rates.
     fn other_command(&mut self, c: &Command) -> Then {
         match c.code {
             110 => {
@@ -251,6 +251,10 @@ impl Printer {
             }
             115 => self.firmware_report(),
             117 => self.status_message = c.string_arg().to_string(),
+            118 => {
+                let line = serial_print(c.string_arg());
+                self.out.line(&line);
+            }
             73 => {
                 if let Some(p) = c.float('P') {
                     self.stats.progress_percent = Some(p.clamp(0.0, 100.0) as u8);
@@ -546,4 +550,25 @@ impl Printer {
 /// The last component of a card path (what Marlin's messages name).
 fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// What `M118 [A1] [E1] [Pn] text` prints (`gcode/host/M118.cpp`): up to three leading flags are parsed
+/// out, `E1` puts `echo:` in front and `A1` puts `//` (an action command); `Pn` picks a port, and there is one.
+fn serial_print(arg: &str) -> String {
+    let (mut echo, mut action, mut rest) = (false, false, arg);
+    for _ in 0..3 {
+        let b = rest.as_bytes();
+        match (b.first(), b.get(1)) {
+            (Some(b'A'), Some(b'1')) => action = true,
+            (Some(b'E'), Some(b'1')) => echo = true,
+            (Some(b'P'), Some(d)) if d.is_ascii_digit() => {}
+            _ => break,
+        }
+        rest = rest[2..].trim_start_matches(' ');
+    }
+    format!(
+        "{}{}{rest}",
+        if echo { texts::ECHO_PREFIX } else { "" },
+        if action { "//" } else { "" }
+    )
 }

@@ -197,6 +197,16 @@ fn anything_else_is_an_unknown_command_quoted_as_sent() {
 }
 
 #[test]
+fn m118_prints_its_text_with_the_echo_and_action_prefixes() {
+    let mut p = printer();
+    assert_eq!(send(&mut p, 0, "M118 [ESP600]Hello"), "[ESP600]Hello\nok\n");
+    assert_eq!(send(&mut p, 0, "M118 E1 heating done"), "echo:heating done\nok\n");
+    assert_eq!(send(&mut p, 0, "M118 A1 P0 action:pause"), "//action:pause\nok\n");
+    assert_eq!(send(&mut p, 0, "M118 E1 A1 both"), "echo://both\nok\n");
+    assert_eq!(send(&mut p, 0, "M118 Edge"), "Edge\nok\n", "only E1 is a flag");
+}
+
+#[test]
 fn m115_names_the_firmware_and_lists_capabilities() {
     let mut p = printer();
     let out = send(&mut p, 0, "M115");
