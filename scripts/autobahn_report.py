@@ -79,8 +79,14 @@ def protocol_error_closed(report):
 
 
 def close_is_right(report):
-    """The close went as the case expects, or as the test client itself asked."""
-    return protocol_error_closed(report) and (report["behaviorClose"] == "OK" or echoed_own_close(report))
+    """The close went as the case expects, or as the test client itself asked. A case that sends a protocol
+    error (a bad close frame, say) ends with the client failing the connection itself ("FAILED BY CLIENT"),
+    which is right once the device's close code is the one the case expects."""
+    if not protocol_error_closed(report):
+        return False
+    if report["behaviorClose"] == "OK" or echoed_own_close(report):
+        return True
+    return report["behaviorClose"] == "FAILED BY CLIENT" and bool(protocol_error_codes(report))
 
 
 def allowed(agent, field, report):
