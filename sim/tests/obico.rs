@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use understudy_core::model::printer::sample_print;
 use understudy_sim::devices::obico::ObicoOptions;
 use understudy_sim::{SimConfig, Simulator};
 
@@ -40,6 +41,17 @@ async fn start_with(options: ObicoOptions, tune: impl FnOnce(&mut SimConfig)) ->
 async fn advance(sim: &Simulator, ms: u64) {
     sim.clock().advance(ms).unwrap();
     tokio::time::sleep(Duration::from_millis(15)).await;
+}
+
+/// One agent on a fresh fake server, connected, with its settings frame and start-up burst already read.
+async fn past_its_startup() -> (FakeServer, Simulator, Agent) {
+    let mut server = FakeServer::start(&tokens(1)).await;
+    let sim = start(ObicoOptions::single(&server.url(), "tok-1")).await;
+    let mut ws = server.next_agent(WAIT).await.expect("connects");
+    frame(&mut ws).await;
+    advance(&sim, 700).await;
+    frames(&mut ws, 4).await;
+    (server, sim, ws)
 }
 
 /// The next text frame as JSON, within 5 s.
@@ -315,12 +327,7 @@ async fn after_4321_the_agent_reconnects_once_sends_one_frame_and_stays_silent()
 
 #[tokio::test]
 async fn after_a_normal_close_the_next_status_reconnects_at_once_every_time() {
-    let mut server = FakeServer::start(&tokens(1)).await;
-    let sim = start(ObicoOptions::single(&server.url(), "tok-1")).await;
-    let mut ws = server.next_agent(WAIT).await.expect("connects");
-    frame(&mut ws).await;
-    advance(&sim, 700).await;
-    frames(&mut ws, 4).await;
+    let (mut server, sim, mut ws) = past_its_startup().await;
     for round in 0..2 {
         let normal = CloseFrame {
             code: CloseCode::Normal,
@@ -346,12 +353,7 @@ async fn after_a_normal_close_the_next_status_reconnects_at_once_every_time() {
 
 #[tokio::test]
 async fn statuses_come_every_10_s_while_boosted_and_every_50_s_idle() {
-    let mut server = FakeServer::start(&tokens(1)).await;
-    let sim = start(ObicoOptions::single(&server.url(), "tok-1")).await;
-    let mut ws = server.next_agent(WAIT).await.expect("connects");
-    frame(&mut ws).await;
-    advance(&sim, 700).await;
-    frames(&mut ws, 4).await;
+    let (_server, sim, mut ws) = past_its_startup().await;
     advance(&sim, 9_999).await;
     assert!(quiet(&mut ws, 100).await, "nothing before 10 s");
     advance(&sim, 1).await;
@@ -368,23 +370,11 @@ async fn statuses_come_every_10_s_while_boosted_and_every_50_s_idle() {
     sim.shutdown().await;
 }
 
-fn cube() -> String {
-    let mut g = String::from("G28\nG92 E0\n");
-    for layer in 1..=3 {
-        g.push_str(&format!("G1 Z{:.1} F300\n", layer as f64 * 0.3));
-        for i in 0..40 {
-            let x = if i % 2 == 0 { 20 } else { 10 };
-            g.push_str(&format!("G1 X{x} Y10 E{} F600\n", layer * 40 + i));
-        }
-    }
-    g
-}
-
 #[tokio::test]
 async fn a_print_from_the_card_is_tracked_and_server_pause_resume_cancel_are_obeyed() {
     let mut server = FakeServer::start(&tokens(1)).await;
     let file = std::env::temp_dir().join(format!("understudy-obico-cube-{}.gcode", std::process::id()));
-    std::fs::write(&file, cube()).unwrap();
+    std::fs::write(&file, sample_print()).unwrap();
     let mut options = ObicoOptions::single(&server.url(), "tok-1");
     options.print = Some(file.clone());
     let sim = start(options).await;
@@ -410,7 +400,7 @@ async fn a_print_from_the_card_is_tracked_and_server_pause_resume_cancel_are_obe
     let name = file.file_name().unwrap().to_str().unwrap();
     assert!(post.body.starts_with(&format!(
         "filename={name}&safe_filename={name}&num_bytes={}&",
-        cube().len()
+        sample_print().len()
     )));
     assert_eq!(
         post.header("Content-Type").as_deref(),
@@ -472,20 +462,19 @@ async fn a_print_from_the_card_is_tracked_and_server_pause_resume_cancel_are_obe
 
 #[tokio::test]
 async fn control_commands_upload_print_and_halt_the_printer() {
-    let mut server = FakeServer::start(&tokens(1)).await;
-    let sim = start(ObicoOptions::single(&server.url(), "tok-1")).await;
-    let mut ws = server.next_agent(WAIT).await.expect("connects");
-    frame(&mut ws).await;
-    advance(&sim, 700).await;
-    frames(&mut ws, 4).await;
+    let (_server, sim, mut ws) = past_its_startup().await;
     let bad = sim.control("obico", "print", &json!({"file": "none.gcode"}));
     assert!(bad.is_err(), "{bad:?}");
     assert!(
         sim.control("obico", "state", &json!({"agent": 2})).is_err(),
         "there is one agent"
     );
-    sim.control("obico", "upload", &json!({"file": "cube.gcode", "gcode": cube()}))
-        .unwrap();
+    sim.control(
+        "obico",
+        "upload",
+        &json!({"file": "cube.gcode", "gcode": sample_print()}),
+    )
+    .unwrap();
     sim.control("obico", "print", &json!({"file": "cube.gcode"})).unwrap();
     let started: Vec<String> = frames(&mut ws, 3).await.iter().map(summary).collect();
     assert_eq!(started[1], "PrintStarted Printing ts");

@@ -542,6 +542,20 @@ impl Printer {
     }
 }
 
+/// A short print for examples and tests: homing, then three 0.3 mm layers of 40 moves of 10 mm at 10 mm/s
+/// (about two minutes of printing).
+pub fn sample_print() -> String {
+    let mut g = String::from("G28\nG92 E0\n");
+    for layer in 1..=3 {
+        g.push_str(&format!("G1 Z{:.1} F300\n", layer as f64 * 0.3));
+        for i in 0..40 {
+            let x = if i % 2 == 0 { 20 } else { 10 };
+            g.push_str(&format!("G1 X{x} Y10 E{} F600\n", layer * 40 + i));
+        }
+    }
+    g
+}
+
 /// A float as Marlin prints it: two decimals, never `-0.00` for zero.
 pub fn fmt2(v: f64) -> String {
     format!("{:.2}", round2(v) + 0.0)

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::model::printer::{Printer, PrinterConfig};
+use crate::model::printer::{Printer, PrinterConfig, sample_print};
 use crate::time::SimTime;
 
 const EPOCH_MS: u64 = 1_796_147_965_000;
@@ -15,23 +15,10 @@ fn at(ms: u64) -> SimTime {
     SimTime::from_millis(ms)
 }
 
-/// Three layers of 40 moves of 10 mm at 10 mm/s: about two minutes of printing.
-fn cube() -> String {
-    let mut g = String::from("G28\nG92 E0\n");
-    for layer in 1..=3 {
-        g.push_str(&format!("G1 Z{:.1} F300\n", layer as f64 * 0.3));
-        for i in 0..40 {
-            let x = if i % 2 == 0 { 20 } else { 10 };
-            g.push_str(&format!("G1 X{x} Y10 E{} F600\n", layer * 40 + i));
-        }
-    }
-    g
-}
-
 fn agent(seed: u64) -> ObicoAgent {
     let mut p = Printer::new(PrinterConfig::default(), seed, "p1");
     p.sd_mut()
-        .write("cube.gcode", cube().into_bytes(), SimTime::ZERO)
+        .write("cube.gcode", sample_print().into_bytes(), SimTime::ZERO)
         .unwrap();
     ObicoAgent::new(p, "tok_0123", EPOCH_MS, seed, "p1")
 }
@@ -184,7 +171,7 @@ fn start_pause_resume_cancel_in_the_real_order() {
     );
     assert_eq!(
         frames[1]["event"]["data"],
-        json!({"name": "cube.gcode", "path": "cube.gcode", "origin": "local", "size": cube().len(), "owner": "_api", "user": "_api"})
+        json!({"name": "cube.gcode", "path": "cube.gcode", "origin": "local", "size": sample_print().len(), "owner": "_api", "user": "_api"})
     );
     assert_eq!(frames[1]["status"]["job"]["file"]["obico_g_code_file_id"], json!(7));
     assert_eq!(
@@ -551,8 +538,8 @@ fn the_print_started_frame_is_exact() {
         } => Some(form.clone()),
         _ => None,
     });
-    let size = cube().len().to_string();
-    let signature = agent::file_signature(cube().as_bytes());
+    let size = sample_print().len().to_string();
+    let signature = agent::file_signature(sample_print().as_bytes());
     let expected_form = [
         ("filename", "cube.gcode"),
         ("safe_filename", "cube.gcode"),
