@@ -1,8 +1,9 @@
 //! The pub/sub robot on real sockets: the token check before the upgrade, acks and errors, ordering and
 //! fan-out, `server_logs`, the robot's odometry and watchdog in virtual time, TLS, and the transcript.
 
+mod common;
+
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -577,17 +578,7 @@ async fn wss_with_the_generated_certificate_and_a_failed_handshake_disturbs_noth
         .unwrap();
     assert!(announcements.iter().any(|(k, _)| *k == "pubsub-token"));
 
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::pem::PemObject::pem_file_iter(&ca).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let client = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+    let connector = common::tls_connector(&ca);
     let open = |name: &'static str| {
         let connector = connector.clone();
         let url = format!("{url}?token={}", token(&sim));

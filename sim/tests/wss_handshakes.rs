@@ -1,6 +1,8 @@
 //! wss handshakes under load: with other TLS connections held open, subscribed and served in realtime,
 //! every upgrade over TLS, accepted or refused, is answered within a bound.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,20 +18,6 @@ const BOUND: Duration = Duration::from_secs(2);
 const HANDSHAKES: usize = if cfg!(debug_assertions) { 1_000 } else { 10_000 };
 const IN_FLIGHT: usize = 8;
 const HELD_OPEN: usize = 16;
-
-fn connector(ca: &str) -> TlsConnector {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::pem::PemObject::pem_file_iter(ca).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let client = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    TlsConnector::from(Arc::new(client))
-}
 
 /// Makes one upgrade over TLS and returns the status line it got, or `None` if none came within `BOUND`.
 async fn upgrade(
@@ -79,7 +67,7 @@ async fn ten_thousand_wss_handshakes_are_each_answered_while_others_stay_open() 
         .as_str()
         .unwrap()
         .to_string();
-    let connector = connector(&ca);
+    let connector = common::tls_connector(&ca);
 
     let mut held = Vec::new();
     for _ in 0..HELD_OPEN {

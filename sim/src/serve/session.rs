@@ -208,13 +208,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     async fn fail(&mut self, code: CloseCode, reason: &str) -> String {
         let code = code.code();
         let record = format!("{code} {reason}");
-        self.ctx.transcript.record(
-            self.ctx.clock.now(),
-            &self.label,
-            Direction::Out,
-            RecordKind::Close,
-            &record,
-        );
+        self.record_close_out(&record);
         let mut frame = vec![0x88, (2 + reason.len()) as u8];
         frame.extend_from_slice(&code.to_be_bytes());
         frame.extend_from_slice(reason.as_bytes());
@@ -272,6 +266,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
+    /// Writes an outgoing close record for this connection, at the current sim time.
+    fn record_close_out(&self, record: &str) {
+        self.ctx.transcript.record(
+            self.ctx.clock.now(),
+            &self.label,
+            Direction::Out,
+            RecordKind::Close,
+            record,
+        );
+    }
+
     /// The close record of a connection whose write gave up (`failed` if the socket itself failed); a
     /// connection dropped because its writes were blocked gets an outgoing close record saying why.
     fn give_up(&mut self, stalled: Stalled, failed: String) -> String {
@@ -281,13 +286,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             Stalled::Shutdown => "1001 server shutting down (not delivered: the peer stopped reading)".into(),
         };
         tracing::info!(conn = %self.label, "dropping a connection that stopped reading");
-        self.ctx.transcript.record(
-            self.ctx.clock.now(),
-            &self.label,
-            Direction::Out,
-            RecordKind::Close,
-            &record,
-        );
+        self.record_close_out(&record);
         record
     }
 

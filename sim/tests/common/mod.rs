@@ -66,3 +66,20 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
     let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
     (status, body)
 }
+
+/// A TLS connector that trusts only the certificates in the PEM file `ca` (the simulator's `pubsub-ca`).
+pub fn tls_connector(ca: &str) -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::pem::PemObject::pem_file_iter(ca).expect("the CA file reads") {
+        roots
+            .add(cert.expect("a PEM certificate"))
+            .expect("a usable certificate");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS 1.2 and 1.3 with ring")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(client))
+}
