@@ -1,12 +1,16 @@
 //! wss handshakes under load: with other TLS connections held open, subscribed and served in realtime,
-//! every upgrade over TLS, accepted or refused, is answered within a bound.
+//! every upgrade over TLS, accepted or refused, is answered within a bound; so is an upgrade whose request
+//! arrives in the same segment as the client's last handshake record.
 
 mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use understudy_sim::serve::pubsub::{PubsubOptions, PubsubTls};
@@ -129,6 +133,102 @@ async fn ten_thousand_wss_handshakes_are_each_answered_while_others_stay_open() 
     );
     for h in held {
         h.abort();
+    }
+    sim.shutdown().await;
+}
+
+/// A client transport that sends its first flight (the ClientHello) as usual, then holds everything written
+/// until `release`, which sends it in one write.
+struct Coalescing {
+    tcp: TcpStream,
+    first_flight_sent: bool,
+    held: Vec<u8>,
+}
+
+impl Coalescing {
+    async fn release(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        self.tcp.write_all(&held).await.unwrap();
+    }
+}
+
+impl AsyncRead for Coalescing {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Coalescing {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        if self.first_flight_sent {
+            self.held.extend_from_slice(buf);
+            return Poll::Ready(Ok(buf.len()));
+        }
+        Pin::new(&mut self.tcp).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        if self.first_flight_sent {
+            return Poll::Ready(Ok(()));
+        }
+        let flushed = Pin::new(&mut self.tcp).poll_flush(cx);
+        if flushed.is_ready() {
+            self.first_flight_sent = true;
+        }
+        flushed
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+}
+
+/// A busy server reads a TLS 1.3 client's Finished and its first application data in one read, so the request
+/// head is already decrypted, and buffered, when the handshake completes: waiting for the socket then would hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_in_the_same_segment_as_the_client_finished_is_answered() {
+    let mut config = SimConfig::for_tests(3);
+    config.only = Some(vec!["pubsub".into()]);
+    config.devices.get_mut::<PubsubOptions>().tls = PubsubTls::SelfSigned;
+    let sim = Simulator::start(config).await.unwrap();
+    let addr = sim.endpoints()[0].addr;
+    let ca = sim
+        .announcements()
+        .into_iter()
+        .find(|(k, _)| *k == "pubsub-ca")
+        .map(|(_, v)| v)
+        .unwrap();
+    let good = sim.control("pubsub", "token", &serde_json::json!({})).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let connector = common::tls_connector(&ca);
+    for (token, expected) in [(good.as_str(), "HTTP/1.1 101"), ("not-a-jwt", "HTTP/1.1 401")] {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        let transport = Coalescing {
+            tcp,
+            first_flight_sent: false,
+            held: Vec::new(),
+        };
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let connecting = tokio::time::timeout(BOUND, connector.connect(name, transport));
+        let mut tls = connecting.await.expect("the server's flight within the bound").unwrap();
+        let request = format!(
+            "GET /wss?token={token} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        tls.write_all(request.as_bytes()).await.unwrap();
+        let (transport, session) = tls.get_mut();
+        assert_eq!(session.protocol_version(), Some(rustls::ProtocolVersion::TLSv1_3));
+        assert!(
+            transport.held.len() > request.len(),
+            "the Finished and the request are held together"
+        );
+        transport.release().await;
+        let mut head = [0u8; 512];
+        let read = tokio::time::timeout(BOUND, tls.read(&mut head)).await;
+        let n = read.expect("no answer within the bound").unwrap();
+        let line = String::from_utf8_lossy(&head[..n]);
+        assert!(line.starts_with(expected), "{line}");
     }
     sim.shutdown().await;
 }
