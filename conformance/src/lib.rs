@@ -5,6 +5,7 @@ pub mod client;
 pub mod control;
 pub mod error;
 pub mod obico;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod runner;

@@ -101,6 +101,11 @@ fn parse_target(text: &str) -> Result<(String, String), String> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|word| word == "replay") {
+        return understudy_conformance::replay::main(std::env::args_os().skip(1))
+            .await
+            .into();
+    }
     let cli = Cli::parse();
     let targets: BTreeMap<String, String> = cli.targets.into_iter().collect();
     let endpoints = match targets.get(esp3d::ENDPOINT) {

@@ -1,8 +1,11 @@
 //! Pins the exact message of every Endrpi reply kind (each action's success, each error, the REST answers)
 //! as insta JSON snapshots under `snapshots/endrpi/`; values that move with time are redacted.
 
+mod common;
+
 use serde_json::{Value, json};
 use understudy_conformance::client::{self, Transport, WsClient};
+use understudy_conformance::steps::endrpi;
 use understudy_sim::{SimConfig, Simulator};
 
 struct Device {
@@ -38,24 +41,8 @@ impl Device {
 
 macro_rules! snapshot {
     ($name:expr, $value:expr) => {{
-        insta::with_settings!({ snapshot_path => "../../snapshots/endrpi", prepend_module_to_snapshot => false }, {
-            insta::assert_json_snapshot!($name, $value, {
-                ".data.seconds" => "[uptime seconds]",
-                ".data.formatted" => "[uptime text]",
-                ".data.systemOnChip.quantity" => "[temperature]",
-                ".data.arm.quantity" => "[arm clock]",
-                ".data.free.quantity" => "[free kB]",
-                ".data.available.quantity" => "[available kB]",
-                ".body.seconds" => "[uptime seconds]",
-                ".body.formatted" => "[uptime text]",
-                ".body.uptime.seconds" => "[uptime seconds]",
-                ".body.uptime.formatted" => "[uptime text]",
-                ".body.temperature.systemOnChip.quantity" => "[temperature]",
-                ".body.frequency.arm.quantity" => "[arm clock]",
-                ".body.memory.free.quantity" => "[free kB]",
-                ".body.memory.available.quantity" => "[available kB]",
-            });
-        });
+        let value = $value;
+        common::snapshot_settings(&endrpi::PROTOCOL).bind(|| insta::assert_json_snapshot!($name, value));
     }};
 }
 

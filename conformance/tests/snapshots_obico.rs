@@ -3,6 +3,8 @@
 //! replies, the BSON tunnel reply) and its `g_code_files` post, as insta JSON snapshots under
 //! `snapshots/obico/`. `_ts`, `current_print_ts` and file dates are redacted; the rest is exact in virtual time.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -10,6 +12,7 @@ use serde_json::{Value, json};
 use understudy_conformance::client::{Frame, WsClient};
 use understudy_conformance::obico::{ObicoServer, Seen};
 use understudy_conformance::schema::{self, Schemas};
+use understudy_conformance::steps::obico;
 use understudy_core::proto::obico::bson;
 use understudy_sim::devices::obico::ObicoOptions;
 use understudy_sim::{SimConfig, Simulator};
@@ -166,14 +169,9 @@ async fn every_frame_kind_of_the_simulated_agent() {
             agent.kinds.keys()
         );
     }
-    insta::with_settings!({ snapshot_path => "../../snapshots/obico", prepend_module_to_snapshot => false }, {
+    common::snapshot_settings(&obico::PROTOCOL).bind(|| {
         for (name, value) in &agent.kinds {
-            insta::assert_json_snapshot!(name.as_str(), value, {
-                ".status._ts" => "[ts]",
-                ".current_print_ts" => "[cpts]",
-                ".status.job.file.date" => "[date]",
-                ".event.data.time" => "[s]",
-            });
+            insta::assert_json_snapshot!(name.as_str(), value);
         }
         let post = server.log().into_iter().find_map(|s| match s.seen {
             Seen::Rest { method, path, form, .. } if method == "POST" && path == "/api/v1/octo/g_code_files/" => {

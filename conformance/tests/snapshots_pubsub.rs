@@ -3,13 +3,15 @@
 //! snapshots under `snapshots/pubsub/`. Sim times (`t`) and peer ports are redacted; the robot's numbers are
 //! pinned, since virtual time makes them exact.
 
+mod common;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use understudy_conformance::client::{self, Transport, WsClient};
 use understudy_conformance::schema::{self, Schemas};
-use understudy_conformance::steps::pubsub::{Barrier, schemas_for};
+use understudy_conformance::steps::pubsub::{self, Barrier, schemas_for};
 use understudy_sim::serve::pubsub::{DEV_SECRET, PubsubOptions, PubsubTls};
 use understudy_sim::{SimConfig, Simulator};
 
@@ -101,11 +103,7 @@ async fn ask(ws: &mut WsClient, request: &str) -> Value {
 macro_rules! snapshot {
     ($name:expr, $value:expr) => {{
         let value = $value;
-        insta::with_settings!({ snapshot_path => "../../snapshots/pubsub", prepend_module_to_snapshot => false }, {
-            insta::assert_json_snapshot!($name, value, {
-                ".data.data.t" => "[sim ms]",
-            });
-        });
+        common::snapshot_settings(&pubsub::PROTOCOL).bind(|| insta::assert_json_snapshot!($name, value));
     }};
 }
 

@@ -10,6 +10,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use crate::clock::{ClockMode, Epoch};
 use crate::devices::pubsub::TokenArgs;
 use crate::devices::{DEVICE_KINDS, DeviceFlags};
+use crate::record::RecordArgs;
 use crate::serve::SimConfig;
 use crate::serve::control::ControlArgs;
 use crate::serve::listener;
@@ -29,6 +30,8 @@ pub enum ClockArg {
 pub enum Command {
     /// Print a JWT that the pub/sub robot accepts in `?token=`, and exit.
     Token(TokenArgs),
+    /// Record a client and a real device through a transparent proxy, to a transcript, and run until stopped.
+    Record(RecordArgs),
 }
 
 /// Understudy: simulated devices on their real sockets.
@@ -280,8 +283,21 @@ mod tests {
         let cli = Cli::parse_from(["understudy-sim", "token", "--ttl", "15m", "--sub", "app"]);
         match cli.command {
             Some(Command::Token(args)) => assert_eq!((args.ttl, args.sub.as_str()), (900, "app")),
-            None => panic!("expected the token subcommand"),
+            other => panic!("expected the token subcommand, got {other:?}"),
         }
+        let cli = Cli::parse_from([
+            "understudy-sim",
+            "record",
+            "--upstream",
+            "ws://10.0.0.7:5000",
+            "--out",
+            "r.jsonl",
+        ]);
+        match cli.command {
+            Some(Command::Record(args)) => assert_eq!((args.name.as_str(), args.listen.port()), ("device", 0)),
+            other => panic!("expected the record subcommand, got {other:?}"),
+        }
+        assert!(Cli::try_parse_from(["understudy-sim", "record", "--out", "r.jsonl"]).is_err());
         assert!(Cli::parse_from(["understudy-sim"]).command.is_none());
         assert!(Cli::try_parse_from(["understudy-sim", "token", "--ttl", "soon"]).is_err());
     }

@@ -1,9 +1,11 @@
 //! `understudy-sim`: starts the simulated devices, prints one line per socket (`NAME URL`) and per device
 //! announcement (`KEY VALUE`, e.g. a certificate to trust) for scripts to read, and on Ctrl-C (or SIGTERM)
-//! closes every connection with a close frame and flushes the transcript. `understudy-sim token` prints a JWT.
+//! closes every connection with a close frame and flushes the transcript. `understudy-sim token` prints a JWT;
+//! `understudy-sim record` proxies a real device and writes what passes to a transcript.
 
 use tracing_subscriber::EnvFilter;
 use understudy_sim::cli::{Cli, Command};
+use understudy_sim::record::{RecordArgs, Recorder};
 use understudy_sim::{Clock, ClockMode, Simulator};
 
 #[tokio::main]
@@ -18,6 +20,9 @@ async fn main() -> std::process::ExitCode {
         let clock = Clock::new(ClockMode::Realtime { speed: 1.0 });
         println!("{}", args.mint(clock.unix_ms()));
         return std::process::ExitCode::SUCCESS;
+    }
+    if let Some(Command::Record(args)) = &cli.command {
+        return record(args).await;
     }
     let simulator = match Simulator::start(cli.config()).await {
         Ok(simulator) => simulator,
@@ -43,6 +48,22 @@ async fn main() -> std::process::ExitCode {
     wait_for_stop_signal().await;
     eprintln!("understudy-sim: shutting down");
     simulator.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}
+
+/// Runs the recorder until Ctrl-C or SIGTERM, then flushes its transcript.
+async fn record(args: &RecordArgs) -> std::process::ExitCode {
+    let recorder = match Recorder::start(args).await {
+        Ok(recorder) => recorder,
+        Err(error) => {
+            eprintln!("understudy-sim record: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    println!("{} {}", recorder.name(), recorder.addr());
+    wait_for_stop_signal().await;
+    eprintln!("understudy-sim record: stopping");
+    recorder.shutdown().await;
     std::process::ExitCode::SUCCESS
 }
 

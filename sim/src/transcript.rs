@@ -34,8 +34,10 @@ pub enum RecordKind {
     Text,
     /// A binary frame; `data` is its bytes in lower-case hex.
     Binary,
-    /// A plain HTTP exchange; `data` is `"METHOD PATH -> STATUS"`.
+    /// A plain HTTP exchange; `data` is `"METHOD PATH -> STATUS"`, with the bodies in `request` and `response`.
     Http,
+    /// A refused WebSocket upgrade; `data` is `"GET PATH -> STATUS"`, the refusal's body in `response`.
+    Refused,
     /// Records were dropped for the size cap; `data` says how many and why.
     Dropped,
 }
@@ -133,6 +135,10 @@ impl Sink {
             dir: Direction::Out,
             kind: RecordKind::Dropped,
             data: text,
+            request: None,
+            response: None,
+            request_omitted: false,
+            response_omitted: false,
         };
         if let Ok(mut bytes) = serde_json::to_vec(&line) {
             bytes.push(b'\n');
@@ -150,6 +156,37 @@ struct Line<'a> {
     dir: Direction,
     kind: RecordKind,
     data: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response: Option<&'a str>,
+    /// A request body that was there but is not in `request` (too large, or not UTF-8).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    request_omitted: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    response_omitted: bool,
+}
+
+/// The largest request or response body an HTTP record holds; a larger one (or one that is not UTF-8) is left
+/// out, and the record says so (`request_omitted`, `response_omitted`).
+pub const MAX_RECORDED_BODY: usize = 64 * 1024;
+
+/// One HTTP exchange, or one refused upgrade, for the transcript.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpRecord<'a> {
+    /// `METHOD PATH -> STATUS` (the path without its query).
+    pub summary: &'a str,
+    /// Whether it was a WebSocket upgrade (then refused).
+    pub upgrade: bool,
+    pub request: &'a [u8],
+    pub response: &'a [u8],
+}
+
+/// A body as a record holds it: text up to [`MAX_RECORDED_BODY`], else nothing.
+fn recorded_body(body: &[u8]) -> Option<&str> {
+    (!body.is_empty() && body.len() <= MAX_RECORDED_BODY)
+        .then(|| std::str::from_utf8(body).ok())
+        .flatten()
 }
 
 /// Where records go: nowhere, or capped, rotated JSON-lines files.
@@ -194,15 +231,41 @@ impl Transcript {
 
     /// Appends one record.
     pub fn record(&self, t: SimTime, conn: &str, dir: Direction, kind: RecordKind, data: &str) {
-        let Some(sink) = &self.sink else { return };
-        let line = Line {
+        self.write(&Line {
             t: t.as_millis(),
             conn,
             dir,
             kind,
             data,
-        };
-        let Ok(mut bytes) = serde_json::to_vec(&line) else {
+            request: None,
+            response: None,
+            request_omitted: false,
+            response_omitted: false,
+        });
+    }
+
+    /// Appends an HTTP exchange (or a refused upgrade) with its bodies, where they are text and not too large.
+    pub fn record_http(&self, t: SimTime, conn: &str, dir: Direction, http: &HttpRecord<'_>) {
+        self.write(&Line {
+            t: t.as_millis(),
+            conn,
+            dir,
+            kind: if http.upgrade {
+                RecordKind::Refused
+            } else {
+                RecordKind::Http
+            },
+            data: http.summary,
+            request: recorded_body(http.request),
+            response: recorded_body(http.response),
+            request_omitted: !http.request.is_empty() && recorded_body(http.request).is_none(),
+            response_omitted: !http.response.is_empty() && recorded_body(http.response).is_none(),
+        });
+    }
+
+    fn write(&self, line: &Line<'_>) {
+        let Some(sink) = &self.sink else { return };
+        let Ok(mut bytes) = serde_json::to_vec(line) else {
             return;
         };
         bytes.push(b'\n');

@@ -13,6 +13,26 @@ const ENDPOINT: &str = "endrpi";
 pub const PROTOCOL: Protocol = Protocol {
     name: ENDPOINT,
     pass_time: None,
+    redactions: &[
+        (".data.seconds", "[uptime seconds]"),
+        (".data.formatted", "[uptime text]"),
+        (".data.systemOnChip.quantity", "[temperature]"),
+        (".data.arm.quantity", "[arm clock]"),
+        (".data.free.quantity", "[free kB]"),
+        (".data.available.quantity", "[available kB]"),
+        (".body.seconds", "[uptime seconds]"),
+        (".body.formatted", "[uptime text]"),
+        (".body.uptime.seconds", "[uptime seconds]"),
+        (".body.uptime.formatted", "[uptime text]"),
+        (".body.temperature.systemOnChip.quantity", "[temperature]"),
+        (".body.frequency.arm.quantity", "[arm clock]"),
+        (".body.memory.free.quantity", "[free kB]"),
+        (".body.memory.available.quantity", "[available kB]"),
+        (".body.systemOnChip.quantity", "[temperature]"),
+        (".body.arm.quantity", "[arm clock]"),
+        (".body.free.quantity", "[free kB]"),
+        (".body.available.quantity", "[available kB]"),
+    ],
 };
 
 /// What the Endrpi steps remember within a scenario.

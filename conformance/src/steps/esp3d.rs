@@ -32,6 +32,7 @@ const STREAM_WAIT_MS: u64 = 2000;
 pub const PROTOCOL: Protocol = Protocol {
     name: ENDPOINT,
     pass_time: None,
+    redactions: &[],
 };
 
 /// The board's two sockets found from its HTTP URL `http://HOST:PORT/`: the terminal on `PORT + 1`, the data

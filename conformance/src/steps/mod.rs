@@ -28,6 +28,9 @@ pub struct Protocol {
     pub name: &'static str,
     /// Its part in "N ms of device time pass", if it has one.
     pub pass_time: Option<PassTime>,
+    /// The values that move with time or noise, as insta selectors (`.data.seconds`) and their placeholders:
+    /// the snapshots redact them, and so does a replay before it compares frames.
+    pub redactions: &'static [(&'static str, &'static str)],
 }
 
 /// Declares each protocol's step module and the list of known protocols, so that adding a protocol is one

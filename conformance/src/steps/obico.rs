@@ -28,6 +28,12 @@ pub const DEFAULT_PRINT_FILE: &str = "understudy-check.gcode";
 pub const PROTOCOL: Protocol = Protocol {
     name: ENDPOINT,
     pass_time: Some(pass_time_boxed),
+    redactions: &[
+        (".status._ts", "[ts]"),
+        (".current_print_ts", "[cpts]"),
+        (".status.job.file.date", "[date]"),
+        (".event.data.time", "[s]"),
+    ],
 };
 
 fn pass_time_boxed(world: &mut Check, ms: u64) -> LocalBoxFuture<'_, Result<bool, String>> {

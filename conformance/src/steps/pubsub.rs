@@ -19,6 +19,7 @@ const ENDPOINT: &str = "pubsub";
 pub const PROTOCOL: Protocol = Protocol {
     name: ENDPOINT,
     pass_time: None,
+    redactions: &[(".data.data.t", "[sim ms]")],
 };
 
 /// The "no-op, then wait for its ack" barrier: an unsubscribe from a marker topic nobody uses, whose ack

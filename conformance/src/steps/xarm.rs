@@ -18,6 +18,7 @@ use stream::{ENDPOINT, Kind, xarm, xarm_mut};
 pub const PROTOCOL: Protocol = Protocol {
     name: ENDPOINT,
     pass_time: Some(pass_time_boxed),
+    redactions: &[],
 };
 
 fn pass_time_boxed(world: &mut Check, ms: u64) -> LocalBoxFuture<'_, Result<bool, String>> {

@@ -1,11 +1,24 @@
-//! Checks shared by the tests that run the suite against a deliberately wrong device: the rules it breaks fail
-//! by name, the rules it keeps pass, each fault is caught with its reason, and simulator-only scenarios never run.
+//! Checks shared by the tests that run the suite against a deliberately wrong device (the rules it breaks fail
+//! by name, the rules it keeps pass, simulator-only scenarios never run), and the snapshot tests' insta settings.
 
 #![allow(dead_code)]
 
 pub mod relay;
 
 use understudy_conformance::report::{Outcome, Report, RuleStatus};
+use understudy_conformance::steps::Protocol;
+
+/// insta settings writing under `snapshots/<protocol>/` with the protocol's own redactions (the ones a replay
+/// applies too).
+pub fn snapshot_settings(protocol: &Protocol) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(format!("../../snapshots/{}", protocol.name));
+    settings.set_prepend_module_to_snapshot(false);
+    for (selector, placeholder) in protocol.redactions {
+        settings.add_redaction(selector, *placeholder);
+    }
+    settings
+}
 
 /// Every rule in `failing` failed and every rule in `passing` passed.
 pub fn expect_rules(report: &Report, failing: &[&str], passing: &[&str]) {

@@ -155,6 +155,10 @@ impl Service for ControlService {
         Err(response)
     }
 
+    fn records_bodies(&self) -> bool {
+        false
+    }
+
     fn authorize_http(&self, authorization: Option<&str>) -> Result<(), HttpResponse> {
         match &self.token {
             Some(token) if !bearer_matches(authorization, token) => Err(error(

@@ -74,6 +74,10 @@ pub trait Service: Send + Sync + 'static {
     }
     /// Answers a plain HTTP request on the same port.
     fn http(&self, now: SimTime, request: HttpRequest) -> HttpResponse;
+    /// Whether the transcript may hold this endpoint's HTTP bodies (the control API's may hold tokens: not).
+    fn records_bodies(&self) -> bool {
+        true
+    }
     /// Headers added to every `101 Switching Protocols` answer (a firmware's `Server:` line). Defaults to none.
     fn upgrade_headers(&self) -> &'static [(&'static str, &'static str)] {
         &[]

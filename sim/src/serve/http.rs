@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use crate::serve::ServeContext;
 use crate::serve::device::{HttpAnswer, Service};
 use crate::serve::listener::{HEAD_TIMEOUT, MAX_HEAD_BYTES};
-use crate::transcript::{Direction, RecordKind};
+use crate::transcript::{Direction, HttpRecord};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
 /// The largest request body accepted; a larger one gets 413.
@@ -68,14 +68,21 @@ async fn answer(
         .headers
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let HttpAnswer { response, headers } = match service.authorize_http(authorization) {
-        Err(refused) => refused.into(),
+    let (HttpAnswer { response, headers }, request_body) = match service.authorize_http(authorization) {
+        Err(refused) => (refused.into(), Bytes::new()),
         Ok(()) => read_and_answer(&parts, body, service, ctx).await,
     };
     if ctx.transcript.is_enabled() {
         let summary = format!("{} {} -> {}", parts.method, parts.uri.path(), response.status);
+        let bodies = service.records_bodies();
+        let record = HttpRecord {
+            summary: &summary,
+            upgrade: false,
+            request: if bodies { &request_body } else { &[] },
+            response: if bodies { &response.body } else { &[] },
+        };
         ctx.transcript
-            .record(ctx.clock.now(), label, Direction::In, RecordKind::Http, &summary);
+            .record_http(ctx.clock.now(), label, Direction::In, &record);
     }
     let mut builder = hyper::Response::builder()
         .status(response.status)
@@ -94,19 +101,23 @@ async fn answer(
         .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
 }
 
-/// Reads the body (at most `MAX_BODY_BYTES`) and asks the service for its answer.
+/// Reads the body (at most `MAX_BODY_BYTES`) and asks the service for its answer; returns it with the body.
 async fn read_and_answer(
     parts: &hyper::http::request::Parts,
     body: Incoming,
     service: &dyn Service,
     ctx: &ServeContext,
-) -> HttpAnswer {
+) -> (HttpAnswer, Bytes) {
     let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY_BYTES).collect()).await;
     let Ok(collected) = collected else {
-        return HttpResponse::json(408, r#"{"error":"request body too slow"}"#).into();
+        return (
+            HttpResponse::json(408, r#"{"error":"request body too slow"}"#).into(),
+            Bytes::new(),
+        );
     };
     match collected {
         Ok(collected) => {
+            let body = collected.to_bytes();
             let request = HttpRequest {
                 method: parts.method.as_str().to_string(),
                 path: parts.uri.path().to_string(),
@@ -116,11 +127,14 @@ async fn read_and_answer(
                     .get(hyper::header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string),
-                body: collected.to_bytes(),
+                body: body.clone(),
             };
             let cookie = parts.headers.get(hyper::header::COOKIE).and_then(|v| v.to_str().ok());
-            service.http_with_headers(ctx.clock.now(), request, cookie)
+            (service.http_with_headers(ctx.clock.now(), request, cookie), body)
         }
-        Err(_) => HttpResponse::json(413, r#"{"error":"request body too large"}"#).into(),
+        Err(_) => (
+            HttpResponse::json(413, r#"{"error":"request body too large"}"#).into(),
+            Bytes::new(),
+        ),
     }
 }

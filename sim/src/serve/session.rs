@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
 
 use crate::serve::ServeContext;
 use crate::serve::device::{CloseCode, ConnInfo, Outgoing, Service, Session, SharedText};
-use crate::transcript::{Direction, RecordKind};
+use crate::transcript::{Direction, HttpRecord, RecordKind};
 
 /// The largest message (and frame) accepted; a larger one closes the connection with 1009.
 pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
@@ -54,9 +54,12 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut target: Option<(String, Option<String>)> = None;
+    let mut refused: Option<(String, ErrorResponse)> = None;
     #[allow(clippy::result_large_err)]
     let callback = |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
-        let upgrade = service.upgrade_from(request, peer)?;
+        let upgrade = service.upgrade_from(request, peer).inspect_err(|refusal| {
+            refused = Some((request.uri().path().to_string(), refusal.clone()));
+        })?;
         if let Some(protocol) = upgrade.subprotocol.and_then(|p| HeaderValue::from_str(&p).ok()) {
             response.headers_mut().insert("sec-websocket-protocol", protocol);
         }
@@ -73,6 +76,9 @@ where
         Ok(ws) => ws,
         Err(error) => {
             tracing::debug!(conn = %label, %error, "websocket handshake refused or failed");
+            if let Some((path, refusal)) = refused {
+                record_refusal(&ctx, &label, &path, &refusal);
+            }
             return;
         }
     };
@@ -97,6 +103,19 @@ where
     }
     .run()
     .await;
+}
+
+/// Writes a refused upgrade to the transcript: `GET PATH -> STATUS` and the refusal's body.
+fn record_refusal(ctx: &ServeContext, label: &str, path: &str, refusal: &ErrorResponse) {
+    let summary = format!("GET {path} -> {}", refusal.status().as_u16());
+    let record = HttpRecord {
+        summary: &summary,
+        upgrade: true,
+        request: &[],
+        response: refusal.body().as_deref().unwrap_or_default().as_bytes(),
+    };
+    ctx.transcript
+        .record_http(ctx.clock.now(), label, Direction::In, &record);
 }
 
 struct Driver<S> {
