@@ -29,6 +29,8 @@ pub fn runtime(workers: usize, name: &str) -> std::io::Result<tokio::runtime::Ru
 pub enum Error {
     #[error("the simulator did not start: {0}")]
     Sim(#[from] understudy_sim::SimError),
+    #[error("the recorder did not start: {0}")]
+    Record(String),
     #[error("the simulator serves no endpoint named {0}")]
     NoEndpoint(&'static str),
     #[error("tls: {0}")]

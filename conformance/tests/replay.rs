@@ -114,7 +114,7 @@ async fn the_simulators_own_transcript_replays_against_a_fresh_one_with_no_drift
 async fn a_session_recorded_through_the_proxy_keeps_no_secret_and_replays_with_no_drift() {
     let sim = pi(None).await;
     let out = temp_file("proxy");
-    let args = record_args(&sim, &out);
+    let args = RecordArgs::new(&format!("ws://{}", sim.endpoints()[0].addr), out.clone(), "endrpi");
     let recorder = Recorder::start(&args).await.unwrap();
     session(&recorder.addr().to_string()).await;
     recorder.shutdown().await;
@@ -178,16 +178,4 @@ async fn a_wrong_endrpi_drifts_frame_by_frame() {
     );
     sim.shutdown().await;
     let _ = std::fs::remove_file(path);
-}
-
-/// The recorder's flags for a proxy in front of `sim`'s Pi, writing to `out`.
-fn record_args(sim: &Simulator, out: &std::path::Path) -> RecordArgs {
-    #[derive(Parser)]
-    struct Flags {
-        #[command(flatten)]
-        record: RecordArgs,
-    }
-    let upstream = format!("ws://{}", sim.endpoints()[0].addr);
-    let out = out.to_str().unwrap();
-    Flags::parse_from(["record", "--upstream", &upstream, "--out", out, "--name", "endrpi"]).record
 }

@@ -42,6 +42,9 @@ pub enum RecordKind {
     Dropped,
 }
 
+/// Bytes buffered before a write to the file: one write per ~1,000 records of a busy socket, not per ~30.
+const WRITE_BUFFER: usize = 256 * 1024;
+
 /// How large the transcript may grow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TranscriptLimits {
@@ -115,7 +118,7 @@ impl Sink {
             let _ = std::fs::rename(from, numbered(n));
         }
         match File::create(&self.path) {
-            Ok(file) => self.writer = BufWriter::new(file),
+            Ok(file) => self.writer = BufWriter::with_capacity(WRITE_BUFFER, file),
             Err(error) => tracing::error!(%error, "could not start a new transcript file"),
         }
         self.written = 0;
@@ -216,7 +219,7 @@ impl Transcript {
                     files: limits.files.max(1),
                     ..limits
                 },
-                writer: BufWriter::new(file),
+                writer: BufWriter::with_capacity(WRITE_BUFFER, file),
                 written: 0,
                 records: VecDeque::from([0]),
                 dropped: 0,

@@ -1,5 +1,5 @@
-//! `endrpi-load`: runs the Endrpi comparison (simulator vs a bare tokio-tungstenite server, on loopback) for a
-//! few seconds and prints p50/p99 latency on one connection, requests/s over many, and the sim/bare ratios.
+//! `endrpi-load`: runs the Endrpi comparison (simulator vs a bare tokio-tungstenite server, on loopback; or the
+//! cost of recording, `--against transcript|proxy`) for a few seconds and prints latency, throughput and ratios.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,6 +8,7 @@ use clap::Parser;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use understudy_benches::endrpi::{self, Target};
 use understudy_benches::load_client::{self, Client};
+use understudy_benches::pair::{Comparison, Targets};
 use understudy_benches::stats::{percentile, rate};
 use understudy_benches::{Error, cpu, runtime};
 
@@ -31,6 +32,10 @@ struct Args {
     /// Worker threads of the load client's runtime.
     #[arg(long, default_value_t = 2)]
     client_threads: usize,
+    /// What the simulator is compared with: the bare server; or the simulator writing a transcript (first)
+    /// against one writing none; or the simulator through the recording proxy (first) against it directly.
+    #[arg(long, value_enum, default_value_t = Comparison::Bare)]
+    against: Comparison,
 }
 
 /// One measured cell of the table, for both targets: `[sim, bare]`.
@@ -86,7 +91,10 @@ fn run(args: &Args) -> Result<Vec<Row>, Error> {
     let plan = Plan::new(args);
     let server = runtime(args.server_threads, SERVER_THREADS)?;
     let client = runtime(args.client_threads, "client")?;
-    let targets = server.block_on(endrpi::targets())?;
+    let targets = match args.against {
+        Comparison::Bare => server.block_on(endrpi::targets())?,
+        other => server.block_on(Targets::recording_cost("endrpi", "endrpi", other))?,
+    };
     let rows = client.block_on(async {
         for target in targets.list() {
             endrpi::check(target).await?;
@@ -194,14 +202,19 @@ async fn throughput_rows(
 }
 
 fn print_table(args: &Args, rows: &[Row]) {
+    let (first, second, compared) = match args.against {
+        Comparison::Bare => ("sim", "bare", "simulator vs bare tokio-tungstenite"),
+        Comparison::Transcript => ("transcript", "sim", "simulator writing a transcript vs writing none"),
+        Comparison::Proxy => ("proxy", "sim", "simulator through the recording proxy vs directly"),
+    };
     println!(
-        "Endrpi on loopback: simulator vs bare tokio-tungstenite, {} s per target and cell in {} turns; \
-         server {} threads, client {} threads",
+        "Endrpi on loopback: {compared}, {} s per target and cell in {} turns; server {} threads, client {} threads",
         args.seconds, args.rounds, args.server_threads, args.client_threads
     );
+    let ratio = format!("{first}/{second}");
     println!(
-        "{:<12} {:<18} {:>10} {:>10} {:>9}",
-        "request", "measure", "sim", "bare", "sim/bare"
+        "{:<12} {:<18} {:>10} {:>10} {:>11}",
+        "request", "measure", first, second, ratio
     );
     for row in rows {
         let [sim, bare] = row.values;
@@ -214,7 +227,7 @@ fn print_table(args: &Args, rows: &[Row]) {
             2
         };
         println!(
-            "{:<12} {:<18} {:>10.digits$} {:>10.digits$} {:>9.2}",
+            "{:<12} {:<18} {:>10.digits$} {:>10.digits$} {:>11.2}",
             row.request, row.measure, sim, bare, ratio
         );
     }

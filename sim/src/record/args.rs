@@ -29,6 +29,20 @@ pub struct RecordArgs {
     pub upstream_ca: Option<PathBuf>,
 }
 
+impl RecordArgs {
+    /// Recording `upstream` into `out` with connections labelled `name`, listening on a free loopback port.
+    pub fn new(upstream: &str, out: PathBuf, name: &str) -> RecordArgs {
+        RecordArgs {
+            upstream: upstream.to_string(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            out,
+            name: name.to_string(),
+            device_dials: false,
+            upstream_ca: None,
+        }
+    }
+}
+
 /// Where the recorder forwards to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Upstream {
