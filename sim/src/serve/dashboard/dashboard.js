@@ -64,8 +64,10 @@ function svgEl(tag, attrs) {
 function path(points) {
   return points.map((p, i) => (i ? "L" : "M") + p[0].toFixed(1) + " " + p[1].toFixed(1)).join(" ");
 }
-function badge(el, text, kind) {
-  el.textContent = text;
+// A status badge (found by its data-b name, since its class changes with its kind).
+function badge(root, name, text, kind) {
+  const el = $(root, `[data-b="${name}"]`);
+  if (el.textContent !== text) el.textContent = text;
   el.className = "badge" + (kind ? " " + kind : "");
 }
 
@@ -138,10 +140,10 @@ const xarm = {
       <div>${projection("xarm-side", "side view", "x → , z ↑")}</div>
       <div class="col"><dl class="kv">
         <dt>model</dt><dd class="model">—</dd>
-        <dt>state</dt><dd><span class="state badge">—</span></dd>
+        <dt>state</dt><dd><span class="badge" data-b="state">—</span></dd>
         <dt>mode</dt><dd class="mode">—</dd>
-        <dt>error</dt><dd><span class="error badge">—</span></dd>
-        <dt>warning</dt><dd><span class="warn badge">—</span></dd>
+        <dt>error</dt><dd><span class="badge" data-b="error">—</span></dd>
+        <dt>warning</dt><dd><span class="badge" data-b="warn">—</span></dd>
         <dt>gripper</dt><dd class="gripper">—</dd>
         <dt>speed</dt><dd class="speed">—</dd>
         <dt>queue</dt><dd class="queue">—</dd>
@@ -159,10 +161,10 @@ const xarm = {
     drawArm($(card, "#xarm-top"), v.links_mm, (p) => [p[0], p[1]]);
     drawArm($(card, "#xarm-side"), v.links_mm, (p) => [p[0], p[2] - 300]);
     setText(card, ".model", v.model);
-    badge($(card, ".state"), v.state + " · " + (XARM_STATES[v.state] || "?"), v.state === 4 ? "bad" : v.moving ? "warn" : "ok");
+    badge(card, "state", v.state + " · " + (XARM_STATES[v.state] || "?"), v.state === 4 ? "bad" : v.moving ? "warn" : "ok");
     setText(card, ".mode", String(v.mode) + (v.enabled ? " · motors enabled" : " · motors off"));
-    badge($(card, ".error"), v.error_code ? "C" + v.error_code : "none", v.error_code ? "bad" : "ok");
-    badge($(card, ".warn"), v.warn_code ? "W" + v.warn_code : "none", v.warn_code ? "warn" : "ok");
+    badge(card, "error", v.error_code ? "C" + v.error_code : "none", v.error_code ? "bad" : "ok");
+    badge(card, "warn", v.warn_code ? "W" + v.warn_code : "none", v.warn_code ? "warn" : "ok");
     setText(card, ".gripper", fix(v.gripper_pos, 0) + " (pulse)");
     setText(card, ".speed", fix(v.speed_percent, 0) + " %");
     const q = v.queue;
@@ -212,7 +214,7 @@ const endrpi = {
       <div class="col"><dl class="kv">
         <dt>SoC temperature</dt><dd class="temp">—</dd>
         <dt>throttled</dt><dd class="thr">—</dd>
-        <dt>flags</dt><dd class="flags" style="white-space:normal">—</dd>
+        <dt>flags</dt><dd class="flags">—</dd>
         <dt>ARM clock</dt><dd class="arm">—</dd>
         <dt>memory available</dt><dd class="mem">—</dd>
         <dt>uptime</dt><dd class="up">—</dd>
@@ -223,7 +225,7 @@ const endrpi = {
         ["Under-voltage (0x50005)", "throttle", { bits: "0x50005" }],
         ["Clear throttle", "throttle", { bits: 0 }],
         ["Force 85 °C", "temperature", { celsius: 85 }],
-        ["Unforce temperature", "temperature", { celsius: null }],
+        ["Simulated temperature", "temperature", { celsius: null }],
         ["Fail temperature reads", "fail_reads", { reads: ["temperature"] }],
         ["Reads work again", "fail_reads", { reads: [] }],
       ]);
@@ -338,7 +340,7 @@ function printerHtml() {
       <dt>bed</dt><dd class="bed">—</dd>
       <dt>position</dt><dd class="pos">—</dd>
       <dt>fan</dt><dd class="fan">—</dd>
-      <dt>state</dt><dd><span class="jobstate badge">—</span></dd>
+      <dt>state</dt><dd><span class="badge" data-b="jobstate">—</span></dd>
       <dt>file</dt><dd class="file">—</dd>
       <dt>progress</dt><dd class="prog">—</dd>
       <dt>elapsed / left</dt><dd class="times">—</dd>
@@ -353,7 +355,7 @@ function updatePrinter(card, v) {
   setText(card, ".pos", `X ${fix(p[0], 2)} mm  Y ${fix(p[1], 2)} mm  Z ${fix(p[2], 2)} mm`);
   setText(card, ".fan", Math.round((v.fan / 255) * 100) + " % (" + v.fan + "/255)");
   const j = v.job;
-  badge($(card, ".jobstate"), v.halted ? "halted" : j.state, v.halted || j.state === "Error" ? "bad" : j.state === "Idle" ? "" : "ok");
+  badge(card, "jobstate", v.halted ? "halted" : j.state, v.halted || j.state === "Error" ? "bad" : j.state === "Idle" ? "" : "ok");
   setText(card, ".file", j.file || "none");
   const pct = j.bytes_total ? (100 * j.bytes_done) / j.bytes_total : 0;
   setText(card, ".prog", j.bytes_total ? `${fix(pct, 1)} % · ${j.bytes_done} / ${j.bytes_total} B · layer ${j.layer}` : "—");
@@ -417,8 +419,8 @@ const obico = {
   build(card) {
     card.innerHTML += `<dl class="kv"><dt>agents</dt><dd class="agents">—</dd><dt>by state</dt><dd class="bystate">—</dd></dl>
       <table class="list"><thead><tr><th>agent</th><th>state</th><th>socket</th><th>printer id</th><th>print</th></tr></thead>
-      <tbody class="listed"></tbody></table><h3 style="font-size:12px;margin:10px 0 6px">first agent's printer</h3>` +
-      printerHtml() +
+      <tbody class="listed"></tbody></table>
+      <div class="agent-printer" hidden><h3 style="font-size:12px;margin:10px 0 6px">first agent's printer</h3>${printerHtml()}</div>` +
       controlButtons("obico", [["Pause", "pause", {}], ["Resume", "resume", {}], ["Cancel", "cancel", {}]].concat(PRINTER_FAULTS));
   },
   update(card, v) {
@@ -429,7 +431,9 @@ const obico = {
       <td>${a.file ? esc(a.file) + " · " + fix((100 * a.bytes_done) / Math.max(1, a.bytes_total), 1) + " %" : "—"}</td></tr>`).join("");
     const body = $(card, ".listed");
     if (body.dataset.html !== rows) { body.dataset.html = rows; body.innerHTML = rows || '<tr><td colspan="5" class="empty">no agent runs (start with --obico-server)</td></tr>'; }
-    if (v.printer) updatePrinter(card, v.printer);
+    const box = $(card, ".agent-printer");
+    box.hidden = !v.printer;
+    if (v.printer) updatePrinter(box, v.printer);
   },
 };
 
@@ -474,7 +478,7 @@ function render(state) {
     ? "Advance virtual time at the wall clock's pace" : "The clock runs in realtime: it cannot be paused or advanced";
   for (const d of state.devices) {
     const card = deviceCard(d);
-    const eps = d.endpoints.map((e) => `<span>${esc(e.name)} <b class="num">${e.clients}</b> client${e.clients === 1 ? "" : "s"} · ${esc(e.url)}</span>`).join("");
+    const eps = d.endpoints.map((e) => `<span>${esc(e.name)} <b class="num">${e.clients}</b> client${e.clients === 1 ? "" : "s"} · ${esc(e.url)}</span>`).join(" ");
     const box = $(card, ".endpoints");
     if (box.dataset.html !== eps) { box.dataset.html = eps; box.innerHTML = eps || "dials out (no listening socket)"; }
     const renderer = RENDERERS[d.name];
@@ -499,16 +503,18 @@ const poll = (() => {
     timer = null;
     if (busy) return;
     busy = true;
-    let wait = POLL_MS;
+    let state = null;
     try {
-      render(await request("GET", "/ui/state"));
+      state = await request("GET", "/ui/state");
       showLink(true, "live · every " + POLL_MS + " ms");
     } catch (err) {
-      wait = RETRY_MS;
       showLink(false, err.message.startsWith("401") ? "needs the control token: open /ui#token=TOKEN" : "no answer: " + err.message);
+    } finally {
+      busy = false;
+      schedule(state ? POLL_MS : RETRY_MS);
     }
-    busy = false;
-    schedule(wait);
+    // A drawing bug is the page's own error, not the simulator's: it is thrown (and logged), never shown as "no answer".
+    if (state) render(state);
   }
   function schedule(ms) {
     if (timer === null) timer = setTimeout(once, ms);
