@@ -136,8 +136,14 @@ try {
   // stops itself 500 ms after its last cmd_vel, so each step sends one).
   const robot = await socket(`${env("DASH_PUBSUB")}?token=${env("DASH_PUBSUB_TOKEN")}`);
   robot.send({ action: "subscribe", topic: "odom" });
-  await fetch(new URL("/command?cmd=" + encodeURIComponent("M104 S210"), env("DASH_ESP3D")), { signal: AbortSignal.timeout(WAIT_MS) });
-  await fetch(new URL("/command?cmd=" + encodeURIComponent("M140 S60"), env("DASH_ESP3D")), { signal: AbortSignal.timeout(WAIT_MS) });
+  const esp3d = (path, init) => fetch(new URL(path, env("DASH_ESP3D")), { ...init, signal: AbortSignal.timeout(WAIT_MS) });
+  const gcode = ["M140 S60", "M104 S210", "G28"].concat(
+    Array.from({ length: 400 }, (_, i) => `G1 X${60 + 40 * Math.cos(i / 8)} Y${60 + 40 * Math.sin(i / 8)} Z${(0.2 + Math.floor(i / 50) * 0.2).toFixed(1)} E${(i * 0.05).toFixed(2)} F3000`));
+  const upload = new FormData();
+  upload.append("myfile", new Blob([gcode.join("\n") + "\n"]), "/ring.gco");
+  check((await esp3d("/sdfiles", { method: "POST", body: upload })).ok, "a G-code file was uploaded to the printer's card");
+  await esp3d("/command?cmd=" + encodeURIComponent("M23 /ring.gco"));
+  await esp3d("/command?cmd=M24");
   let mid = null;
   for (let step = 0; step < 60; step++) {
     robot.send({ action: "publish", topic: "cmd_vel",
@@ -159,6 +165,9 @@ try {
   check(trail > 20, `the robot's trail has ${trail} points`);
   const hotend = await page.$eval("#device-esp3d .hotend", (el) => el.textContent);
   check(/→ 210 °C/.test(hotend), `the printer's hotend target shows (${hotend})`);
+  const files = await page.$eval("#device-esp3d .files", (el) => el.textContent);
+  const job = await page.$eval("#device-esp3d .file", (el) => el.textContent);
+  check(files.includes("ring.gco") && job.includes("ring.gco"), `the card lists the file and the job prints it (${job})`);
   const tail = await page.$eval("#tail", (el) => el.textContent);
   check(tail.includes("devices_status_report") && tail.includes("odom"), "the tail shows the arm's reports and the odometry");
 

@@ -5,6 +5,7 @@
 const POLL_MS = 250;
 const REQUEST_TIMEOUT_MS = 3000;
 const RETRY_MS = 1000;
+const TAIL_ROWS = 60;
 
 const token = (() => {
   const m = location.hash.match(/token=([^&]+)/);
@@ -100,18 +101,20 @@ function wireButtons(card, device, list) {
 // ---- the xArm -----------------------------------------------------------------------------------------
 
 const XARM_STATES = { 1: "moving", 2: "ready", 3: "paused", 4: "stopped", 5: "off" };
-const VIEW_MM = 1600; // each projection spans ±800 mm
+const VIEW_MM = 1200; // each projection spans ±600 mm
+const SIDE_Z_MM = 250; // the side view is centred this high
 
 function projection(id, title, axes) {
   return `<svg id="${id}" viewBox="0 0 220 220" width="220" height="220" aria-label="${title}">
     <g class="gridlines"></g><text x="6" y="12">${title}</text>
     <text x="214" y="214" text-anchor="end">${axes} · grid 200 mm</text>
+    <rect class="base" width="24" height="6"></rect>
     <path class="link-line" d=""></path><g class="joints"></g></svg>`;
 }
 function drawGrid(svg) {
   const g = $(svg, ".gridlines");
   if (g.childNodes.length) return;
-  for (let mm = -800; mm <= 800; mm += 200) {
+  for (let mm = -600; mm <= 600; mm += 200) {
     const p = 110 + (mm / VIEW_MM) * 200;
     g.appendChild(svgEl("line", { x1: p, y1: 10, x2: p, y2: 210, class: mm === 0 ? "axis" : "grid" }));
     g.appendChild(svgEl("line", { x1: 10, y1: p, x2: 210, y2: p, class: mm === 0 ? "axis" : "grid" }));
@@ -121,6 +124,9 @@ function drawArm(svg, links, pick) {
   drawGrid(svg);
   const pts = links.map((l) => { const [a, b] = pick(l); return [110 + (a / VIEW_MM) * 200, 110 - (b / VIEW_MM) * 200]; });
   $(svg, ".link-line").setAttribute("d", path(pts));
+  const base = $(svg, ".base");
+  base.setAttribute("x", (pts[0][0] - 12).toFixed(1));
+  base.setAttribute("y", (pts[0][1] - 3).toFixed(1));
   const g = $(svg, ".joints");
   while (g.childNodes.length < pts.length) g.appendChild(svgEl("circle", { r: 3, class: "joint" }));
   while (g.childNodes.length > pts.length) g.removeChild(g.lastChild);
@@ -159,7 +165,7 @@ const xarm = {
   },
   update(card, v) {
     drawArm($(card, "#xarm-top"), v.links_mm, (p) => [p[0], p[1]]);
-    drawArm($(card, "#xarm-side"), v.links_mm, (p) => [p[0], p[2] - 300]);
+    drawArm($(card, "#xarm-side"), v.links_mm, (p) => [p[0], p[2] - SIDE_Z_MM]);
     setText(card, ".model", v.model);
     badge(card, "state", v.state + " · " + (XARM_STATES[v.state] || "?"), v.state === 4 ? "bad" : v.moving ? "warn" : "ok");
     setText(card, ".mode", String(v.mode) + (v.enabled ? " · motors enabled" : " · motors off"));
@@ -425,6 +431,7 @@ const obico = {
   },
   update(card, v) {
     setText(card, ".agents", String(v.agents));
+    for (const b of card.querySelectorAll("button[data-command]")) b.disabled = !v.agents;
     setText(card, ".bystate", Object.entries(v.by_state || {}).map(([s, n]) => s + " " + n).join(" · ") || "—");
     const rows = (v.listed || []).map((a) => `<tr><td>${esc(a.name)}</td><td>${esc(a.state)}</td>
       <td>${a.connected ? "open" : "closed"}</td><td>${a.printer_id ?? "—"}</td>
@@ -484,7 +491,12 @@ function render(state) {
     const renderer = RENDERERS[d.name];
     if (renderer && d.view !== null) renderer.update(card, d.view);
   }
-  const rows = state.tail.slice().reverse().map((r) => `<tr class="${r.dir}"><td class="t">${seconds(r.t)}</td><td>${esc(r.conn)}</td>
+  const filter = document.getElementById("tail-filter");
+  for (const d of state.devices) {
+    if (!filter.querySelector(`option[value="${d.name}"]`)) filter.add(new Option(d.name, d.name));
+  }
+  const shown = state.tail.filter((r) => !filter.value || r.conn.startsWith(filter.value)).slice(-TAIL_ROWS);
+  const rows = shown.reverse().map((r) => `<tr class="${r.dir}"><td class="t">${seconds(r.t)}</td><td>${esc(r.conn)}</td>
     <td>${r.dir === "in" ? "→" : "←"}</td><td>${r.kind}</td><td title="${esc(r.data)}">${esc(r.data)}</td></tr>`).join("");
   const tail = document.getElementById("tail");
   if (tail.dataset.html !== rows) { tail.dataset.html = rows; tail.innerHTML = rows || '<tr><td colspan="5" class="empty">no frames yet</td></tr>'; }

@@ -13,7 +13,7 @@ use crate::clock::SimTime;
 use crate::transcript::{Direction, RecordKind};
 
 /// Records kept.
-pub const TAIL_RECORDS: usize = 60;
+pub const TAIL_RECORDS: usize = 120;
 /// The most characters of a record's data kept (longer data is cut and ends with `…`).
 pub const TAIL_DATA_CHARS: usize = 200;
 /// How long one look by a dashboard keeps the tail filling.
