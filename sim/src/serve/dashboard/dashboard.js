@@ -206,8 +206,8 @@ const HEADER = ["3V3", "5V", "GPIO2", "5V", "GPIO3", "GND", "GPIO4", "GPIO14", "
   "GPIO27", "GND", "GPIO22", "GPIO23", "3V3", "GPIO24", "GPIO10", "GND", "GPIO9", "GPIO25", "GPIO11", "GPIO8", "GND",
   "GPIO7", "ID_SD", "ID_SC", "GPIO5", "GND", "GPIO6", "GPIO12", "GPIO13", "GND", "GPIO19", "GPIO16", "GPIO26", "GPIO20",
   "GND", "GPIO21"];
-const THROTTLE = [[0, "under-voltage"], [1, "ARM frequency capped"], [2, "throttled"], [3, "soft temperature limit"],
-  [16, "under-voltage has occurred"], [17, "capping has occurred"], [18, "throttling has occurred"], [19, "soft limit has occurred"]];
+// vcgencmd get_throttled: bits 0-3 now, the same bits 16 higher since boot.
+const THROTTLE = [[0, "under-voltage"], [1, "ARM frequency capped"], [2, "throttled"], [3, "soft temperature limit"]];
 
 const endrpi = {
   build(card) {
@@ -249,8 +249,10 @@ const endrpi = {
     }
     setText(card, ".temp", fix(v.temperature_c, 3) + " °C");
     setText(card, ".thr", "0x" + v.throttled.toString(16));
-    const flags = THROTTLE.filter(([bit]) => v.throttled & (1 << bit)).map(([, name]) => name);
-    setText(card, ".flags", flags.length ? flags.join(", ") : "none");
+    const names = (shift) => THROTTLE.filter(([bit]) => v.throttled & (1 << (bit + shift))).map(([, name]) => name);
+    const now = names(0), since = names(16);
+    setText(card, ".flags", now.length || since.length
+      ? "now: " + (now.join(", ") || "none") + " · since boot: " + (since.join(", ") || "none") : "none");
     setText(card, ".arm", v.arm_mhz + " MHz");
     setText(card, ".mem", Math.round(v.memory_kb.available / 1024) + " MiB of " + Math.round(v.memory_kb.total / 1024) + " MiB");
     setText(card, ".up", duration(v.uptime_s * 1000));
