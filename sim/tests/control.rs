@@ -8,15 +8,22 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use understudy_sim::devices::obico::ObicoOptions;
 use understudy_sim::serve::control::ControlConfig;
 use understudy_sim::{SimConfig, Simulator};
 
 async fn start(token: Option<&str>) -> Simulator {
+    start_with(token, |_| {}).await
+}
+
+/// A simulator with a control API (with `token`, if given) and `tune`'s changes to the test config.
+async fn start_with(token: Option<&str>, tune: impl FnOnce(&mut SimConfig)) -> Simulator {
     let mut config = SimConfig::for_tests(0);
     config.control = Some(ControlConfig {
         token: token.map(str::to_string),
         ..ControlConfig::loopback(0)
     });
+    tune(&mut config);
     Simulator::start(config).await.unwrap()
 }
 
@@ -200,5 +207,35 @@ async fn the_dashboard_state_follows_what_clients_do() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(left, 0, "a closed client is no longer counted");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_printer_stream_and_the_obico_agents() {
+    let sim = start_with(None, |config| {
+        config.only = Some(vec!["esp3d".into(), "obico".into()]);
+        // Nothing listens there: the agent keeps failing its REST check, which is what the view must show.
+        config.devices.set(ObicoOptions::single("http://127.0.0.1:9", "tok-1"));
+    })
+    .await;
+    let esp3d = sim.endpoints().iter().find(|e| e.name == "esp3d").unwrap().addr;
+    let (status, _) = common::http_get(esp3d, "/command?cmd=M104%20S200").await;
+    assert_eq!(status, 200);
+    // ESP3D flushes its stream 500 ms after the first byte; the printer answers at once.
+    assert_eq!(
+        request(&sim, "POST", "/clock/advance", None, r#"{"ms":1000}"#).await.0,
+        200
+    );
+    let (_, state) = request(&sim, "GET", "/ui/state", None, "").await;
+    let printer = view(&state, "esp3d");
+    assert_eq!(printer["temperatures"]["hotend_target_c"], 200.0, "{printer}");
+    assert!(printer["terminal"].as_str().unwrap_or("").contains("ok"), "{printer}");
+    assert_eq!(printer["history"].as_array().map(Vec::len), Some(1), "{printer}");
+    assert_eq!(printer["slots"], json!({ "terminal": 0, "data": 0 }));
+    let obico = view(&state, "obico");
+    assert_eq!(obico["agents"], 1, "{obico}");
+    assert_eq!(obico["listed"][0]["name"], "obico-1", "{obico}");
+    assert_eq!(obico["listed"][0]["connected"], false, "{obico}");
+    assert_eq!(obico["printer"]["job"]["state"], "Idle", "{obico}");
     sim.shutdown().await;
 }
