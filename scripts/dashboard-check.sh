@@ -10,7 +10,7 @@ mkdir -p "$OUT"
 command -v "${CHROMIUM:-chromium}" >/dev/null || { echo "chromium is not installed (apt-get install chromium)" >&2; exit 2; }
 
 cargo build --quiet -p understudy-sim
-(cd scripts/dashboard && npm ci --no-audit --no-fund --silent)
+(cd scripts/dashboard && timeout 300 npm ci --no-audit --no-fund --silent)
 
 TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 target/debug/understudy-sim --clock virtual --pubsub-plain --control-port 0 --control-token "$TOKEN" \

@@ -69,11 +69,13 @@ async fn answer(
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let accept = parts.headers.get(hyper::header::ACCEPT).and_then(|v| v.to_str().ok());
-    let page = service.public_page(parts.method.as_str(), parts.uri.path(), accept);
-    let HttpAnswer { response, headers } = match (page, service.authorize_http(authorization)) {
-        (Some(page), _) => page.into(),
-        (None, Err(refused)) => refused.into(),
-        (None, Ok(())) => read_and_answer(&parts, body, service, ctx).await,
+    // A static page that holds no state is answered before the token check (its script sends the token).
+    let HttpAnswer { response, headers } = match service.public_page(parts.method.as_str(), parts.uri.path(), accept) {
+        Some(page) => page.into(),
+        None => match service.authorize_http(authorization) {
+            Err(refused) => refused.into(),
+            Ok(()) => read_and_answer(&parts, body, service, ctx).await,
+        },
     };
     if ctx.transcript.is_enabled() {
         let summary = format!("{} {} -> {}", parts.method, parts.uri.path(), response.status);
