@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::clock::SimTime;
+use crate::serve::dashboard::tail::{TAIL_DATA_CHARS, Tail};
 
 /// Which way a record went, seen from the simulated device.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
@@ -192,16 +193,17 @@ fn recorded_body(body: &[u8]) -> Option<&str> {
         .flatten()
 }
 
-/// Where records go: nowhere, or capped, rotated JSON-lines files.
+/// Where records go: nowhere, or capped, rotated JSON-lines files; and, while a dashboard watches, its tail.
 #[derive(Debug, Default)]
 pub struct Transcript {
     sink: Option<Mutex<Sink>>,
+    tail: Tail,
 }
 
 impl Transcript {
     /// A transcript that records nothing.
     pub fn disabled() -> Self {
-        Transcript { sink: None }
+        Transcript::default()
     }
 
     /// A transcript written to `path` (created or truncated), with the default limits.
@@ -224,16 +226,24 @@ impl Transcript {
                 records: VecDeque::from([0]),
                 dropped: 0,
             })),
+            tail: Tail::default(),
         })
     }
 
-    /// Whether records are kept; callers skip building record data when they are not.
+    /// Whether records are kept (in a file, or in the tail a dashboard watches); callers skip building record
+    /// data when they are not.
     pub fn is_enabled(&self) -> bool {
-        self.sink.is_some()
+        self.sink.is_some() || self.tail.is_watched()
+    }
+
+    /// The last records, kept while a dashboard watches.
+    pub fn tail(&self) -> &Tail {
+        &self.tail
     }
 
     /// Appends one record.
     pub fn record(&self, t: SimTime, conn: &str, dir: Direction, kind: RecordKind, data: &str) {
+        self.tail.push(t, conn, dir, kind, data);
         self.write(&Line {
             t: t.as_millis(),
             conn,
@@ -249,15 +259,17 @@ impl Transcript {
 
     /// Appends an HTTP exchange (or a refused upgrade) with its bodies, where they are text and not too large.
     pub fn record_http(&self, t: SimTime, conn: &str, dir: Direction, http: &HttpRecord<'_>) {
+        let kind = if http.upgrade {
+            RecordKind::Refused
+        } else {
+            RecordKind::Http
+        };
+        self.tail.push(t, conn, dir, kind, http.summary);
         self.write(&Line {
             t: t.as_millis(),
             conn,
             dir,
-            kind: if http.upgrade {
-                RecordKind::Refused
-            } else {
-                RecordKind::Http
-            },
+            kind,
             data: http.summary,
             request: recorded_body(http.request),
             response: recorded_body(http.response),
@@ -280,7 +292,13 @@ impl Transcript {
     /// Appends a binary frame record, hex-encoding its bytes.
     pub fn record_binary(&self, t: SimTime, conn: &str, dir: Direction, bytes: &[u8]) {
         if self.is_enabled() {
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            // Without a file only the tail wants it, and it keeps no more than its first characters.
+            let shown = if self.sink.is_some() {
+                bytes
+            } else {
+                &bytes[..bytes.len().min(TAIL_DATA_CHARS / 2 + 1)]
+            };
+            let hex: String = shown.iter().map(|b| format!("{b:02x}")).collect();
             self.record(t, conn, dir, RecordKind::Binary, &hex);
         }
     }

@@ -1,25 +1,45 @@
-//! The control API on its socket: a bearer token when one is required, and control values outside
-//! physical ranges refused with 400.
+//! The control API on its socket: a bearer token when one is required, control values outside
+//! physical ranges refused with 400, and the dashboard's page and state.
+
+mod common;
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use understudy_sim::devices::obico::ObicoOptions;
 use understudy_sim::serve::control::ControlConfig;
 use understudy_sim::{SimConfig, Simulator};
 
 async fn start(token: Option<&str>) -> Simulator {
+    start_with(token, |_| {}).await
+}
+
+/// A simulator with a control API (with `token`, if given) and `tune`'s changes to the test config.
+async fn start_with(token: Option<&str>, tune: impl FnOnce(&mut SimConfig)) -> Simulator {
     let mut config = SimConfig::for_tests(0);
     config.control = Some(ControlConfig {
         token: token.map(str::to_string),
         ..ControlConfig::loopback(0)
     });
+    tune(&mut config);
     Simulator::start(config).await.unwrap()
 }
 
 /// One request on its own connection; the status and the JSON body.
 async fn request(sim: &Simulator, method: &str, path: &str, auth: Option<&str>, body: &str) -> (u16, Value) {
+    let (status, _, body) = exchange(sim, method, path, &header("Authorization", auth), body).await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// `NAME: VALUE\r\n`, or nothing without a value.
+fn header(name: &str, value: Option<&str>) -> String {
+    value.map_or(String::new(), |v| format!("{name}: {v}\r\n"))
+}
+
+/// One request with these extra header lines on its own connection; the status, the head and the body.
+async fn exchange(sim: &Simulator, method: &str, path: &str, headers: &str, body: &str) -> (u16, String, String) {
     let addr = sim
         .control_url()
         .unwrap()
@@ -28,9 +48,8 @@ async fn request(sim: &Simulator, method: &str, path: &str, auth: Option<&str>, 
         .to_string();
     let exchange = async {
         let mut stream = TcpStream::connect(&addr).await.unwrap();
-        let auth = auth.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         stream.write_all(head.as_bytes()).await.unwrap();
@@ -40,8 +59,8 @@ async fn request(sim: &Simulator, method: &str, path: &str, auth: Option<&str>, 
     };
     let answer = tokio::time::timeout(Duration::from_secs(5), exchange).await.unwrap();
     let status = answer[9..12].parse().unwrap();
-    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (status, head.to_ascii_lowercase(), body.to_string())
 }
 
 #[tokio::test]
@@ -87,5 +106,136 @@ async fn control_values_outside_physical_ranges_are_refused() {
     }
     let (status, answer) = request(&sim, "POST", "/devices/endrpi/temperature", None, r#"{"celsius":82.5}"#).await;
     assert_eq!((status, &answer["milli_celsius"]), (200, &json!(82500)));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_page_needs_no_token_but_its_state_does() {
+    let sim = start(Some("s3cret-token")).await;
+    let bearer = Some("Bearer s3cret-token");
+    let (status, head, page) = exchange(&sim, "GET", "/ui", "", "").await;
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("content-type: text/html"), "{head}");
+    assert!(page.contains("/ui/dashboard.js") && !page.contains("s3cret"), "{page}");
+    let accept = header("Accept", Some("text/html,application/xhtml+xml,*/*;q=0.8"));
+    let (status, head, root) = exchange(&sim, "GET", "/", &accept, "").await;
+    assert_eq!((status, root == page), (200, true), "{head}");
+    for path in ["/ui/dashboard.js", "/ui/dashboard.css"] {
+        assert_eq!(exchange(&sim, "GET", path, "", "").await.0, 200, "{path}");
+    }
+    // Everything that is not a static file of the page keeps the token rule, `/` for JSON clients included.
+    for path in ["/", "/ui/state", "/favicon.ico"] {
+        assert_eq!(request(&sim, "GET", path, None, "").await.0, 401, "{path}");
+    }
+    let (status, state) = request(&sim, "GET", "/ui/state", bearer, "").await;
+    assert_eq!(status, 200, "{state}");
+    let names: Vec<&str> = state["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["name"].as_str())
+        .collect();
+    assert_eq!(names, ["endrpi", "xarm", "pubsub", "esp3d", "obico"]);
+    assert_eq!(state["clock"], json!({ "mode": "virtual", "now_ms": 0 }));
+    assert!(!state.to_string().contains("s3cret"));
+    sim.shutdown().await;
+}
+
+/// The dashboard's view of `device` in `state`.
+fn view<'a>(state: &'a Value, device: &str) -> &'a Value {
+    let devices = state["devices"].as_array().unwrap();
+    devices
+        .iter()
+        .find(|d| d["name"] == device)
+        .map_or(&Value::Null, |d| &d["view"])
+}
+
+/// Open clients of `endpoint` in `state`.
+fn clients(state: &Value, endpoint: &str) -> u64 {
+    let devices = state["devices"].as_array().unwrap();
+    let endpoints = devices.iter().flat_map(|d| d["endpoints"].as_array().unwrap());
+    endpoints
+        .filter(|e| e["name"] == endpoint)
+        .filter_map(|e| e["clients"].as_u64())
+        .sum()
+}
+
+#[tokio::test]
+async fn the_dashboard_state_follows_what_clients_do() {
+    let sim = start(None).await;
+    let (_, state) = request(&sim, "GET", "/ui/state", None, "").await;
+    assert_eq!(state["tail"], json!([]), "nothing is kept before a dashboard looks");
+    assert_eq!(view(&state, "endrpi")["pins"]["GPIO17"]["io"], "INPUT");
+    let xarm = view(&state, "xarm");
+    // The base, six joint frames and the TCP; a pair of limits per joint.
+    assert_eq!(xarm["links_mm"].as_array().map(Vec::len), Some(8), "{xarm}");
+    assert_eq!(xarm["joint_limits_deg"].as_array().map(Vec::len), Some(6), "{xarm}");
+    assert_eq!(xarm["queue"], json!({ "ends_ms": [], "paused": false }));
+    assert_eq!(view(&state, "esp3d")["temperatures"]["hotend_target_c"], 0.0);
+    assert_eq!(view(&state, "obico")["agents"], 0);
+
+    let mut pi = common::connect(sim.url("endrpi").unwrap()).await;
+    let update = r#"{"action":"UPDATE_PIN_CONFIGURATIONS","params":{"pins":{"GPIO17":{"io":"OUTPUT","state":1}}}}"#;
+    assert!(common::ask(&mut pi, update).await.contains(r#""success": true"#));
+    let (_, state) = request(&sim, "GET", "/ui/state", None, "").await;
+    assert_eq!(
+        view(&state, "endrpi")["pins"]["GPIO17"],
+        json!({ "io": "OUTPUT", "state": 1.0, "pull": "FLOATING" })
+    );
+    assert_eq!(clients(&state, "endrpi"), 1);
+    let tail = state["tail"].as_array().unwrap();
+    assert!(
+        tail.iter()
+            .any(|r| r["conn"] == "endrpi/1" && r["dir"] == "in" && r["data"] == update),
+        "{tail:?}"
+    );
+    assert!(
+        !tail
+            .iter()
+            .any(|r| r["conn"].as_str().unwrap_or("").starts_with("control")),
+        "{tail:?}"
+    );
+
+    drop(pi);
+    let mut left = u64::MAX;
+    for _ in 0..100 {
+        let (_, state) = request(&sim, "GET", "/ui/state", None, "").await;
+        left = clients(&state, "endrpi");
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(left, 0, "a closed client is no longer counted");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_printer_stream_and_the_obico_agents() {
+    let sim = start_with(None, |config| {
+        config.only = Some(vec!["esp3d".into(), "obico".into()]);
+        // Nothing listens there: the agent keeps failing its REST check, which is what the view must show.
+        config.devices.set(ObicoOptions::single("http://127.0.0.1:9", "tok-1"));
+    })
+    .await;
+    let esp3d = sim.endpoints().iter().find(|e| e.name == "esp3d").unwrap().addr;
+    let (status, _) = common::http_get(esp3d, "/command?cmd=M104%20S200").await;
+    assert_eq!(status, 200);
+    // ESP3D flushes its stream 500 ms after the first byte; the printer answers at once.
+    assert_eq!(
+        request(&sim, "POST", "/clock/advance", None, r#"{"ms":1000}"#).await.0,
+        200
+    );
+    let (_, state) = request(&sim, "GET", "/ui/state", None, "").await;
+    let printer = view(&state, "esp3d");
+    assert_eq!(printer["temperatures"]["hotend_target_c"], 200.0, "{printer}");
+    assert!(printer["terminal"].as_str().unwrap_or("").contains("ok"), "{printer}");
+    assert_eq!(printer["history"].as_array().map(Vec::len), Some(1), "{printer}");
+    assert_eq!(printer["slots"], json!({ "terminal": 0, "data": 0 }));
+    let obico = view(&state, "obico");
+    assert_eq!(obico["agents"], 1, "{obico}");
+    assert_eq!(obico["listed"][0]["name"], "obico-1", "{obico}");
+    assert_eq!(obico["listed"][0]["connected"], false, "{obico}");
+    assert_eq!(obico["printer"]["job"]["state"], "Idle", "{obico}");
     sim.shutdown().await;
 }

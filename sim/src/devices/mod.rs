@@ -7,6 +7,7 @@ pub mod esp3d;
 pub mod obico;
 pub mod options;
 pub mod printer_faults;
+pub mod printer_view;
 pub mod pubsub;
 pub mod xarm;
 

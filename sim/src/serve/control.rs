@@ -10,6 +10,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 
 use crate::clock::{Clock, ClockError, ClockMode, SimTime};
 use crate::serve::BoundEndpoint;
+use crate::serve::dashboard::{self, Sources};
 use crate::serve::device::{ControlError, Device, Service, Session, Upgrade};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
@@ -115,6 +116,7 @@ pub struct ControlService {
     endpoints: Vec<BoundEndpoint>,
     seed: u64,
     token: Option<String>,
+    dashboard: Sources,
 }
 
 impl ControlService {
@@ -132,7 +134,14 @@ impl ControlService {
             endpoints,
             seed,
             token,
+            dashboard: Sources::default(),
         }
+    }
+
+    /// Feeds the dashboard's state from `sources` (without it the dashboard shows no clients and no tail).
+    pub fn with_dashboard(mut self, sources: Sources) -> Self {
+        self.dashboard = sources;
+        self
     }
 
     fn clock_json(&self) -> Value {
@@ -169,6 +178,10 @@ impl Service for ControlService {
         }
     }
 
+    fn public_page(&self, method: &str, path: &str, accept: Option<&str>) -> Option<HttpResponse> {
+        dashboard::public_page(method, path, accept)
+    }
+
     fn open_session(&self, _conn: crate::serve::device::ConnInfo) -> Box<dyn Session> {
         unreachable_session()
     }
@@ -196,6 +209,17 @@ impl Service for ControlService {
                 )
             }
             ("GET", ["clock"]) => HttpResponse::json(200, self.clock_json().to_string()),
+            ("GET", ["ui", "state"]) => {
+                let state = dashboard::state(
+                    &self.dashboard,
+                    self.clock_json(),
+                    self.seed,
+                    &self.devices,
+                    &self.endpoints,
+                    now,
+                );
+                HttpResponse::json(200, state.to_string())
+            }
             ("POST", ["clock", "advance"]) => match args.get("ms").and_then(Value::as_u64) {
                 Some(ms) => match self.clock.advance(ms) {
                     Ok(_) => HttpResponse::json(200, self.clock_json().to_string()),

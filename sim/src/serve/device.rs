@@ -78,6 +78,11 @@ pub trait Service: Send + Sync + 'static {
     fn records_bodies(&self) -> bool {
         true
     }
+    /// A page answered before `authorize_http`, without a body: static files that hold no state (the
+    /// dashboard's page, which then sends the token itself). `accept` is the `Accept` header. Defaults to none.
+    fn public_page(&self, _method: &str, _path: &str, _accept: Option<&str>) -> Option<HttpResponse> {
+        None
+    }
     /// Headers added to every `101 Switching Protocols` answer (a firmware's `Server:` line). Defaults to none.
     fn upgrade_headers(&self) -> &'static [(&'static str, &'static str)] {
         &[]
@@ -153,6 +158,11 @@ pub trait Device: Send + Sync + 'static {
     fn endpoints(&self) -> Vec<EndpointSpec>;
     /// Runs a control command (`@sim-only` scenarios and the control API use these).
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError>;
+    /// What the dashboard shows of the device at `now`, as JSON. It only reads: nothing a client sees
+    /// changes because a dashboard looked. Defaults to `null` (nothing to draw but the common parts).
+    fn view(&self, _now: SimTime) -> Value {
+        Value::Null
+    }
     /// `(key, value)` lines printed at start for clients, e.g. a certificate file to trust.
     fn announcements(&self) -> Vec<(&'static str, String)> {
         Vec::new()

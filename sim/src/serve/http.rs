@@ -68,10 +68,16 @@ async fn answer(
         .headers
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let (HttpAnswer { response, headers }, request_body) = match service.authorize_http(authorization) {
-        Err(refused) => (refused.into(), Bytes::new()),
-        Ok(()) => read_and_answer(&parts, body, service, ctx).await,
-    };
+    let accept = parts.headers.get(hyper::header::ACCEPT).and_then(|v| v.to_str().ok());
+    // A static page that holds no state is answered before the token check (its script sends the token).
+    let (HttpAnswer { response, headers }, request_body) =
+        match service.public_page(parts.method.as_str(), parts.uri.path(), accept) {
+            Some(page) => (page.into(), Bytes::new()),
+            None => match service.authorize_http(authorization) {
+                Err(refused) => (refused.into(), Bytes::new()),
+                Ok(()) => read_and_answer(&parts, body, service, ctx).await,
+            },
+        };
     if ctx.transcript.is_enabled() {
         let summary = format!("{} {} -> {}", parts.method, parts.uri.path(), response.status);
         let bodies = service.records_bodies();

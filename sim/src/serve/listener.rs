@@ -225,6 +225,7 @@ pub async fn dispatch<S>(
     if is_upgrade {
         let label: Arc<str> = format!("{name}/{}", counter.fetch_add(1, Ordering::Relaxed) + 1).into();
         tracing::debug!(conn = %label, %peer, "websocket connection");
+        let _client = ctx.clients.open(name);
         session::run(io, service, ctx, label, peer).await;
     } else {
         let label: Arc<str> = format!("{name}/http").into();

@@ -1,7 +1,9 @@
 //! The I/O side: listeners, WebSocket sessions, plain HTTP, the control API, and `Simulator`, the handle
 //! that starts every selected device on its sockets and shuts them all down cleanly.
 
+pub mod clients;
 pub mod control;
+pub mod dashboard;
 pub mod device;
 pub mod fanout;
 pub mod http;
@@ -38,6 +40,8 @@ use crate::transcript::{Transcript, TranscriptLimits};
 pub struct ServeContext {
     pub clock: Arc<Clock>,
     pub transcript: Arc<Transcript>,
+    /// Open WebSocket sessions per endpoint (the dashboard shows them).
+    pub clients: Arc<clients::Clients>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
     /// Connections open at once on one port; more are answered 503 (or closed, over TLS).
@@ -133,6 +137,7 @@ impl Simulator {
         let ctx = Arc::new(ServeContext {
             clock: Arc::new(Clock::with_epoch(config.clock, config.epoch)),
             transcript: Arc::new(transcript),
+            clients: Arc::default(),
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
             max_connections: config.max_connections,
@@ -153,7 +158,11 @@ impl Simulator {
                 endpoints.clone(),
                 config.seed,
                 control_token.clone(),
-            );
+            )
+            .with_dashboard(dashboard::Sources {
+                transcript: ctx.transcript.clone(),
+                clients: ctx.clients.clone(),
+            });
             spawn_control(&ctx, listener, service)
         });
         cancel_on_failure.disarm();

@@ -474,6 +474,7 @@ mod tests {
         let ctx = Arc::new(ServeContext {
             clock: Arc::new(Clock::new(ClockMode::Virtual)),
             transcript: Arc::new(Transcript::to_file(&path).unwrap()),
+            clients: Arc::default(),
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
             max_connections: 1,

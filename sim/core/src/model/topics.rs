@@ -20,6 +20,14 @@ impl Topics {
         Topics::default()
     }
 
+    /// Every topic with at least one subscriber and how many it has, in topic order.
+    pub fn subscriber_counts(&self) -> impl Iterator<Item = (&str, usize)> + '_ {
+        self.by_topic
+            .iter()
+            .filter(|(_, conns)| !conns.is_empty())
+            .map(|(topic, conns)| (topic.as_str(), conns.len()))
+    }
+
     /// Subscribes `conn` to `topic`. Returns `true` if it was not already subscribed.
     pub fn subscribe(&mut self, conn: u64, topic: &str) -> bool {
         let added = self.by_topic.entry(topic.to_owned()).or_default().insert(conn);

@@ -16,8 +16,9 @@ use crate::serve::device::{
     CloseCode, ConnInfo, ControlError, Device, DeviceError, EndpointSpec, Outgoing, Service, Session, Upgrade,
 };
 pub use args::EndrpiArgs;
+use understudy_core::model::gpio::PinId;
 use understudy_core::model::raspberry_pi::{RaspberryPi, SystemRead};
-use understudy_core::proto::endrpi::{rest, ws};
+use understudy_core::proto::endrpi::{readings, rest, ws};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
 /// The temperatures the control API may force (°C): the BCM2711's rated range, -40 °C to its 125 °C
@@ -122,6 +123,21 @@ impl Device for Endrpi {
                 "{other} (endrpi knows: throttle, temperature, fail_reads)"
             ))),
         }
+    }
+
+    fn view(&self, now: SimTime) -> Value {
+        let mut pi = self.board.lock();
+        let pins: Vec<PinId> = PinId::all().collect();
+        let memory = pi.system.memory(now);
+        json!({
+            "pins": readings::pins(&pi, &pins),
+            "temperature_c": pi.system.temperature_milli_c(now) as f64 / 1000.0,
+            "throttled": pi.system.throttled(now),
+            "arm_mhz": pi.system.frequency(now).arm_hz / 1_000_000,
+            "memory_kb": { "total": memory.total_kb, "available": memory.available_kb },
+            "uptime_s": pi.system.uptime_centis(now) as f64 / 100.0,
+            "failing_reads": pi.failing_reads.iter().map(|r| r.name()).collect::<Vec<_>>(),
+        })
     }
 }
 

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::{Clock, SimTime};
 use crate::devices::printer_faults::{self, FAULT_COMMANDS};
+use crate::devices::printer_view::{TemperatureHistory, printer_view};
 use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
 use crate::serve::BoundEndpoint;
 use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, EndpointSpec};
@@ -95,12 +96,14 @@ pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
     Ok(Arc::new(Esp3d {
         shared: Arc::new(Shared::new(Station::new(board, printer))),
         clock: ctx.clock.clone(),
+        history: TemperatureHistory::default(),
     }))
 }
 
 struct Esp3d {
     shared: Arc<Shared>,
     clock: Arc<Clock>,
+    history: TemperatureHistory,
 }
 
 impl Device for Esp3d {
@@ -170,6 +173,15 @@ impl Device for Esp3d {
             s.printer().is_halted()
         });
         Ok(json!({ "halted": halted }))
+    }
+
+    fn view(&self, now: SimTime) -> Value {
+        self.shared.with(now, |s| {
+            let mut view = printer_view(s.printer(), now, Some(&self.history));
+            view["terminal"] = json!(s.serial_tail());
+            view["slots"] = json!({ "terminal": s.terminal_count(), "data": s.data_count() });
+            view
+        })
     }
 
     fn background(self: Arc<Self>, clock: Arc<Clock>, shutdown: CancellationToken) -> Option<BackgroundTask> {

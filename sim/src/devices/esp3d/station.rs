@@ -9,6 +9,7 @@ use tokio::sync::{Notify, mpsc};
 
 use super::serial_feed::SerialFeed;
 use crate::clock::SimTime;
+use crate::serve::dashboard::series::StreamTail;
 use crate::serve::device::{HttpAnswer, Outgoing};
 use understudy_core::model::printer::{Fault, Printer};
 use understudy_core::proto::esp3d::{Action, Esp3dBoard};
@@ -17,6 +18,8 @@ use understudy_core::proto::http::HttpRequest;
 /// How many rounds of printer output / board answers one pump runs at most (an ESP command the printer
 /// echoes back could otherwise ping-pong forever).
 const MAX_PUMP_ROUNDS: usize = 32;
+/// How much of the printer's serial output the dashboard's terminal shows.
+const SERIAL_TAIL_BYTES: usize = 2048;
 
 /// A connection holding a slot: its identity (so that a slot reused by another client is not freed by the
 /// old one's late close) and where its frames go.
@@ -51,6 +54,8 @@ pub struct Station {
     terminals: Peers,
     data: Peers,
     next_conn: u64,
+    /// The printer's latest serial output, for the dashboard.
+    serial: StreamTail,
 }
 
 /// A client that got a slot.
@@ -72,6 +77,7 @@ impl Station {
             terminals: Peers::default(),
             data: Peers::default(),
             next_conn: 0,
+            serial: StreamTail::new(SERIAL_TAIL_BYTES),
         }
     }
 
@@ -83,6 +89,11 @@ impl Station {
     /// The printer.
     pub fn printer(&self) -> &Printer {
         &self.printer
+    }
+
+    /// The printer's latest serial output (what the terminal socket streams), as text.
+    pub fn serial_tail(&self) -> String {
+        self.serial.text()
     }
 
     /// How many terminal clients hold a slot.
@@ -181,6 +192,7 @@ impl Station {
         for _ in 0..MAX_PUMP_ROUNDS {
             self.printer.advance(now);
             let output = self.printer.take_output();
+            self.serial.push(&output);
             let mut actions = if output.is_empty() {
                 Vec::new()
             } else {

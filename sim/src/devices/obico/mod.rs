@@ -6,6 +6,7 @@ mod runner;
 pub mod server;
 mod tokens;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::clock::{Clock, SimTime};
 use crate::devices::printer_faults::{self, FAULT_COMMANDS};
+use crate::devices::printer_view::{TemperatureHistory, printer_view};
 use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
 use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, EndpointSpec};
 use crate::serve::outbound::{Dialer, Trust};
@@ -140,6 +142,7 @@ pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
             }),
             slots,
             stagger_ms: options.stagger_ms,
+            history: TemperatureHistory::default(),
         }),
     }))
 }
@@ -159,7 +162,12 @@ struct Fleet {
     net: Arc<Net>,
     slots: Vec<Arc<Slot>>,
     stagger_ms: u64,
+    /// The first agent's printer temperatures, for the dashboard's chart.
+    history: TemperatureHistory,
 }
+
+/// Agents the dashboard lists one by one (the rest are counted by state).
+const LISTED_AGENTS: usize = 8;
 
 struct Obico {
     fleet: Option<Fleet>,
@@ -248,6 +256,37 @@ impl Device for Obico {
                 "halted": s.agent.printer().is_halted(),
             }))
         })
+    }
+
+    fn view(&self, now: SimTime) -> Value {
+        let Some(fleet) = &self.fleet else {
+            return json!({ "agents": 0 });
+        };
+        let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut listed = Vec::new();
+        for (i, slot) in fleet.slots.iter().enumerate() {
+            slot.read(|s| {
+                *by_state.entry(s.agent.state().text()).or_default() += 1;
+                if i < LISTED_AGENTS {
+                    let job = s.agent.printer().job();
+                    listed.push(json!({
+                        "name": slot.name(),
+                        "state": s.agent.state().text(),
+                        "connected": s.agent.link().is_open(),
+                        "printer_id": s.agent.link().printer_id(),
+                        "current_print_ts": s.agent.current_print_ts(),
+                        "file": job.file,
+                        "bytes_done": job.bytes_done,
+                        "bytes_total": job.bytes_total,
+                    }));
+                }
+            });
+        }
+        let printer = fleet
+            .slots
+            .first()
+            .map(|slot| slot.read(|s| printer_view(s.agent.printer(), now, Some(&fleet.history))));
+        json!({ "agents": fleet.slots.len(), "by_state": by_state, "listed": listed, "printer": printer })
     }
 
     fn announcements(&self) -> Vec<(&'static str, String)> {

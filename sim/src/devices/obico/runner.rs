@@ -84,6 +84,16 @@ impl Slot {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The agent's name (its label in the transcript).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Reads the agent without waking its task (the dashboard looks; nothing changes).
+    pub fn read<R>(&self, f: impl FnOnce(&AgentState) -> R) -> R {
+        f(&self.lock())
+    }
+
     /// Runs `f` on the agent (a control command), then wakes its task to send what it queued.
     pub fn with<R>(&self, f: impl FnOnce(&mut AgentState) -> R) -> R {
         let result = f(&mut self.lock());

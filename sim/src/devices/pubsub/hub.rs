@@ -135,6 +135,15 @@ impl HubState {
         self.broker.base_mut()
     }
 
+    /// Subscribers per topic, in topic order.
+    pub fn subscriber_counts(&self) -> Vec<(String, usize)> {
+        self.broker
+            .topics()
+            .subscriber_counts()
+            .map(|(topic, n)| (topic.to_string(), n))
+            .collect()
+    }
+
     /// How many connections are open.
     pub fn connection_count(&self) -> usize {
         self.broker.connection_count()

@@ -7,7 +7,7 @@ mod service;
 mod session;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -19,6 +19,7 @@ pub use understudy_core::proto::pubsub::broker::{
 
 use crate::clock::{Clock, SimTime};
 use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
+use crate::serve::dashboard::series::Series;
 use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, EndpointSpec};
 use crate::serve::tls::{self, PemFile};
 use hub::Hub;
@@ -107,6 +108,7 @@ pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
         tls,
         ca_file,
         dev_token,
+        trail: Mutex::new(Series::new(TRAIL_POINTS, TRAIL_GAP_MS)),
     }))
 }
 
@@ -118,7 +120,13 @@ struct Pubsub {
     /// The self-signed certificate, removed from disk when the device is dropped.
     ca_file: Option<PemFile>,
     dev_token: String,
+    /// The robot's odometry trail `[x, y]` (m), sampled when the dashboard looks.
+    trail: Mutex<Series<[f64; 2]>>,
 }
+
+/// Trail points kept, and the sim time between two (ms): a minute at the odometry's 10 Hz.
+const TRAIL_POINTS: usize = 600;
+const TRAIL_GAP_MS: u64 = 100;
 
 impl Device for Pubsub {
     fn name(&self) -> &'static str {
@@ -195,6 +203,23 @@ impl Device for Pubsub {
         };
         self.hub.wake.notify_one();
         Ok(result)
+    }
+
+    fn view(&self, now: SimTime) -> Value {
+        let mut hub = self.hub.lock();
+        hub.catch_up(now);
+        let s = hub.base().state();
+        let mut trail = self.trail.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        trail.sample(s.at, [s.x, s.y]);
+        json!({
+            "pose": { "x_m": s.x, "y_m": s.y, "theta_rad": s.theta },
+            "velocity": { "linear_m_s": s.linear, "angular_rad_s": s.angular },
+            "target": { "linear_m_s": s.target_linear, "angular_rad_s": s.target_angular },
+            "battery": { "percentage": s.battery_percentage, "voltage_v": s.voltage },
+            "trail": trail.to_json(),
+            "topics": hub.subscriber_counts(),
+            "connections": hub.connection_count(),
+        })
     }
 
     fn announcements(&self) -> Vec<(&'static str, String)> {

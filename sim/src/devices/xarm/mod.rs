@@ -21,6 +21,8 @@ pub use args::XarmArgs;
 use session::XarmSession;
 use shared::Shared;
 use understudy_core::model::arm::ArmModel;
+use understudy_core::model::arm::kinematics::{fk_transform, joint_frames};
+use understudy_core::model::arm::limits::joint_limits;
 use understudy_core::model::xarm::{ApiCode, COLLISION_ERROR, Controller};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 use understudy_core::proto::xarm::codes::{CONTROLLER_ERRORS, CONTROLLER_WARNINGS};
@@ -209,6 +211,35 @@ impl Device for Xarm {
             }
         }
         Ok(self.state_json(now))
+    }
+
+    fn view(&self, now: SimTime) -> Value {
+        let mut view = self.state_json(now);
+        let guard = self.shared.lock();
+        let c = &guard.controller;
+        let joints = c.snapshot(now).joints;
+        // The links to draw, from the base up: its origin, each joint frame's (the last is the flange), the TCP.
+        let mut links = vec![[0.0; 3]];
+        links.extend(
+            joint_frames(c.model(), &joints)
+                .unwrap_or_default()
+                .iter()
+                .map(|f| f.pos),
+        );
+        links.extend(
+            fk_transform(c.model(), &joints, c.settings.tcp_offset)
+                .ok()
+                .map(|t| t.pos),
+        );
+        let limits: Vec<[f64; 2]> = joint_limits(c.model())
+            .iter()
+            .map(|(lo, hi)| [lo.to_degrees(), hi.to_degrees()])
+            .collect();
+        let (ends, paused) = c.queued_moves();
+        view["links_mm"] = json!(links);
+        view["joint_limits_deg"] = json!(limits);
+        view["queue"] = json!({ "ends_ms": ends.iter().map(|t| t.as_millis()).collect::<Vec<_>>(), "paused": paused });
+        view
     }
 
     fn background(self: Arc<Self>, clock: Arc<Clock>, shutdown: CancellationToken) -> Option<BackgroundTask> {

@@ -266,6 +266,11 @@ impl Printer {
         &self.status_message
     }
 
+    /// The logical X, Y, Z in mm (what M114 reports: where the queued moves end).
+    pub fn position(&self) -> [f64; 3] {
+        self.motion.logical()
+    }
+
     /// The print fan's speed, 0..=255.
     pub fn fan_speed(&self) -> u8 {
         self.fan

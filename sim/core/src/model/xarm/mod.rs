@@ -646,6 +646,11 @@ impl<W> Controller<W> {
         ApiCode::Ok
     }
 
+    /// The motion queue as a dashboard shows it: when each planned move ends, and whether it is paused.
+    pub fn queued_moves(&self) -> (Vec<SimTime>, bool) {
+        (self.queue.end_times().collect(), self.queue.is_paused())
+    }
+
     /// The arm at `t` (no later than the last [`Controller::advance`] plus the current slot).
     pub fn snapshot(&self, t: SimTime) -> Snapshot {
         let (joints, joint_speeds) = self.queue.sample(t);

@@ -38,6 +38,11 @@ impl<W> MotionQueue<W> {
         self.items.is_empty()
     }
 
+    /// When each planned move ends, the running one first (as planned: a pause shifts them later).
+    pub fn end_times(&self) -> impl Iterator<Item = SimTime> + '_ {
+        self.items.iter().map(|q| q.motion.end_time())
+    }
+
     /// Whether the queue is frozen by a pause.
     pub fn is_paused(&self) -> bool {
         self.paused_at.is_some()

@@ -210,6 +210,11 @@ impl Broker {
         &mut self.base
     }
 
+    /// Who is subscribed to what.
+    pub fn topics(&self) -> &Topics {
+        &self.topics
+    }
+
     /// How many connections are open.
     pub fn connection_count(&self) -> usize {
         self.labels.len()
