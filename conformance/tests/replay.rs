@@ -1,6 +1,6 @@
 //! Record, replay, drift: the simulator's own transcript replays against a fresh simulator with no drift, so
 //! does a session recorded through `understudy-sim record` (whose file holds none of the session's secrets),
-//! and a wrong Endrpi drifts frame by frame.
+//! a wrong Endrpi drifts frame by frame, and an agent that dials out is recorded between it and its server.
 
 mod common;
 
@@ -8,10 +8,14 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use common::relay::{self, Faults, Upstream};
-use understudy_conformance::client::{self, Transport, WsClient};
+use std::time::Duration;
+
+use understudy_conformance::client::{self, Frame, Transport, WsClient};
+use understudy_conformance::obico::ObicoServer;
 use understudy_conformance::replay::drift::Class;
 use understudy_conformance::replay::report::DriftReport;
 use understudy_conformance::replay::{self, ReplayArgs};
+use understudy_sim::devices::obico::ObicoOptions;
 use understudy_sim::record::{RecordArgs, Recorder};
 use understudy_sim::{SimConfig, Simulator};
 
@@ -178,4 +182,58 @@ async fn a_wrong_endrpi_drifts_frame_by_frame() {
     );
     sim.shutdown().await;
     let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_dials_out_is_recorded_as_the_device_between_it_and_its_server() {
+    let server = ObicoServer::on_loopback(SECRET).await.unwrap();
+    let out = temp_file("dialled");
+    let mut args = RecordArgs::new(&server.url(), out.clone(), "obico");
+    args.device_dials = true;
+    let recorder = Recorder::start(&args).await.unwrap();
+    let mut config = SimConfig::for_tests(SEED);
+    config.only = Some(vec!["obico".into()]);
+    *config.devices.get_mut::<ObicoOptions>() = ObicoOptions::single(&format!("http://{}", recorder.addr()), SECRET);
+    let sim = Simulator::start(config).await.unwrap();
+    let mut socket = server.next_socket(Duration::from_secs(10)).await.unwrap();
+    assert!(matches!(
+        socket.next_frame(Duration::from_secs(5)).await,
+        Frame::Text(_)
+    ));
+    let passthru = r#"{"passthru":{"target":"_printer","func":"get_connection_options","args":[],"ref":"r1"},"type":"printer.message"}"#;
+    socket.send_text(passthru).await.unwrap();
+    let reply = loop {
+        match socket.next_frame(Duration::from_secs(5)).await {
+            Frame::Text(text) if text.contains("\"r1\"") => break text,
+            Frame::Text(_) | Frame::Binary(_) => continue,
+            other => panic!("no passthru reply: {other:?}"),
+        }
+    };
+    sim.shutdown().await;
+    recorder.shutdown().await;
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        !text.contains(SECRET),
+        "the agent's token reached the recording:\n{text}"
+    );
+    // The agent's REST check and its frames are the device's; the server's passthru comes in to it.
+    assert!(
+        text.contains(r#""conn":"obico/http","dir":"out","kind":"http","data":"GET /api/v1/octo/printer/ -> 200""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""conn":"obico/1","dir":"out","kind":"open","data":"/ws/dev/""#),
+        "{text}"
+    );
+    let passthru_in = serde_json::to_string(passthru).unwrap();
+    assert!(
+        text.contains(&format!(r#""dir":"in","kind":"text","data":{passthru_in}"#)),
+        "{text}"
+    );
+    let reply_out = serde_json::to_string(&reply).unwrap();
+    assert!(
+        text.contains(&format!(r#""dir":"out","kind":"text","data":{reply_out}"#)),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(out);
 }
