@@ -38,6 +38,8 @@ pub enum RecordKind {
     Http,
     /// Records were dropped for the size cap; `data` says how many and why.
     Dropped,
+    /// A network fault acted on the connection; `data` is the fault, its id and what it did.
+    Fault,
 }
 
 /// How large the transcript may grow.

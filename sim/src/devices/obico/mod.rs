@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use crate::clock::{Clock, SimTime};
 use crate::devices::printer_faults::{self, FAULT_COMMANDS};
 use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
-use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, EndpointSpec};
+use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, DeviceFault, EndpointSpec};
 use crate::serve::outbound::{Dialer, Trust};
 use args::ObicoArgs;
 use runner::{AgentState, Net, Slot};
@@ -195,6 +195,10 @@ impl Device for Obico {
         Vec::new()
     }
 
+    fn device_faults(&self) -> &'static [DeviceFault] {
+        printer_faults::PRINTER_FAULTS
+    }
+
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError> {
         let slot = self.slot(args)?;
         let refused = |e: understudy_core::model::printer::PrinterError| ControlError::BadArguments(e.to_string());
@@ -288,11 +292,14 @@ mod tests {
     fn built(options: ObicoOptions) -> Result<Arc<dyn Device>, DeviceError> {
         let mut devices = DeviceOptions::default();
         devices.set(options);
+        let clock = Arc::new(Clock::new(ClockMode::Virtual));
+        let transcript = Arc::new(Transcript::disabled());
         build(&DeviceContext {
             seed: 0,
-            clock: Arc::new(Clock::new(ClockMode::Virtual)),
+            faults: Arc::new(crate::serve::faults::Faults::new(0, clock.clone(), transcript.clone())),
+            clock,
             options: devices,
-            transcript: Arc::new(Transcript::disabled()),
+            transcript,
         })
     }
 
