@@ -463,6 +463,38 @@ impl Session {
         }
     }
 
+    /// Adds a network fault (`FAULT[@SCOPE][#N]`); refused (the scenario is skipped) on a physical device.
+    pub async fn fault(&mut self, spec: &str) -> Result<Value> {
+        if let Some(in_process) = &mut self.in_process {
+            let sim = in_process.simulator().await?;
+            return sim
+                .faults()
+                .add_text(spec)
+                .map(|active| active.to_json())
+                .map_err(|e| Error::Simulator(e.to_string()));
+        }
+        match self.control_api() {
+            Some(api) => api.post("/faults", &json!({ "spec": spec })).await,
+            None => Err(self.refuse("simulator", &format!("the network fault {spec}"))),
+        }
+    }
+
+    /// The ids of the network faults still active (one that has acted its last is gone).
+    pub async fn active_faults(&mut self) -> Result<Vec<u64>> {
+        if let Some(in_process) = &mut self.in_process {
+            let sim = in_process.simulator().await?;
+            return Ok(sim.faults().list().iter().map(|a| a.id).collect());
+        }
+        let listed = match self.control_api() {
+            Some(api) => api.get("/faults").await?,
+            None => return Err(self.refuse("simulator", "listing the network faults")),
+        };
+        Ok(listed["active"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|f| f["id"].as_u64()).collect())
+            .unwrap_or_default())
+    }
+
     fn control_api(&self) -> Option<ControlApi> {
         match &self.target.kind {
             Kind::External { control, .. } => control.clone(),
