@@ -131,12 +131,18 @@ pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
             )))
         })
         .collect::<Result<Vec<_>, DeviceError>>()?;
+    ctx.faults.add_names(
+        slots
+            .iter()
+            .map(|slot: &Arc<Slot>| (slot.name().to_string(), KIND.name)),
+    );
     Ok(Arc::new(Obico {
         fleet: Some(Fleet {
             net: Arc::new(Net {
                 url,
                 dialer,
                 transcript: ctx.transcript.clone(),
+                faults: ctx.faults.clone(),
             }),
             slots,
             stagger_ms: options.stagger_ms,

@@ -260,17 +260,18 @@ impl Faults {
         found
     }
 
-    /// Until when the server `conn` dials is unreachable, if an `unreachable` fault reaches it now.
-    pub fn unreachable_until(&self, conn: &ConnKey) -> Option<SimTime> {
+    /// The `unreachable` fault that keeps the server `conn` dials out of reach now, and until when.
+    pub fn unreachable(&self, conn: &ConnKey) -> Option<(Arc<Active>, SimTime)> {
         let now = self.clock.now();
         self.matching(conn)
             .into_iter()
             .filter_map(|a| match a.spec.fault {
-                Fault::Unreachable { ms } => Some(a.added.plus_millis(ms)),
+                Fault::Unreachable { ms } => Some((a.added.plus_millis(ms), a)),
                 _ => None,
             })
-            .filter(|until| *until > now)
-            .max()
+            .filter(|(until, _)| *until > now)
+            .max_by_key(|(until, _)| *until)
+            .map(|(until, a)| (a, until))
     }
 
     /// Writes a `fault` record for `conn`: which fault acted and what it did.
@@ -343,9 +344,12 @@ mod tests {
         let faults = faults();
         let key = conn("xarm", "xarm/1");
         let active = faults.add_text("unreachable:2s@xarm").unwrap();
-        assert_eq!(faults.unreachable_until(&key), Some(SimTime::from_millis(2000)));
+        assert_eq!(
+            faults.unreachable(&key).map(|(_, t)| t),
+            Some(SimTime::from_millis(2000))
+        );
         faults.clock.advance(2000).unwrap();
-        assert_eq!(faults.unreachable_until(&key), None);
+        assert!(faults.unreachable(&key).is_none());
         assert!(faults.remove(active.id) && !faults.remove(active.id));
     }
 }
