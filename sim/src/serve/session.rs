@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
@@ -22,9 +22,9 @@ use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
 use crate::clock::SimTime;
 use crate::serve::ServeContext;
 use crate::serve::device::{CloseCode, ConnInfo, Outgoing, Service, Session, SharedText};
-use crate::serve::faults::ConnKey;
 use crate::serve::faults::reset::Abort;
 use crate::serve::faults::shaper::{Held, Record, Shaper, Wire};
+use crate::serve::faults::{Changes, ConnKey};
 use crate::transcript::{Direction, RecordKind};
 
 /// The largest message (and frame) accepted; a larger one closes the connection with 1009.
@@ -96,7 +96,7 @@ where
         ws,
         session,
         pushed,
-        fault_watch: ctx.faults.subscribe(),
+        fault_changes: ctx.faults.changes(),
         shaper: Shaper::open(ctx.faults.clone(), conn),
         held: VecDeque::new(),
         ctx,
@@ -120,7 +120,7 @@ struct Driver<S> {
     /// The network faults on this connection, what they hold back, and word of new faults.
     shaper: Shaper,
     held: VecDeque<Held>,
-    fault_watch: watch::Receiver<u64>,
+    fault_changes: Changes,
 }
 
 impl<S: AsyncRead + AsyncWrite + Abort + Unpin> Driver<S> {
@@ -209,7 +209,7 @@ impl<S: AsyncRead + AsyncWrite + Abort + Unpin> Driver<S> {
                     self.session.on_deadline(self.ctx.clock.now(), &mut self.out);
                 }
                 _ = async { if let Some(t) = held_until { clock.sleep_until(t).await } }, if held_until.is_some() => {}
-                Ok(()) = self.fault_watch.changed() => {
+                Some(()) = self.fault_changes.next() => {
                     self.shaper.poll(self.ctx.clock.now(), &mut self.held);
                 }
             }
@@ -386,16 +386,8 @@ impl<S: AsyncRead + AsyncWrite + Abort + Unpin> Driver<S> {
                 }
                 Wire::Message(message) => message,
             };
-            let transcript = &self.ctx.transcript;
-            match item.record {
-                Record::Nothing => {}
-                Record::Text(text) => transcript.record(now, &self.label, Direction::Out, RecordKind::Text, &text),
-                Record::Binary(data) => transcript.record_binary(now, &self.label, Direction::Out, &data),
-                Record::Close(close) => {
-                    transcript.record(now, &self.label, Direction::Out, RecordKind::Close, &close);
-                    closed = true;
-                }
-            }
+            closed = matches!(item.record, Record::Close(_));
+            item.record.write(&self.ctx.transcript, item.at, &self.label);
             self.ws.feed(message).await.map_err(|_| Stalled::Failed)?;
             wrote = true;
             if closed {

@@ -23,7 +23,7 @@ use super::server::ServerUrl;
 use crate::clock::{Clock, SimTime};
 use crate::serve::device::Outgoing;
 use crate::serve::faults::reset::Abort;
-use crate::serve::faults::shaper::{Held, Record, Shaper, Wire};
+use crate::serve::faults::shaper::{Held, Shaper, Wire};
 use crate::serve::faults::{ConnKey, Faults};
 use crate::serve::http_client::{self, ClientRequest};
 use crate::serve::outbound::{Dialer, Stream};
@@ -169,7 +169,7 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
     };
     let mut shaper: Option<Shaper> = None;
     let mut held: VecDeque<Held> = VecDeque::new();
-    let mut fault_watch = net.faults.subscribe();
+    let mut fault_changes = net.faults.changes();
     loop {
         let deadline = slot.step(clock.now(), &mut todo);
         while let Some(action) = todo.pop_front() {
@@ -253,7 +253,7 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
             _ = async { if let Some(t) = held_until { clock.sleep_until(t).await } }, if held_until.is_some() => {
                 Input::Held
             }
-            Ok(()) = fault_watch.changed() => Input::FaultsChanged,
+            Some(()) = fault_changes.next() => Input::FaultsChanged,
             _ = clock.sleep_until(deadline) => Input::Nothing,
             Some(done) = rest.next(), if !rest.is_empty() => Input::Rest(done),
             opened = async { match opening.as_mut() { Some(f) => f.await, None => std::future::pending().await } },
@@ -367,12 +367,7 @@ async fn send_due(
             }
             Wire::Message(message) => message,
         };
-        match item.record {
-            Record::Nothing => {}
-            Record::Text(text) => transcript.record(now, label, Direction::Out, RecordKind::Text, &text),
-            Record::Binary(data) => transcript.record_binary(now, label, Direction::Out, &data),
-            Record::Close(close) => transcript.record(now, label, Direction::Out, RecordKind::Close, &close),
-        }
+        item.record.write(transcript, item.at, label);
         if !matches!(
             tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await,
             Ok(Ok(()))

@@ -6,9 +6,11 @@ pub mod reset;
 pub mod shaper;
 pub mod spec;
 
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use futures_util::Stream;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -24,6 +26,9 @@ pub enum FaultError {
     #[error("no device, endpoint or agent is named `{0}` (known: {1})")]
     UnknownScope(String, String),
 }
+
+/// Word that the faults changed, one item per change seen (a connection re-reads its faults then).
+pub type Changes = Pin<Box<dyn Stream<Item = ()> + Send>>;
 
 /// One active fault: its id, what it is, and how many acts (or new connections) it has left.
 #[derive(Debug)]
@@ -233,9 +238,16 @@ impl Faults {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// A watch that moves whenever the faults change (a connection wakes to act on a new cut or stall).
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.changed.subscribe()
+    /// The faults' changes as a stream (a connection wakes to act on a new cut or stall). Made once per
+    /// connection: its wait stays registered across polls instead of taking the shared watch's lock each time.
+    pub fn changes(&self) -> Changes {
+        Box::pin(futures_util::stream::unfold(
+            self.changed.subscribe(),
+            |mut watch| async move {
+                watch.changed().await.ok()?;
+                Some(((), watch))
+            },
+        ))
     }
 
     /// The active faults that reach `conn`.

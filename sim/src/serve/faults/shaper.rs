@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode as WsClo
 use super::{Active, ConnKey, Corruption, Fault, Faults};
 use crate::clock::SimTime;
 use crate::serve::device::Outgoing;
+use crate::transcript::{Direction, RecordKind, Transcript};
 use understudy_core::seed::stream_rng;
 
 /// What goes on the wire.
@@ -38,6 +39,19 @@ pub enum Record {
     Binary(Bytes),
     /// An outgoing close: code and reason.
     Close(String),
+}
+
+impl Record {
+    /// Writes the record, stamped `at` (the sim time the faults let the item go, which a virtual clock may
+    /// have jumped past).
+    pub fn write(self, transcript: &Transcript, at: SimTime, conn: &str) {
+        match self {
+            Record::Nothing => {}
+            Record::Text(text) => transcript.record(at, conn, Direction::Out, RecordKind::Text, &text),
+            Record::Binary(data) => transcript.record_binary(at, conn, Direction::Out, &data),
+            Record::Close(close) => transcript.record(at, conn, Direction::Out, RecordKind::Close, &close),
+        }
+    }
 }
 
 /// One item waiting for its sim time.
@@ -76,7 +90,8 @@ pub struct Shaper {
     matching: Vec<Arc<Active>>,
     /// `#N` faults this connection took one of the N places of when it opened.
     joined: Vec<u64>,
-    rng: ChaCha8Rng,
+    /// The connection's stream of the seed, made when a seeded fault first needs it.
+    rng: Option<ChaCha8Rng>,
     /// Data frames that went through.
     sent: u64,
     /// The sim time of the last item scheduled (items leave in order).
@@ -106,14 +121,13 @@ impl Shaper {
             }
             faults.sweep();
         }
-        let rng = stream_rng(faults.seed(), key.device, &format!("faults {}", key.label));
         let mut shaper = Shaper {
             faults,
             key,
             generation: u64::MAX,
             matching: Vec::new(),
             joined,
-            rng,
+            rng: None,
             sent: 0,
             last_at: SimTime::ZERO,
             link_free: SimTime::ZERO,
@@ -270,7 +284,7 @@ impl Shaper {
             };
             let run = &mut self.drops[index];
             if run.seen % one_in == 0 {
-                run.victim = self.rng.random_range(0..one_in);
+                run.victim = seeded(&mut self.rng, &self.faults, &self.key).random_range(0..one_in);
             }
             let place = run.seen % one_in;
             run.seen += 1;
@@ -314,7 +328,7 @@ impl Shaper {
             (Out::Binary(data), _) => {
                 let mut bytes = data.to_vec();
                 if !bytes.is_empty() {
-                    let at = self.rng.random_range(0..bytes.len());
+                    let at = seeded(&mut self.rng, &self.faults, &self.key).random_range(0..bytes.len());
                     bytes[at] ^= 0xff;
                 }
                 (Out::Binary(bytes.into()), "binary frame with a flipped byte")
@@ -339,7 +353,8 @@ impl Shaper {
                     let delay = if jitter_ms == 0 {
                         ms
                     } else {
-                        (ms + self.rng.random_range(0..=2 * jitter_ms)).saturating_sub(jitter_ms)
+                        let jitter = seeded(&mut self.rng, &self.faults, &self.key).random_range(0..=2 * jitter_ms);
+                        (ms + jitter).saturating_sub(jitter_ms)
                     };
                     at = at.max(now.max(self.stall_until).plus_millis(delay));
                     self.note_once(&active, "frames delayed");
@@ -402,6 +417,11 @@ impl Shaper {
             self.note(active, what);
         }
     }
+}
+
+/// The connection's stream of the seed (`faults <label>` of its device), made on first use.
+fn seeded<'a>(rng: &'a mut Option<ChaCha8Rng>, faults: &Faults, key: &ConnKey) -> &'a mut ChaCha8Rng {
+    rng.get_or_insert_with(|| stream_rng(faults.seed(), key.device, &format!("faults {}", key.label)))
 }
 
 fn push(held: &mut VecDeque<Held>, at: SimTime, out: Out) {
