@@ -30,3 +30,11 @@ Feature: Network faults on the Endrpi socket
     Then the next frame on connection main is text that is not JSON
     When I send '{"action":"READ_UPTIME"}'
     Then the reply is a success for READ_UPTIME
+
+  @ENDRPI-35 @sim-only
+  Scenario: An upgrade left unanswered does not hold up the next connection
+    Given the endrpi socket never answers the next upgrade
+    Then an upgrade to the endrpi gets no answer within 500 ms
+    Given an Endrpi connection
+    When I send '{"action":"READ_UPTIME"}'
+    Then the reply is a success for READ_UPTIME

@@ -20,3 +20,10 @@ Feature: Network faults on the xArm socket
     Then an upgrade to the xarm is refused with HTTP 503
     Given an xArm connection
     Then the first xArm frames are the keys report, the info report and a status report
+
+  @XARM-27 @sim-only
+  Scenario: A delayed answer is held for exactly the delay of device time
+    Given an xArm connection
+    And the xarm socket delays every frame by 200 ms
+    When I send '{"cmd":"xarm_get_version","data":{},"id":"v"}' on connection main
+    Then the next frame on connection main is held until 200 ms of device time pass

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use cucumber::{given, then, when};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::client::{self, Frame};
 use crate::steps::Check;
@@ -196,10 +197,24 @@ async fn closed_with(world: &mut Check, name: String, code: u16, reason: String)
 async fn unanswered(world: &mut Check, endpoint: String, ms: u64) -> Result<(), String> {
     let (transport, authority) = world.http_target(&endpoint).await?;
     let path = world.url(&endpoint).await.map(|url| path_of(&url))?;
-    let upgrade = client::upgrade_request_via(&transport, &authority, &path);
-    match tokio::time::timeout(Duration::from_millis(ms), upgrade).await {
+    let mut stream = transport.open(&authority, None).await?;
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .map_err(|e| format!("cannot send the upgrade: {e}"))?;
+    let mut answer = [0u8; 256];
+    match tokio::time::timeout(Duration::from_millis(ms), stream.read(&mut answer)).await {
         Err(_) => Ok(()),
-        Ok(answer) => Err(format!("the upgrade was answered: {answer:?}")),
+        Ok(Ok(0)) => Err("the connection was closed instead of left unanswered".into()),
+        Ok(Ok(n)) => Err(format!(
+            "the upgrade was answered: {:?}",
+            String::from_utf8_lossy(&answer[..n])
+        )),
+        Ok(Err(e)) => Err(format!("the connection failed instead of being left unanswered: {e}")),
     }
 }
 
