@@ -292,6 +292,8 @@ pub struct Session {
     tls: Option<Transport>,
     virtual_clock: Option<bool>,
     refused: Option<String>,
+    /// Network faults this scenario added to a simulator it shares with others (removed when it ends).
+    faults_added: Vec<u64>,
 }
 
 impl std::fmt::Debug for Session {
@@ -317,6 +319,7 @@ impl Session {
             tls: None,
             virtual_clock: None,
             refused: None,
+            faults_added: Vec::new(),
         }
     }
 
@@ -474,7 +477,11 @@ impl Session {
                 .map_err(|e| Error::Simulator(e.to_string()));
         }
         match self.control_api() {
-            Some(api) => api.post("/faults", &json!({ "spec": spec })).await,
+            Some(api) => {
+                let added = api.post("/faults", &json!({ "spec": spec })).await?;
+                self.faults_added.extend(added["id"].as_u64());
+                Ok(added)
+            }
             None => Err(self.refuse("simulator", &format!("the network fault {spec}"))),
         }
     }
@@ -549,8 +556,15 @@ impl Session {
         }
     }
 
-    /// Ends the scenario: stops its in-process simulator and removes its transcript.
+    /// Ends the scenario: stops its in-process simulator (or removes the faults it added to a shared one) and
+    /// removes its transcript.
     pub async fn finish(&mut self) {
+        if let Some(api) = self.control_api() {
+            for id in std::mem::take(&mut self.faults_added) {
+                // A fault that has acted its last is already gone (404): nothing to undo.
+                let _ = api.delete(&format!("/faults/{id}")).await;
+            }
+        }
         if let Some(in_process) = &mut self.in_process {
             in_process.shutdown().await;
         }
