@@ -51,6 +51,12 @@ impl ControlApi {
         json_answer(&format!("GET {path}"), reply)
     }
 
+    /// DELETEs `path` and returns its JSON answer.
+    pub async fn delete(&self, path: &str) -> Result<Value> {
+        let reply = self.request("DELETE", path, "").await?;
+        json_answer(&format!("DELETE {path}"), reply)
+    }
+
     /// POSTs `args` to `path` and returns its JSON answer.
     pub async fn post(&self, path: &str, args: &Value) -> Result<Value> {
         let reply = self.request("POST", path, &args.to_string()).await?;

@@ -292,6 +292,8 @@ pub struct Session {
     tls: Option<Transport>,
     virtual_clock: Option<bool>,
     refused: Option<String>,
+    /// Network faults this scenario added to a simulator it shares with others (removed when it ends).
+    faults_added: Vec<u64>,
 }
 
 impl std::fmt::Debug for Session {
@@ -317,6 +319,7 @@ impl Session {
             tls: None,
             virtual_clock: None,
             refused: None,
+            faults_added: Vec::new(),
         }
     }
 
@@ -463,6 +466,42 @@ impl Session {
         }
     }
 
+    /// Adds a network fault (`FAULT[@SCOPE][#N]`); refused (the scenario is skipped) on a physical device.
+    pub async fn fault(&mut self, spec: &str) -> Result<Value> {
+        if let Some(in_process) = &mut self.in_process {
+            let sim = in_process.simulator().await?;
+            return sim
+                .faults()
+                .add_text(spec)
+                .map(|active| active.to_json())
+                .map_err(|e| Error::Simulator(e.to_string()));
+        }
+        match self.control_api() {
+            Some(api) => {
+                let added = api.post("/faults", &json!({ "spec": spec })).await?;
+                self.faults_added.extend(added["id"].as_u64());
+                Ok(added)
+            }
+            None => Err(self.refuse("simulator", &format!("the network fault {spec}"))),
+        }
+    }
+
+    /// The ids of the network faults still active (one that has acted its last is gone).
+    pub async fn active_faults(&mut self) -> Result<Vec<u64>> {
+        if let Some(in_process) = &mut self.in_process {
+            let sim = in_process.simulator().await?;
+            return Ok(sim.faults().list().iter().map(|a| a.id).collect());
+        }
+        let listed = match self.control_api() {
+            Some(api) => api.get("/faults").await?,
+            None => return Err(self.refuse("simulator", "listing the network faults")),
+        };
+        Ok(listed["active"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|f| f["id"].as_u64()).collect())
+            .unwrap_or_default())
+    }
+
     fn control_api(&self) -> Option<ControlApi> {
         match &self.target.kind {
             Kind::External { control, .. } => control.clone(),
@@ -517,8 +556,15 @@ impl Session {
         }
     }
 
-    /// Ends the scenario: stops its in-process simulator and removes its transcript.
+    /// Ends the scenario: stops its in-process simulator (or removes the faults it added to a shared one) and
+    /// removes its transcript.
     pub async fn finish(&mut self) {
+        if let Some(api) = self.control_api() {
+            for id in std::mem::take(&mut self.faults_added) {
+                // A fault that has acted its last is already gone (404): nothing to undo.
+                let _ = api.delete(&format!("/faults/{id}")).await;
+            }
+        }
         if let Some(in_process) = &mut self.in_process {
             in_process.shutdown().await;
         }

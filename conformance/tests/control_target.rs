@@ -57,6 +57,25 @@ async fn sim_only_scenarios_run_through_the_control_api() {
     sim.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_faults_are_added_through_the_control_api_and_removed_after_each_scenario() {
+    let mut sim_config = SimConfig::for_tests(0);
+    sim_config.control = Some(ControlConfig::loopback(0));
+    let sim = Simulator::start(sim_config).await.unwrap();
+    let mut config = RunConfig::simulator();
+    config
+        .targets
+        .insert("endrpi".into(), sim.url("endrpi").unwrap().to_string());
+    config.control = Some(sim.control_url().unwrap().to_string());
+    config.tags = Some("@ENDRPI-35".into());
+    let report = runner::run(config).await.unwrap();
+    println!("{}", report.console());
+    let (passed, failed, _) = report.counts();
+    assert_eq!((passed, failed), (4, 0));
+    assert!(sim.faults().list().is_empty(), "every scenario took its faults away");
+    sim.shutdown().await;
+}
+
 /// A scenario that moves the clock of a simulator whose control API requires a bearer token.
 async fn uptime_against_a_token_protected_control_api(token: Option<&str>) -> understudy_conformance::report::Report {
     let mut sim_config = SimConfig::for_tests(0);

@@ -47,11 +47,12 @@ async fn the_simulator_as_a_physical_robot_passes_every_portable_scenario() {
             .filter(|r| r.tags.iter().any(|t| t == "pubsub") && r.tags.iter().any(|t| t == "sim-only"))
             .all(|r| matches!(&r.outcome, Outcome::Skipped(reason) if reason.contains("@sim-only")))
     );
-    // Every pub/sub rule but the simulator's own TLS set-up is checkable on a robot.
+    // Every pub/sub rule is checkable on a robot, but the simulator's own network faults (PUBSUB-32: they
+    // need simulator control, so they are not checked there).
     let unchecked: Vec<String> = report
         .rule_statuses()
         .into_iter()
-        .filter(|(id, status)| id.starts_with("PUBSUB-") && *status != RuleStatus::Passed)
+        .filter(|(id, status)| id.starts_with("PUBSUB-") && id != "PUBSUB-32" && *status != RuleStatus::Passed)
         .map(|(id, _)| id)
         .collect();
     assert!(unchecked.is_empty(), "not passed on a robot: {unchecked:?}");

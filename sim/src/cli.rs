@@ -13,6 +13,7 @@ use crate::devices::{DEVICE_KINDS, DeviceFlags};
 use crate::record::RecordArgs;
 use crate::serve::SimConfig;
 use crate::serve::control::ControlArgs;
+use crate::serve::faults::FaultSpec;
 use crate::serve::listener;
 use crate::transcript::TranscriptLimits;
 
@@ -65,6 +66,10 @@ pub struct GlobalArgs {
     pub max_connections: usize,
     #[command(flatten)]
     pub control: ControlArgs,
+    /// A network fault active from the start, `FAULT[@SCOPE][#N]` (repeatable), e.g. `delay:200ms@xarm`,
+    /// `drop:5@endrpi`, `refuse:503@esp3d-terminal#2`, `unreachable:10s@obico`; the README lists them all.
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<FaultSpec>,
     /// Write every connection and frame, stamped with sim time, to this file as JSON lines.
     #[arg(long)]
     pub transcript: Option<PathBuf>,
@@ -149,6 +154,7 @@ impl Cli {
             },
             control: g.control.config(),
             max_connections: g.max_connections,
+            faults: g.faults.clone(),
             ..SimConfig::for_tests(g.seed)
         };
         for device in &self.devices {
@@ -196,6 +202,21 @@ mod tests {
         assert_eq!(xarm.model, ArmModel::XArm6);
         assert_eq!((xarm.report_hz, xarm.fault), (10, None));
         assert_eq!(config.epoch, None);
+    }
+
+    #[test]
+    fn fault_flags_repeat_and_a_bad_one_is_a_usage_error() {
+        let config = Cli::parse_from([
+            "understudy-sim",
+            "--fault",
+            "delay:200ms@xarm",
+            "--fault",
+            "refuse:503#2",
+        ])
+        .config();
+        let specs: Vec<String> = config.faults.iter().map(ToString::to_string).collect();
+        assert_eq!(specs, ["delay:200ms@xarm", "refuse:503#2"]);
+        assert!(Cli::try_parse_from(["understudy-sim", "--fault", "wobble"]).is_err());
     }
 
     #[test]

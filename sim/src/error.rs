@@ -15,6 +15,8 @@ pub enum SimError {
     Transcript { path: String, source: std::io::Error },
     #[error("unknown device `{0}` (known: {1})")]
     UnknownDevice(String, String),
+    #[error("--fault {0}: {1}")]
+    Fault(String, crate::serve::faults::FaultError),
     #[error("{device}: {source}")]
     Device {
         device: &'static str,

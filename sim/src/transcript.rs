@@ -41,6 +41,8 @@ pub enum RecordKind {
     Refused,
     /// Records were dropped for the size cap; `data` says how many and why.
     Dropped,
+    /// A network fault acted on the connection; `data` is the fault, its id and what it did.
+    Fault,
 }
 
 /// Bytes buffered before a write to the file: one write per ~1,000 records of a busy socket, not per ~30.

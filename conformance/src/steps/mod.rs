@@ -2,6 +2,7 @@
 //! simulator control, device time) in `common`, then one module per protocol with its own per-scenario state.
 
 pub mod common;
+pub mod faults;
 
 use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};

@@ -325,6 +325,27 @@ async fn close_with(world: &mut Check, code: u16) -> Result<(), String> {
     Ok(())
 }
 
+#[then(regex = r"^the agent's socket is reset$")]
+async fn socket_reset(world: &mut Check) -> Result<(), String> {
+    // What the agent sent before the reset is still read first.
+    let ended = loop {
+        match world.conn(MAIN)?.next_frame(client::REPLY_TIMEOUT).await {
+            client::Frame::Text(_) | client::Frame::Binary(_) => continue,
+            other => break other,
+        }
+    };
+    world.conns.remove(MAIN);
+    let state = obico(world);
+    state.open = false;
+    state.ended = Some("reset by the agent".into());
+    state.mark = state.frames.len();
+    state.sockets_at_mark = state.sockets;
+    match ended {
+        client::Frame::Dropped(error) if error.contains("reset by peer") => Ok(()),
+        other => Err(format!("expected the agent's socket to be reset, got {other:?}")),
+    }
+}
+
 // ---- waiting for the agent ----
 
 fn since_mark(state: &ObicoState) -> &[Got] {

@@ -31,6 +31,8 @@ pub struct DeviceContext {
     pub clock: Arc<Clock>,
     /// Where a device that owns its connections (one that dials out) records them.
     pub transcript: Arc<crate::transcript::Transcript>,
+    /// The network faults, for a device that owns its connections (one that dials out).
+    pub faults: Arc<crate::serve::faults::Faults>,
     pub options: DeviceOptions,
 }
 

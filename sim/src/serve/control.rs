@@ -12,6 +12,7 @@ use crate::clock::{Clock, ClockError, ClockMode, SimTime};
 use crate::serve::BoundEndpoint;
 use crate::serve::dashboard::{self, Sources};
 use crate::serve::device::{ControlError, Device, Service, Session, Upgrade};
+use crate::serve::faults::{FaultError, Faults};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
 /// The control API's flags.
@@ -111,6 +112,7 @@ pub fn run(
 
 /// The control API's HTTP service.
 pub struct ControlService {
+    faults: Arc<Faults>,
     clock: Arc<Clock>,
     devices: Arc<Vec<Arc<dyn Device>>>,
     endpoints: Vec<BoundEndpoint>,
@@ -122,6 +124,7 @@ pub struct ControlService {
 impl ControlService {
     /// The control API over these devices; with `token`, every request must carry it as a bearer token.
     pub fn new(
+        faults: Arc<Faults>,
         clock: Arc<Clock>,
         devices: Arc<Vec<Arc<dyn Device>>>,
         endpoints: Vec<BoundEndpoint>,
@@ -129,6 +132,7 @@ impl ControlService {
         token: Option<String>,
     ) -> Self {
         ControlService {
+            faults,
             clock,
             devices,
             endpoints,
@@ -150,6 +154,51 @@ impl ControlService {
             ClockMode::Virtual => "virtual",
         };
         json!({ "mode": mode, "now_ms": self.clock.now().as_millis() })
+    }
+}
+
+impl ControlService {
+    /// `GET /faults`: the active network faults, then every device fault a control command injects.
+    fn faults_json(&self) -> Value {
+        let active: Vec<Value> = self.faults.list().iter().map(|a| a.to_json()).collect();
+        let device: Vec<Value> = self
+            .devices
+            .iter()
+            .flat_map(|d| {
+                d.device_faults().iter().map(move |f| {
+                    json!({
+                        "device": d.name(),
+                        "command": f.command,
+                        "route": format!("POST /devices/{}/{}", d.name(), f.command),
+                        "args": f.args,
+                        "effect": f.effect,
+                    })
+                })
+            })
+            .collect();
+        json!({ "active": active, "network": crate::serve::faults::spec::KNOWN, "device": device })
+    }
+
+    /// `POST /faults` with `{"spec": "delay:200ms@xarm"}`.
+    fn add_fault(&self, args: &Value) -> HttpResponse {
+        let Some(spec) = args.get("spec").and_then(Value::as_str) else {
+            return error(
+                400,
+                "expected {\"spec\": \"FAULT[@SCOPE][#N]\"}, e.g. {\"spec\": \"delay:200ms@xarm\"}",
+            );
+        };
+        match self.faults.add_text(spec) {
+            Ok(active) => HttpResponse::json(200, active.to_json().to_string()),
+            Err(e @ (FaultError::Spec(_) | FaultError::UnknownScope(..))) => error(400, e),
+        }
+    }
+
+    /// `DELETE /faults/ID`.
+    fn remove_fault(&self, id: &str) -> HttpResponse {
+        match id.parse::<u64>() {
+            Ok(id) if self.faults.remove(id) => HttpResponse::json(200, json!({ "removed": id }).to_string()),
+            _ => error(404, format!("no active fault has id {id}")),
+        }
     }
 }
 
@@ -228,12 +277,16 @@ impl Service for ControlService {
                 },
                 None => error(400, "expected {\"ms\": <non-negative integer>}"),
             },
+            ("GET", ["faults"]) => HttpResponse::json(200, self.faults_json().to_string()),
+            ("POST", ["faults"]) => self.add_fault(&args),
+            ("DELETE", ["faults"]) => HttpResponse::json(200, json!({ "cleared": self.faults.clear() }).to_string()),
+            ("DELETE", ["faults", id]) => self.remove_fault(id),
             ("POST", ["devices", device, command]) => match run(&self.devices, now, device, command, &args) {
                 Ok(result) => HttpResponse::json(200, result.to_string()),
                 Err(e @ ControlError::UnknownCommand(_)) => error(404, e),
                 Err(e) => error(400, e),
             },
-            (_, ["", ..] | ["clock", ..] | ["devices", ..]) => error(405, "method not allowed"),
+            (_, ["", ..] | ["clock", ..] | ["devices", ..] | ["faults", ..]) => error(405, "method not allowed"),
             _ => error(404, "not found"),
         }
     }
@@ -260,7 +313,47 @@ mod tests {
     use super::*;
 
     fn service(mode: ClockMode) -> ControlService {
-        ControlService::new(Arc::new(Clock::new(mode)), Arc::new(Vec::new()), Vec::new(), 0, None)
+        let clock = Arc::new(Clock::new(mode));
+        let faults = Arc::new(Faults::new(
+            0,
+            clock.clone(),
+            Arc::new(crate::transcript::Transcript::disabled()),
+        ));
+        ControlService::new(faults, clock, Arc::new(Vec::new()), Vec::new(), 0, None)
+    }
+
+    fn request(service: &ControlService, method: &str, path: &str, body: &str) -> (u16, Value) {
+        let response = service.http(
+            SimTime::ZERO,
+            HttpRequest {
+                method: method.into(),
+                path: path.into(),
+                query: None,
+                content_type: Some("application/json".into()),
+                body: body.to_string().into_bytes().into(),
+            },
+        );
+        let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        (response.status, value)
+    }
+
+    #[test]
+    fn faults_are_added_listed_and_cleared_by_id_or_all_at_once() {
+        let control = service(ClockMode::Virtual);
+        let (status, added) = request(&control, "POST", "/faults", r#"{"spec":"delay:200ms@xarm"}"#);
+        assert_eq!(status, 200, "{added}");
+        assert_eq!(added["spec"], "delay:200ms@xarm");
+        assert_eq!(request(&control, "POST", "/faults", r#"{"spec":"wobble"}"#).0, 400);
+        assert_eq!(request(&control, "POST", "/faults", r#"{}"#).0, 400);
+        request(&control, "POST", "/faults", r#"{"spec":"refuse:503#2"}"#);
+        let (_, listed) = request(&control, "GET", "/faults", "");
+        assert_eq!(listed["active"].as_array().map(Vec::len), Some(2), "{listed}");
+        assert_eq!(listed["active"][1]["remaining"], 2);
+        let id = added["id"].as_u64().unwrap_or(0);
+        assert_eq!(request(&control, "DELETE", &format!("/faults/{id}"), "").0, 200);
+        assert_eq!(request(&control, "DELETE", &format!("/faults/{id}"), "").0, 404);
+        assert_eq!(request(&control, "DELETE", "/faults", "").1["cleared"], 1);
+        assert_eq!(request(&control, "PUT", "/faults", "").0, 405);
     }
 
     fn post(service: &ControlService, path: &str, body: &str) -> (u16, Value) {

@@ -150,6 +150,17 @@ pub enum DeviceError {
     Options(String),
 }
 
+/// A device fault a control command injects (`POST /devices/<device>/<command>`), as `GET /faults` lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceFault {
+    /// The control command.
+    pub command: &'static str,
+    /// Its JSON arguments, e.g. `{"code": <controller error code>}` (`{}` for none).
+    pub args: &'static str,
+    /// What it does to the device.
+    pub effect: &'static str,
+}
+
 /// A running simulated device: its endpoints and its control commands (fault injection, forced states).
 pub trait Device: Send + Sync + 'static {
     /// The device's name, e.g. `endrpi`.
@@ -162,6 +173,10 @@ pub trait Device: Send + Sync + 'static {
     /// changes because a dashboard looked. Defaults to `null` (nothing to draw but the common parts).
     fn view(&self, _now: SimTime) -> Value {
         Value::Null
+    }
+    /// The control commands that inject a device fault (listed by `GET /faults` with the network faults).
+    fn device_faults(&self) -> &'static [DeviceFault] {
+        &[]
     }
     /// `(key, value)` lines printed at start for clients, e.g. a certificate file to trust.
     fn announcements(&self) -> Vec<(&'static str, String)> {

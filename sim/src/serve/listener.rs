@@ -13,6 +13,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
 use crate::serve::device::Service;
+use crate::serve::faults::reset::Abort;
+use crate::serve::faults::{Active, ConnKey, Fault};
 use crate::serve::rewind::Rewind;
 use crate::serve::upgrade::{self, Refusal};
 use crate::serve::{ServeContext, http, session};
@@ -168,7 +170,7 @@ async fn accept_tls(stream: TcpStream, acceptor: TlsAcceptor, endpoint: Endpoint
 
 async fn route<S>(mut stream: S, endpoint: Endpoint)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + Abort + Unpin + Send + 'static,
 {
     let head = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await {
         Ok(Ok(Some(head))) => head,
@@ -210,9 +212,10 @@ async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, response: &[u8]) {
     let _ = tokio::time::timeout(HEAD_TIMEOUT, answer).await;
 }
 
-/// Serves one connection whose head has been read: as a WebSocket if it asked to upgrade, else as HTTP.
+/// Serves one connection whose head has been read: as a WebSocket if it asked to upgrade (unless a handshake
+/// fault refuses it or leaves it unanswered), else as HTTP.
 pub async fn dispatch<S>(
-    io: S,
+    mut io: S,
     is_upgrade: bool,
     peer: SocketAddr,
     name: &'static str,
@@ -220,17 +223,73 @@ pub async fn dispatch<S>(
     ctx: Arc<ServeContext>,
     counter: Arc<AtomicU64>,
 ) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + Abort + Unpin + Send + 'static,
 {
     if is_upgrade {
         let label: Arc<str> = format!("{name}/{}", counter.fetch_add(1, Ordering::Relaxed) + 1).into();
         tracing::debug!(conn = %label, %peer, "websocket connection");
         let _client = ctx.clients.open(name);
-        session::run(io, service, ctx, label, peer).await;
+        let conn = ConnKey {
+            device: ctx.faults.device_of(name),
+            label,
+        };
+        if let Some(fault) = ctx.faults.claim_handshake(&conn) {
+            return handshake_fault(&mut io, &fault, &conn, &ctx).await;
+        }
+        session::run(io, service, ctx, conn, peer).await;
     } else {
         let label: Arc<str> = format!("{name}/http").into();
         http::serve(io, service, ctx, label).await;
     }
+}
+
+/// The most a `hang` fault holds an unanswered upgrade (the peer normally gives up long before).
+pub const HANG_LIMIT: Duration = Duration::from_secs(60);
+
+/// Acts on a handshake fault: answers the upgrade with its HTTP status, or holds the connection unanswered
+/// until the peer leaves, shutdown, or [`HANG_LIMIT`].
+async fn handshake_fault<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut S,
+    fault: &Active,
+    conn: &ConnKey,
+    ctx: &ServeContext,
+) {
+    match fault.spec.fault {
+        Fault::Refuse { status } => {
+            ctx.faults
+                .record(&conn.label, fault, &format!("upgrade answered {status}"));
+            refuse(io, &refusal(status)).await;
+        }
+        _ => {
+            ctx.faults.record(&conn.label, fault, "upgrade left unanswered");
+            let mut sink = [0u8; 1024];
+            let drain = async {
+                while let Ok(n) = io.read(&mut sink).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            };
+            tokio::select! {
+                _ = ctx.shutdown.cancelled() => {}
+                _ = tokio::time::timeout(HANG_LIMIT, drain) => {}
+            }
+        }
+    }
+}
+
+/// The HTTP answer of a `refuse` fault.
+fn refusal(status: u16) -> Vec<u8> {
+    let reason = tokio_tungstenite::tungstenite::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Refused");
+    let body = "refused by a fault";
+    format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// The bytes of a request head, and whether it asks for a WebSocket upgrade.

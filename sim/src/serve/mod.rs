@@ -6,6 +6,7 @@ pub mod control;
 pub mod dashboard;
 pub mod device;
 pub mod fanout;
+pub mod faults;
 pub mod http;
 pub mod http_client;
 pub mod listener;
@@ -33,15 +34,18 @@ use crate::clock::{Clock, ClockMode, Epoch};
 use crate::devices::{self, DeviceContext, DeviceOptions};
 use crate::error::SimError;
 use crate::serve::device::{ControlError, Device, Service};
+use crate::serve::faults::{FaultSpec, Faults};
 use crate::transcript::{Transcript, TranscriptLimits};
 
-/// What every connection task shares: the clock, the transcript and the shutdown signal.
+/// What every connection task shares: the clock, the transcript, the network faults and the shutdown signal.
 #[derive(Debug)]
 pub struct ServeContext {
     pub clock: Arc<Clock>,
     pub transcript: Arc<Transcript>,
     /// Open WebSocket sessions per endpoint (the dashboard shows them).
     pub clients: Arc<clients::Clients>,
+    /// The network faults in force, and what they have done.
+    pub faults: Arc<Faults>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
     /// Connections open at once on one port; more are answered 503 (or closed, over TLS).
@@ -76,6 +80,8 @@ pub struct SimConfig {
     pub max_connections: usize,
     /// Device-specific options.
     pub devices: DeviceOptions,
+    /// Network faults active from the start (`--fault`).
+    pub faults: Vec<FaultSpec>,
 }
 
 impl SimConfig {
@@ -94,6 +100,7 @@ impl SimConfig {
             control: None,
             max_connections: listener::DEFAULT_MAX_CONNECTIONS,
             devices: DeviceOptions::default(),
+            faults: Vec::new(),
         }
     }
 }
@@ -134,9 +141,12 @@ impl Simulator {
             }
             None => Transcript::disabled(),
         };
+        let clock = Arc::new(Clock::with_epoch(config.clock, config.epoch));
+        let transcript = Arc::new(transcript);
         let ctx = Arc::new(ServeContext {
-            clock: Arc::new(Clock::with_epoch(config.clock, config.epoch)),
-            transcript: Arc::new(transcript),
+            faults: Arc::new(Faults::new(config.seed, clock.clone(), transcript.clone())),
+            clock,
+            transcript,
             clients: Arc::default(),
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
@@ -145,6 +155,13 @@ impl Simulator {
         let cancel_on_failure = ctx.shutdown.clone().drop_guard();
         let devices = Arc::new(build_devices(&config, &ctx)?);
         let bound = bind_endpoints(&config, &devices).await?;
+        ctx.faults
+            .add_names(bound.iter().map(|b| (b.endpoint.name.to_string(), b.endpoint.device)));
+        for spec in &config.faults {
+            ctx.faults
+                .add(spec.clone())
+                .map_err(|e| SimError::Fault(spec.to_string(), e))?;
+        }
         let control_listener = match &config.control {
             Some(control) => Some(bind(SocketAddr::new(control.bind, control.port), "control").await?),
             None => None,
@@ -153,6 +170,7 @@ impl Simulator {
         let endpoints = spawn_devices(&ctx, &devices, bound);
         let control_url = control_listener.and_then(|listener| {
             let service = control::ControlService::new(
+                ctx.faults.clone(),
                 ctx.clock.clone(),
                 devices.clone(),
                 endpoints.clone(),
@@ -214,6 +232,11 @@ impl Simulator {
         &self.ctx.clock
     }
 
+    /// The network faults: add, list and clear them.
+    pub fn faults(&self) -> &Arc<Faults> {
+        &self.ctx.faults
+    }
+
     /// Runs a control command on a device.
     pub fn control(&self, device: &str, command: &str, args: &Value) -> Result<Value, ControlError> {
         control::run(&self.devices, self.ctx.clock.now(), device, command, args)
@@ -250,6 +273,7 @@ fn build_devices(config: &SimConfig, ctx: &ServeContext) -> Result<Vec<Arc<dyn D
         seed: config.seed,
         clock: ctx.clock.clone(),
         transcript: ctx.transcript.clone(),
+        faults: ctx.faults.clone(),
         options: config.devices.clone(),
     };
     devices::select(config.only.as_deref())?

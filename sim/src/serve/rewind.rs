@@ -19,6 +19,11 @@ impl<S> Rewind<S> {
     pub fn new(prefix: Bytes, inner: S) -> Self {
         Rewind { prefix, inner }
     }
+
+    /// The wrapped stream.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Rewind<S> {

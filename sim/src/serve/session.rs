@@ -2,6 +2,7 @@
 //! device's `Session`, writes what it answers, and closes cleanly (with a close frame) on either side's
 //! request or at shutdown.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,8 +19,12 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsClos
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
 
+use crate::clock::SimTime;
 use crate::serve::ServeContext;
 use crate::serve::device::{CloseCode, ConnInfo, Outgoing, Service, Session, SharedText};
+use crate::serve::faults::reset::Abort;
+use crate::serve::faults::shaper::{Held, Record, Shaper, Wire};
+use crate::serve::faults::{Changes, ConnKey};
 use crate::transcript::{Direction, HttpRecord, RecordKind};
 
 /// The largest message (and frame) accepted; a larger one closes the connection with 1009.
@@ -48,11 +53,12 @@ pub fn websocket_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
 }
 
-/// Upgrades `io` (whose request head is still unread) and runs the session until the connection ends.
-pub async fn run<S>(io: S, service: Arc<dyn Service>, ctx: Arc<ServeContext>, label: Arc<str>, peer: SocketAddr)
+/// Upgrades `io` (whose request head is still unread) and runs the session of connection `conn` until it ends.
+pub async fn run<S>(io: S, service: Arc<dyn Service>, ctx: Arc<ServeContext>, conn: ConnKey, peer: SocketAddr)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + Abort + Unpin + Send + 'static,
 {
+    let label = conn.label.clone();
     let mut target: Option<(String, Option<String>)> = None;
     let mut refused: Option<(String, ErrorResponse)> = None;
     #[allow(clippy::result_large_err)]
@@ -96,6 +102,9 @@ where
         ws,
         session,
         pushed,
+        fault_changes: ctx.faults.changes(),
+        shaper: Shaper::open(ctx.faults.clone(), conn),
+        held: VecDeque::new(),
         ctx,
         label,
         out: Vec::new(),
@@ -127,11 +136,17 @@ struct Driver<S> {
     out: Vec<Outgoing>,
     /// We sent a close frame and now wait for the peer's.
     closing: bool,
+    /// The network faults on this connection, what they hold back, and word of new faults.
+    shaper: Shaper,
+    held: VecDeque<Held>,
+    fault_changes: Changes,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
+impl<S: AsyncRead + AsyncWrite + Abort + Unpin> Driver<S> {
     async fn run(mut self) {
-        self.session.on_open(self.ctx.clock.now(), &mut self.out);
+        let now = self.ctx.clock.now();
+        self.shaper.poll(now, &mut self.held);
+        self.session.on_open(now, &mut self.out);
         let close_record = match self.flush_out().await {
             Ok(_) => self.serve().await,
             Err(stalled) => self.give_up(stalled, "1006".into()),
@@ -153,10 +168,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         tokio::pin!(shutdown);
         loop {
             let deadline = self.session.next_deadline().filter(|_| !self.closing);
+            let held_until = self.held.front().map(|h| h.at);
             let clock = &self.ctx.clock;
             tokio::select! {
                 biased;
                 _ = &mut shutdown, if !self.closing => {
+                    self.shaper.release_all(self.ctx.clock.now(), &mut self.held);
                     self.out.push(Outgoing::Close(CloseCode::GoingAway, "server shutting down".into()));
                 }
                 _ = sleep_until_opt(close_deadline) => return close_record,
@@ -209,6 +226,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 }
                 _ = async { if let Some(t) = deadline { clock.sleep_until(t).await } }, if deadline.is_some() => {
                     self.session.on_deadline(self.ctx.clock.now(), &mut self.out);
+                }
+                _ = async { if let Some(t) = held_until { clock.sleep_until(t).await } }, if held_until.is_some() => {}
+                Some(()) = self.fault_changes.next() => {
+                    self.shaper.poll(self.ctx.clock.now(), &mut self.held);
                 }
             }
             match self.flush_out().await {
@@ -270,7 +291,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         // The common case finishes at once and never builds a timer or a shutdown watch.
         let first = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
         if let std::task::Poll::Ready(result) = first {
-            return result.map_err(|()| Stalled::Failed);
+            return result;
         }
         let shutting_down = ctx.shutdown.is_cancelled();
         let limit = if shutting_down {
@@ -279,7 +300,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             WRITE_TIMEOUT
         };
         tokio::select! {
-            result = write => result.map_err(|()| Stalled::Failed),
+            result = write => result,
             _ = tokio::time::sleep(limit) => Err(if shutting_down { Stalled::Shutdown } else { Stalled::TooSlow }),
             _ = ctx.shutdown.cancelled(), if !shutting_down => Err(Stalled::Shutdown),
         }
@@ -301,6 +322,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     fn give_up(&mut self, stalled: Stalled, failed: String) -> String {
         let record = match stalled {
             Stalled::Failed => return failed,
+            Stalled::Reset => return "1006 reset by a fault".into(),
             Stalled::TooSlow => format!("{} {}", TOO_SLOW.0, TOO_SLOW.1),
             Stalled::Shutdown => "1001 server shutting down (not delivered: the peer stopped reading)".into(),
         };
@@ -309,12 +331,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         record
     }
 
-    /// Writes everything in `out` with one flush; `Ok(true)` if a close frame was among it.
-    async fn write_out(&mut self) -> Result<bool, ()> {
+    /// Writes everything in `out` with one flush (through the connection's faults when any reach it: then
+    /// what they hold back waits for its sim time); `Ok(true)` if a close frame was among it.
+    async fn write_out(&mut self) -> Result<bool, Stalled> {
+        let now = self.ctx.clock.now();
+        if !self.held.is_empty() || !self.shaper.is_idle(now) {
+            for outgoing in self.out.drain(..) {
+                self.shaper.shape(now, outgoing, &mut self.held);
+            }
+            return self.write_due(now).await;
+        }
         if self.out.is_empty() {
             return Ok(false);
         }
-        let now = self.ctx.clock.now();
         let mut closed = false;
         for outgoing in self.out.drain(..) {
             if closed {
@@ -353,10 +382,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 }
             };
             if self.ws.feed(message).await.is_err() {
-                return Err(());
+                return Err(Stalled::Failed);
             }
         }
-        self.ws.flush().await.map_err(|_| ())?;
+        self.ws.flush().await.map_err(|_| Stalled::Failed)?;
+        Ok(closed)
+    }
+
+    /// Writes the held items whose sim time has come, with one flush; a reset ends the connection at once.
+    async fn write_due(&mut self, now: SimTime) -> Result<bool, Stalled> {
+        let mut closed = false;
+        let mut wrote = false;
+        while let Some(item) = self.held.pop_front() {
+            if item.at > now {
+                self.held.push_front(item);
+                break;
+            }
+            let message = match item.wire {
+                Wire::Reset => {
+                    self.ws.get_ref().abort();
+                    return Err(Stalled::Reset);
+                }
+                Wire::Message(message) => message,
+            };
+            closed = matches!(item.record, Record::Close(_));
+            item.record.write(&self.ctx.transcript, item.at, &self.label);
+            self.ws.feed(message).await.map_err(|_| Stalled::Failed)?;
+            wrote = true;
+            if closed {
+                self.held.clear();
+                break;
+            }
+        }
+        if wrote {
+            self.ws.flush().await.map_err(|_| Stalled::Failed)?;
+        }
         Ok(closed)
     }
 }
@@ -418,6 +478,8 @@ enum Stalled {
     TooSlow,
     /// The simulator is shutting down and the write was still blocked.
     Shutdown,
+    /// A fault reset the connection.
+    Reset,
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
@@ -432,6 +494,7 @@ mod tests {
     use super::*;
     use crate::clock::{Clock, ClockMode, SimTime};
     use crate::serve::device::{ConnInfo, Upgrade};
+    use crate::serve::faults::Faults;
     use crate::transcript::Transcript;
     use crate::{SimConfig, Simulator};
     use tokio::io::DuplexStream;
@@ -471,9 +534,12 @@ mod tests {
         DuplexStream,
     ) {
         let path = std::env::temp_dir().join(format!("understudy-stall-{name}-{}.jsonl", std::process::id()));
+        let clock = Arc::new(Clock::new(ClockMode::Virtual));
+        let transcript = Arc::new(Transcript::to_file(&path).unwrap());
         let ctx = Arc::new(ServeContext {
-            clock: Arc::new(Clock::new(ClockMode::Virtual)),
-            transcript: Arc::new(Transcript::to_file(&path).unwrap()),
+            faults: Arc::new(Faults::new(0, clock.clone(), transcript.clone())),
+            clock,
+            transcript,
             clients: Arc::default(),
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
@@ -481,7 +547,11 @@ mod tests {
         });
         let (server, mut client) = tokio::io::duplex(4096);
         let peer = "127.0.0.1:9".parse().unwrap();
-        let task = tokio::spawn(run(server, Arc::new(Flood), ctx.clone(), "flood/1".into(), peer));
+        let conn = ConnKey {
+            device: "flood",
+            label: "flood/1".into(),
+        };
+        let task = tokio::spawn(run(server, Arc::new(Flood), ctx.clone(), conn, peer));
         client
             .write_all(
                 b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\

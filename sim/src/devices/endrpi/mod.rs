@@ -13,7 +13,8 @@ use tokio_tungstenite::tungstenite::http::StatusCode;
 use crate::clock::SimTime;
 use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
 use crate::serve::device::{
-    CloseCode, ConnInfo, ControlError, Device, DeviceError, EndpointSpec, Outgoing, Service, Session, Upgrade,
+    CloseCode, ConnInfo, ControlError, Device, DeviceError, DeviceFault, EndpointSpec, Outgoing, Service, Session,
+    Upgrade,
 };
 pub use args::EndrpiArgs;
 use understudy_core::model::gpio::PinId;
@@ -83,6 +84,26 @@ impl Device for Endrpi {
             }),
             tls: None,
         }]
+    }
+
+    fn device_faults(&self) -> &'static [DeviceFault] {
+        &[
+            DeviceFault {
+                command: "throttle",
+                args: r#"{"bits": <throttled bits, number or "0x..." hex>}"#,
+                effect: "sets the firmware's throttled flags (under-voltage, frequency capped, throttled ...)",
+            },
+            DeviceFault {
+                command: "temperature",
+                args: r#"{"celsius": <number> | null}"#,
+                effect: "forces the SoC temperature (null lets it walk again)",
+            },
+            DeviceFault {
+                command: "fail_reads",
+                args: r#"{"reads": ["temperature", ...]}"#,
+                effect: "the named system reads fail with the real server's error",
+            },
+        ]
     }
 
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError> {

@@ -16,7 +16,7 @@ use crate::devices::printer_faults::{self, FAULT_COMMANDS};
 use crate::devices::printer_view::{TemperatureHistory, printer_view};
 use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
 use crate::serve::BoundEndpoint;
-use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, EndpointSpec};
+use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, DeviceFault, EndpointSpec};
 use args::Esp3dArgs;
 use services::{HttpService, Socket, SocketService};
 use station::{Shared, Station};
@@ -156,6 +156,10 @@ impl Device for Esp3d {
         {
             self.shared.lock().board_mut().set_ports(http, terminal, data);
         }
+    }
+
+    fn device_faults(&self) -> &'static [DeviceFault] {
+        printer_faults::PRINTER_FAULTS
     }
 
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError> {

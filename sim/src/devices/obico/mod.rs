@@ -18,7 +18,7 @@ use crate::clock::{Clock, SimTime};
 use crate::devices::printer_faults::{self, FAULT_COMMANDS};
 use crate::devices::printer_view::{TemperatureHistory, printer_view};
 use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
-use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, EndpointSpec};
+use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, DeviceFault, EndpointSpec};
 use crate::serve::outbound::{Dialer, Trust};
 use args::ObicoArgs;
 use runner::{AgentState, Net, Slot};
@@ -133,12 +133,18 @@ pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
             )))
         })
         .collect::<Result<Vec<_>, DeviceError>>()?;
+    ctx.faults.add_names(
+        slots
+            .iter()
+            .map(|slot: &Arc<Slot>| (slot.name().to_string(), KIND.name)),
+    );
     Ok(Arc::new(Obico {
         fleet: Some(Fleet {
             net: Arc::new(Net {
                 url,
                 dialer,
                 transcript: ctx.transcript.clone(),
+                faults: ctx.faults.clone(),
             }),
             slots,
             stagger_ms: options.stagger_ms,
@@ -201,6 +207,10 @@ impl Device for Obico {
 
     fn endpoints(&self) -> Vec<EndpointSpec> {
         Vec::new()
+    }
+
+    fn device_faults(&self) -> &'static [DeviceFault] {
+        printer_faults::PRINTER_FAULTS
     }
 
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError> {
@@ -327,11 +337,14 @@ mod tests {
     fn built(options: ObicoOptions) -> Result<Arc<dyn Device>, DeviceError> {
         let mut devices = DeviceOptions::default();
         devices.set(options);
+        let clock = Arc::new(Clock::new(ClockMode::Virtual));
+        let transcript = Arc::new(Transcript::disabled());
         build(&DeviceContext {
             seed: 0,
-            clock: Arc::new(Clock::new(ClockMode::Virtual)),
+            faults: Arc::new(crate::serve::faults::Faults::new(0, clock.clone(), transcript.clone())),
+            clock,
             options: devices,
-            transcript: Arc::new(Transcript::disabled()),
+            transcript,
         })
     }
 

@@ -1,5 +1,6 @@
 //! One agent's life on the network: the sans-IO agent is fed the simulator's time, the answers of its REST
-//! calls, its socket's opens, frames and closes, and what it returns is done. Every wait is bounded.
+//! calls, its socket's opens, frames and closes, and what it returns is done, through the network faults that
+//! reach the agent (its frames shaped like a served socket's; an unreachable server). Every wait is bounded.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -20,6 +21,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::server::ServerUrl;
 use crate::clock::{Clock, SimTime};
+use crate::serve::device::Outgoing;
+use crate::serve::faults::reset::Abort;
+use crate::serve::faults::shaper::{Held, Shaper, Wire};
+use crate::serve::faults::{ConnKey, Faults};
 use crate::serve::http_client::{self, ClientRequest};
 use crate::serve::outbound::{Dialer, Stream};
 use crate::transcript::{Direction, RecordKind, Transcript};
@@ -48,6 +53,8 @@ pub struct Net {
     pub dialer: Dialer,
     /// Where every REST call, socket and frame is recorded.
     pub transcript: Arc<Transcript>,
+    /// The network faults that may reach the agents' connections.
+    pub faults: Arc<Faults>,
 }
 
 /// What control commands and the agent's task share.
@@ -79,14 +86,14 @@ impl Slot {
         }
     }
 
+    /// The agent's name (`obico-1`), the prefix of its connections' labels.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     fn lock(&self) -> MutexGuard<'_, AgentState> {
         // A panic elsewhere cannot leave the agent half-updated in a way that matters more than stopping it.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The agent's name (its label in the transcript).
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     /// Reads the agent without waking its task (the dashboard looks; nothing changes).
@@ -137,6 +144,10 @@ struct RestDone {
 /// What woke the task.
 enum Input {
     Nothing,
+    /// A held frame's sim time came.
+    Held,
+    /// The network faults changed.
+    FaultsChanged,
     Rest(RestDone),
     Opened(Result<Box<Ws>, u16>),
     Frame(Option<Result<Message, WsError>>),
@@ -157,6 +168,13 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
     };
     let http_label = format!("{}/http", slot.name);
     let (mut label, mut sockets) = (String::new(), 0u32);
+    let dialing = ConnKey {
+        device: "obico",
+        label: http_label.as_str().into(),
+    };
+    let mut shaper: Option<Shaper> = None;
+    let mut held: VecDeque<Held> = VecDeque::new();
+    let mut fault_changes = net.faults.changes();
     loop {
         let deadline = slot.step(clock.now(), &mut todo);
         while let Some(action) = todo.pop_front() {
@@ -167,33 +185,66 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
                     path,
                     authorization,
                     form,
-                } => rest.push(Box::pin(rest_call(
-                    net.clone(),
-                    call,
-                    method,
-                    path,
-                    authorization,
-                    form,
-                ))),
+                } => {
+                    if let Some(outage) = out_of_reach(&net.faults, &dialing) {
+                        let summary = format!("{method} {path} -> 0 ({outage})");
+                        rest.push(Box::pin(std::future::ready(RestDone {
+                            call,
+                            status: 0,
+                            body: String::new(),
+                            summary,
+                        })));
+                        continue;
+                    }
+                    rest.push(Box::pin(rest_call(
+                        net.clone(),
+                        call,
+                        method,
+                        path,
+                        authorization,
+                        form,
+                    )))
+                }
                 LinkAction::OpenWs { path, authorization } => {
-                    opening = Some(Box::pin(open_ws(net.clone(), path, authorization)));
+                    opening = Some(match out_of_reach(&net.faults, &dialing) {
+                        Some(_) => Box::pin(std::future::ready(Err(0))),
+                        None => Box::pin(open_ws(net.clone(), path, authorization)),
+                    });
                 }
                 LinkAction::Send(frame) => {
                     let Some(socket) = ws.as_mut() else { continue };
-                    match &frame {
-                        Frame::Text(text) => record(&label, Direction::Out, RecordKind::Text, text),
-                        Frame::Binary(bytes) => {
-                            net.transcript.record_binary(clock.now(), &label, Direction::Out, bytes)
+                    let now = clock.now();
+                    let idle = shaper.as_mut().is_none_or(|s| s.is_idle(now));
+                    let shaped = if held.is_empty() && idle { None } else { shaper.as_mut() };
+                    let sent = match shaped {
+                        Some(shaper) => {
+                            let outgoing = match frame {
+                                Frame::Text(text) => Outgoing::Text(text),
+                                Frame::Binary(bytes) => Outgoing::Binary(bytes.into()),
+                            };
+                            shaper.shape(now, outgoing, &mut held);
+                            send_due(socket, &mut held, &net.transcript, now, &label).await
                         }
-                    }
-                    if !send(socket, frame).await {
+                        None => {
+                            match &frame {
+                                Frame::Text(text) => record(&label, Direction::Out, RecordKind::Text, text),
+                                Frame::Binary(bytes) => {
+                                    net.transcript.record_binary(now, &label, Direction::Out, bytes)
+                                }
+                            }
+                            send(socket, frame).await
+                        }
+                    };
+                    if !sent {
                         ws = None;
+                        held.clear();
                         record(&label, Direction::In, RecordKind::Close, "1006");
                         todo.extend(slot.feed(clock.now(), LinkEvent::WsClosed(1006)));
                     }
                 }
             }
         }
+        let held_until = held.front().map(|h| h.at);
         let input = tokio::select! {
             _ = shutdown.cancelled() => {
                 if let Some(socket) = ws.as_mut() {
@@ -204,6 +255,10 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
                 return;
             }
             _ = slot.wake.notified() => Input::Nothing,
+            _ = async { if let Some(t) = held_until { clock.sleep_until(t).await } }, if held_until.is_some() => {
+                Input::Held
+            }
+            Some(()) = fault_changes.next() => Input::FaultsChanged,
             _ = clock.sleep_until(deadline) => Input::Nothing,
             Some(done) = rest.next(), if !rest.is_empty() => Input::Rest(done),
             opened = async { match opening.as_mut() { Some(f) => f.await, None => std::future::pending().await } },
@@ -214,6 +269,19 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
         let now = clock.now();
         match input {
             Input::Nothing => {}
+            Input::Held | Input::FaultsChanged => {
+                if let (Some(shaper), Input::FaultsChanged) = (shaper.as_mut(), &input) {
+                    shaper.poll(now, &mut held);
+                }
+                if let Some(socket) = ws.as_mut() {
+                    if !send_due(socket, &mut held, &net.transcript, now, &label).await {
+                        ws = None;
+                        held.clear();
+                        record(&label, Direction::In, RecordKind::Close, "1006");
+                        todo.extend(slot.feed(now, LinkEvent::WsClosed(1006)));
+                    }
+                }
+            }
             Input::Rest(done) => {
                 record(&http_label, Direction::Out, RecordKind::Http, &done.summary);
                 todo.extend(slot.feed(now, LinkEvent::RestAnswered(done.call, done.status, done.body)));
@@ -226,6 +294,15 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
                         sockets += 1;
                         label = format!("{}/{sockets}", slot.name);
                         record(&label, Direction::Out, RecordKind::Open, WS_PATH);
+                        held.clear();
+                        let conn = ConnKey {
+                            device: "obico",
+                            label: label.as_str().into(),
+                        };
+                        shaper = Some(Shaper::open(net.faults.clone(), conn));
+                        if let Some(shaper) = shaper.as_mut() {
+                            shaper.poll(now, &mut held);
+                        }
                         LinkEvent::WsOpened
                     }
                     Err(status) => {
@@ -265,6 +342,45 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
             }
         }
     }
+}
+
+/// Whether an `unreachable` fault keeps the server out of reach now: what it says, recorded as it acts.
+fn out_of_reach(faults: &Faults, dialing: &ConnKey) -> Option<String> {
+    let (active, until) = faults.unreachable(dialing)?;
+    let what = format!("server unreachable until {} ms", until.as_millis());
+    faults.record(&dialing.label, &active, &what);
+    Some(what)
+}
+
+/// Writes the held items whose sim time has come; `false` when the socket failed or a fault reset it.
+async fn send_due(
+    socket: &mut Ws,
+    held: &mut VecDeque<Held>,
+    transcript: &Transcript,
+    now: SimTime,
+    label: &str,
+) -> bool {
+    while let Some(item) = held.pop_front() {
+        if item.at > now {
+            held.push_front(item);
+            break;
+        }
+        let message = match item.wire {
+            Wire::Reset => {
+                socket.get_ref().abort();
+                return false;
+            }
+            Wire::Message(message) => message,
+        };
+        item.record.write(transcript, item.at, label);
+        if !matches!(
+            tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await,
+            Ok(Ok(()))
+        ) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Writes one frame; `false` when the socket failed.

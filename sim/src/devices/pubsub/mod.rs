@@ -20,7 +20,7 @@ pub use understudy_core::proto::pubsub::broker::{
 use crate::clock::{Clock, SimTime};
 use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
 use crate::serve::dashboard::series::Series;
-use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, EndpointSpec};
+use crate::serve::device::{BackgroundTask, ControlError, Device, DeviceError, DeviceFault, EndpointSpec};
 use crate::serve::tls::{self, PemFile};
 use hub::Hub;
 use service::PubsubService;
@@ -145,6 +145,14 @@ impl Device for Pubsub {
                 clock: self.clock.clone(),
             }),
             tls: self.tls.clone(),
+        }]
+    }
+
+    fn device_faults(&self) -> &'static [DeviceFault] {
+        &[DeviceFault {
+            command: "battery",
+            args: r#"{"percentage": <0..100>}"#,
+            effect: "sets the battery's charge (a low battery shows in `battery` and `diagnostics`)",
         }]
     }
 

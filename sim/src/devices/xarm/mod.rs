@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::{Clock, SimTime};
 use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
 use crate::serve::device::{
-    BackgroundTask, ConnInfo, ControlError, Device, DeviceError, EndpointSpec, Service, Session, Upgrade,
+    BackgroundTask, ConnInfo, ControlError, Device, DeviceError, DeviceFault, EndpointSpec, Service, Session, Upgrade,
 };
 pub use args::XarmArgs;
 use session::XarmSession;
@@ -161,6 +161,26 @@ impl Device for Xarm {
             }),
             tls: None,
         }]
+    }
+
+    fn device_faults(&self) -> &'static [DeviceFault] {
+        &[
+            DeviceFault {
+                command: "fault",
+                args: r#"{"code": <controller error code>}"#,
+                effect: "raises a controller error: the arm stops and refuses motion until cleared",
+            },
+            DeviceFault {
+                command: "collision",
+                args: "{}",
+                effect: "raises the collision error (C31)",
+            },
+            DeviceFault {
+                command: "warn",
+                args: r#"{"code": <controller warning code>}"#,
+                effect: "raises a controller warning",
+            },
+        ]
     }
 
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError> {
