@@ -15,6 +15,8 @@ pub enum SimError {
     Transcript { path: String, source: std::io::Error },
     #[error("unknown device `{0}` (known: {1})")]
     UnknownDevice(String, String),
+    #[error("the simulator is shutting down")]
+    Stopped,
     #[error("{device}: {source}")]
     Device {
         device: &'static str,

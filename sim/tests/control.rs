@@ -6,8 +6,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
 use understudy_sim::serve::control::ControlConfig;
 use understudy_sim::{SimConfig, Simulator};
+
+mod common;
 
 async fn start(token: Option<&str>) -> Simulator {
     let mut config = SimConfig::for_tests(0);
@@ -87,5 +90,51 @@ async fn control_values_outside_physical_ranges_are_refused() {
     }
     let (status, answer) = request(&sim, "POST", "/devices/endrpi/temperature", None, r#"{"celsius":82.5}"#).await;
     assert_eq!((status, &answer["milli_celsius"]), (200, &json!(82500)));
+    sim.shutdown().await;
+}
+
+/// What a fresh connection to `sim`'s Endrpi reads now: its temperature and its uptime.
+async fn first_readings(sim: &Simulator) -> (String, String) {
+    let mut client = common::connect(sim.url("endrpi").unwrap()).await;
+    let temperature = common::ask(&mut client, r#"{"action":"READ_TEMPERATURE"}"#).await;
+    let uptime = common::ask(&mut client, r#"{"action":"READ_UPTIME"}"#).await;
+    (temperature, uptime)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_returns_every_device_to_a_fresh_simulators_state_on_the_same_ports() {
+    let fresh = start(None).await;
+    let fresh_readings = first_readings(&fresh).await;
+    fresh.shutdown().await;
+
+    let sim = start(None).await;
+    let endpoints = sim.endpoints().to_vec();
+    let mut open = common::connect(sim.url("endrpi").unwrap()).await;
+    common::ask(&mut open, r#"{"action":"READ_UPTIME"}"#).await;
+    assert_eq!(
+        request(&sim, "POST", "/clock/advance", None, r#"{"ms":7000}"#).await.0,
+        200
+    );
+    let (status, _) = request(&sim, "POST", "/devices/endrpi/temperature", None, r#"{"celsius":91.5}"#).await;
+    assert_eq!(status, 200);
+    assert_ne!(
+        first_readings(&sim).await,
+        fresh_readings,
+        "the state moved before the reset"
+    );
+
+    let (status, body) = request(&sim, "POST", "/reset", None, "{}").await;
+    assert_eq!(
+        (status, &body["reset"], &body["clock"]["now_ms"]),
+        (200, &json!(true), &json!(0)),
+        "{body}"
+    );
+    assert!(
+        !matches!(common::next_message(&mut open).await, Some(Message::Text(_))),
+        "a connection from before the reset is closed"
+    );
+    assert_eq!(sim.endpoints(), endpoints.as_slice(), "the same ports");
+    assert_eq!(first_readings(&sim).await, fresh_readings, "as a fresh simulator reads");
+    assert_eq!(request(&sim, "GET", "/reset", None, "").await.0, 405);
     sim.shutdown().await;
 }

@@ -10,10 +10,7 @@ use crate::steps::{Check, MAIN, Protocol, parse_json};
 const ENDPOINT: &str = "endrpi";
 
 /// The Endrpi protocol: its steps need nothing of the shared ones.
-pub const PROTOCOL: Protocol = Protocol {
-    name: ENDPOINT,
-    pass_time: None,
-};
+pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT);
 
 /// What the Endrpi steps remember within a scenario.
 #[derive(Debug, Default)]

@@ -1,5 +1,6 @@
-//! The control API: plain HTTP+JSON to read and advance the clock and to run device control commands
-//! (fault injection, forced states), so that a simulator in another process can be driven like an in-process one.
+//! The control API: plain HTTP+JSON to read and advance the clock, to run device control commands (fault
+//! injection, forced states) and to reset every device to its start state, so that a simulator in another
+//! process can be driven like an in-process one.
 //! It stays on loopback unless asked otherwise, and then every request needs its bearer token.
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -8,9 +9,10 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 
-use crate::clock::{Clock, ClockError, ClockMode, SimTime};
+use crate::clock::{ClockError, ClockMode, SimTime};
 use crate::serve::BoundEndpoint;
-use crate::serve::device::{ControlError, Device, Service, Session, Upgrade};
+use crate::serve::device::{AnswerFuture, ControlError, Device, HttpAnswer, Service, Session, Upgrade};
+use crate::serve::live::Live;
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
 /// The control API's flags.
@@ -110,25 +112,17 @@ pub fn run(
 
 /// The control API's HTTP service.
 pub struct ControlService {
-    clock: Arc<Clock>,
-    devices: Arc<Vec<Arc<dyn Device>>>,
+    live: Arc<Live>,
     endpoints: Vec<BoundEndpoint>,
     seed: u64,
     token: Option<String>,
 }
 
 impl ControlService {
-    /// The control API over these devices; with `token`, every request must carry it as a bearer token.
-    pub fn new(
-        clock: Arc<Clock>,
-        devices: Arc<Vec<Arc<dyn Device>>>,
-        endpoints: Vec<BoundEndpoint>,
-        seed: u64,
-        token: Option<String>,
-    ) -> Self {
+    /// The control API over the running devices; with `token`, every request must carry it as a bearer token.
+    pub fn new(live: Arc<Live>, endpoints: Vec<BoundEndpoint>, seed: u64, token: Option<String>) -> Self {
         ControlService {
-            clock,
-            devices,
+            live,
             endpoints,
             seed,
             token,
@@ -136,12 +130,17 @@ impl ControlService {
     }
 
     fn clock_json(&self) -> Value {
-        let mode = match self.clock.mode() {
-            ClockMode::Realtime { .. } => "realtime",
-            ClockMode::Virtual => "virtual",
-        };
-        json!({ "mode": mode, "now_ms": self.clock.now().as_millis() })
+        clock_json(&self.live)
     }
+}
+
+fn clock_json(live: &Live) -> Value {
+    let clock = &live.base().clock;
+    let mode = match clock.mode() {
+        ClockMode::Realtime { .. } => "realtime",
+        ClockMode::Virtual => "virtual",
+    };
+    json!({ "mode": mode, "now_ms": clock.now().as_millis() })
 }
 
 fn error(status: u16, message: impl std::fmt::Display) -> HttpResponse {
@@ -169,6 +168,19 @@ impl Service for ControlService {
         unreachable_session()
     }
 
+    fn http_async(&self, now: SimTime, request: HttpRequest, cookie: Option<&str>) -> AnswerFuture<'_> {
+        if request.method == "POST" && request.path.trim_matches('/') == "reset" {
+            let live = self.live.clone();
+            return Box::pin(async move {
+                HttpAnswer::from(match live.reset().await {
+                    Ok(()) => HttpResponse::json(200, json!({ "reset": true, "clock": clock_json(&live) }).to_string()),
+                    Err(e) => error(500, format!("the reset failed: {e}")),
+                })
+            });
+        }
+        Box::pin(std::future::ready(self.http_with_headers(now, request, cookie)))
+    }
+
     fn http(&self, now: SimTime, request: HttpRequest) -> HttpResponse {
         let args: Value = if request.body.is_empty() {
             json!({})
@@ -193,19 +205,19 @@ impl Service for ControlService {
             }
             ("GET", ["clock"]) => HttpResponse::json(200, self.clock_json().to_string()),
             ("POST", ["clock", "advance"]) => match args.get("ms").and_then(Value::as_u64) {
-                Some(ms) => match self.clock.advance(ms) {
+                Some(ms) => match self.live.base().clock.advance(ms) {
                     Ok(_) => HttpResponse::json(200, self.clock_json().to_string()),
                     Err(e @ ClockError::NotVirtual) => error(409, e),
                     Err(e @ ClockError::Overflow { .. }) => error(400, e),
                 },
                 None => error(400, "expected {\"ms\": <non-negative integer>}"),
             },
-            ("POST", ["devices", device, command]) => match run(&self.devices, now, device, command, &args) {
+            ("POST", ["devices", device, command]) => match run(&self.live.devices(), now, device, command, &args) {
                 Ok(result) => HttpResponse::json(200, result.to_string()),
                 Err(e @ ControlError::UnknownCommand(_)) => error(404, e),
                 Err(e) => error(400, e),
             },
-            (_, ["", ..] | ["clock", ..] | ["devices", ..]) => error(405, "method not allowed"),
+            (_, ["", ..] | ["clock", ..] | ["devices", ..] | ["reset"]) => error(405, "method not allowed"),
             _ => error(404, "not found"),
         }
     }
@@ -231,8 +243,21 @@ fn unreachable_session() -> Box<dyn Session> {
 mod tests {
     use super::*;
 
-    fn service(mode: ClockMode) -> ControlService {
-        ControlService::new(Arc::new(Clock::new(mode)), Arc::new(Vec::new()), Vec::new(), 0, None)
+    /// The control API of a simulator running no device.
+    async fn service(mode: ClockMode) -> ControlService {
+        let mut config = crate::serve::SimConfig::for_tests(0);
+        config.clock = mode;
+        config.only = Some(Vec::new());
+        let base = Arc::new(crate::serve::ServeContext {
+            clock: Arc::new(crate::clock::Clock::new(mode)),
+            transcript: Arc::new(crate::transcript::Transcript::disabled()),
+            shutdown: tokio_util::sync::CancellationToken::new(),
+            tracker: tokio_util::task::TaskTracker::new(),
+            max_connections: 1,
+        });
+        let prepared = crate::serve::live::Prepared::bind(&config, &base).await.unwrap();
+        let (live, endpoints) = prepared.start(config, base);
+        ControlService::new(live, endpoints, 0, None)
     }
 
     fn post(service: &ControlService, path: &str, body: &str) -> (u16, Value) {
@@ -250,9 +275,9 @@ mod tests {
         (response.status, value)
     }
 
-    #[test]
-    fn advancing_the_clock_past_its_end_is_a_400_and_time_does_not_go_back() {
-        let control = service(ClockMode::Virtual);
+    #[tokio::test]
+    async fn advancing_the_clock_past_its_end_is_a_400_and_time_does_not_go_back() {
+        let control = service(ClockMode::Virtual).await;
         assert_eq!(post(&control, "/clock/advance", r#"{"ms":5000}"#).0, 200);
         let (status, body) = post(&control, "/clock/advance", r#"{"ms":18446744073709551615}"#);
         assert_eq!(status, 400, "{body}");
@@ -260,12 +285,12 @@ mod tests {
             body["error"].as_str().unwrap_or("").contains("end of sim time"),
             "{body}"
         );
-        assert_eq!(control.clock.now().as_millis(), 5000);
+        assert_eq!(control.live.base().clock.now().as_millis(), 5000);
     }
 
-    #[test]
-    fn a_realtime_clock_cannot_be_advanced() {
-        let control = service(ClockMode::Realtime { speed: 1.0 });
+    #[tokio::test]
+    async fn a_realtime_clock_cannot_be_advanced() {
+        let control = service(ClockMode::Realtime { speed: 1.0 }).await;
         assert_eq!(post(&control, "/clock/advance", r#"{"ms":1}"#).0, 409);
     }
 }

@@ -119,7 +119,7 @@ async fn read_and_answer(
                 body: collected.to_bytes(),
             };
             let cookie = parts.headers.get(hyper::header::COOKIE).and_then(|v| v.to_str().ok());
-            service.http_with_headers(ctx.clock.now(), request, cookie)
+            service.http_async(ctx.clock.now(), request, cookie).await
         }
         Err(_) => HttpResponse::json(413, r#"{"error":"request body too large"}"#).into(),
     }
