@@ -15,6 +15,8 @@ use understudy_sim::devices::obico::ObicoOptions;
 use understudy_sim::serve::control::ControlConfig;
 use understudy_sim::{SimConfig, Simulator};
 
+mod common;
+
 const TOKEN: &str = "hand-started-obico-token";
 
 /// The skip reason of a step that needs the in-process simulator itself.
@@ -32,9 +34,7 @@ fn outcomes(report: &Report) -> BTreeMap<(String, String), Outcome> {
 /// A simulator started apart (its Obico agent dialling `listen`), and a run of every protocol against it
 /// through its sockets and its control API.
 async fn hand_started() -> (Simulator, RunConfig) {
-    let listen = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap();
+    let listen = common::free_loopback_addr();
     let mut sim_config = SimConfig::for_tests(0);
     sim_config.control = Some(ControlConfig::loopback(0));
     *sim_config.devices.get_mut::<ObicoOptions>() = ObicoOptions::single(&format!("http://{listen}"), TOKEN);

@@ -12,6 +12,8 @@ use understudy_sim::serve::control::ControlConfig;
 use understudy_sim::serve::tls::PemFile;
 use understudy_sim::{SimConfig, Simulator};
 
+mod common;
+
 const TOKEN: &str = "tls-listening-token";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,9 +21,7 @@ async fn the_simulated_agent_dials_the_checker_over_tls_and_its_scenarios_pass()
     let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
     let cert = PemFile::write("understudy-listen-tls-cert", &made.cert.pem()).unwrap();
     let key = PemFile::write("understudy-listen-tls-key", &made.signing_key.serialize_pem()).unwrap();
-    let listen = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap();
+    let listen = common::free_loopback_addr();
 
     let mut sim_config = SimConfig::for_tests(0);
     sim_config.control = Some(ControlConfig::loopback(0));

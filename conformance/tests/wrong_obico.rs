@@ -59,11 +59,7 @@ impl Faults for AgentFaults {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_whose_ts_goes_back_whose_print_id_changes_and_that_ignores_pause_fails_by_rule() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let checker: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let checker = common::free_loopback_addr();
     let relay = relay::spawn::<AgentFaults>(Upstream::SamePath(checker), None).await;
 
     let mut sim_config = SimConfig::for_tests(0);

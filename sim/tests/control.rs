@@ -109,6 +109,8 @@ async fn a_reset_returns_every_device_to_a_fresh_simulators_state_on_the_same_po
 
     let sim = start(None).await;
     let endpoints = sim.endpoints().to_vec();
+    let announced = sim.announcements();
+    let ca = announced.iter().find(|(k, _)| *k == "pubsub-ca").unwrap().1.clone();
     let mut open = common::connect(sim.url("endrpi").unwrap()).await;
     common::ask(&mut open, r#"{"action":"READ_UPTIME"}"#).await;
     assert_eq!(
@@ -136,5 +138,12 @@ async fn a_reset_returns_every_device_to_a_fresh_simulators_state_on_the_same_po
     assert_eq!(sim.endpoints(), endpoints.as_slice(), "the same ports");
     assert_eq!(first_readings(&sim).await, fresh_readings, "as a fresh simulator reads");
     assert_eq!(request(&sim, "GET", "/reset", None, "").await.0, 405);
+    assert_eq!(sim.announcements(), announced, "what was announced at start stays true");
+    let robot = sim.endpoints().iter().find(|e| e.name == "pubsub").unwrap().addr;
+    let tcp = TcpStream::connect(robot).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let handshake = common::tls_connector(&ca).connect(name, tcp);
+    let handshake = tokio::time::timeout(Duration::from_secs(5), handshake).await.unwrap();
+    assert!(handshake.is_ok(), "the robot's certificate is still the announced one");
     sim.shutdown().await;
 }

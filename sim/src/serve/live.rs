@@ -1,7 +1,8 @@
 //! The devices as they run now (one generation: the devices, their listeners, connections and tasks) and
 //! the reset that replaces them with fresh ones on the same ports, the clock back at zero, as a new process
-//! with the same flags would start, without restarting the process or its control API.
+//! with the same flags would start, without restarting the process, its control API or its TLS identities.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,10 +23,18 @@ struct Generation {
     devices: Arc<Vec<Arc<dyn Device>>>,
 }
 
+/// Each TLS endpoint's server configuration, by endpoint name.
+type TlsByEndpoint = BTreeMap<&'static str, Arc<rustls::ServerConfig>>;
+
 /// The running devices, replaceable by a reset.
 pub struct Live {
     /// The configuration every generation is built from, its ports fixed to those the first one bound.
     config: SimConfig,
+    /// The first generation's devices, kept for what they announced at start (a self-signed certificate's
+    /// file stays where clients were told to find it) ...
+    first: Arc<Vec<Arc<dyn Device>>>,
+    /// ... and its TLS endpoints' configurations, served again by every later generation.
+    tls: TlsByEndpoint,
     /// The simulator's own context: its clock, transcript and shutdown (every generation's parent).
     base: Arc<ServeContext>,
     current: Mutex<Generation>,
@@ -42,13 +51,18 @@ impl Live {
         }
     }
 
+    /// What the devices announced at start (it stays true across resets).
+    pub fn announcements(&self) -> Vec<(&'static str, String)> {
+        self.first.iter().flat_map(|d| d.announcements()).collect()
+    }
+
     /// The simulator's own context (its clock and transcript outlive every generation).
     pub fn base(&self) -> &Arc<ServeContext> {
         &self.base
     }
 
     /// Stops every device, its connections and tasks (each socket closes as at shutdown), restarts the clock,
-    /// and starts the devices afresh from the same configuration on the same ports.
+    /// and starts the devices afresh from the same configuration on the same ports, with the same certificates.
     pub async fn reset(&self) -> Result<(), SimError> {
         let _one = self.resetting.lock().await;
         if self.base.shutdown.is_cancelled() {
@@ -60,7 +74,7 @@ impl Live {
         };
         stop(&old).await;
         self.base.clock.restart();
-        let prepared = Prepared::bind(&self.config, &self.base).await?;
+        let prepared = Prepared::bind_with(&self.config, &self.base, &self.tls).await?;
         let (generation, _) = prepared.spawn();
         match self.current.lock() {
             Ok(mut current) => *current = generation,
@@ -107,6 +121,15 @@ pub struct Prepared {
 impl Prepared {
     /// Builds the devices `config` selects and binds every endpoint, in a generation under `base`.
     pub async fn bind(config: &SimConfig, base: &Arc<ServeContext>) -> Result<Prepared, SimError> {
+        Prepared::bind_with(config, base, &TlsByEndpoint::new()).await
+    }
+
+    /// [`Prepared::bind`], serving the TLS endpoints named in `tls` with those configurations.
+    async fn bind_with(
+        config: &SimConfig,
+        base: &Arc<ServeContext>,
+        tls: &TlsByEndpoint,
+    ) -> Result<Prepared, SimError> {
         let ctx = Arc::new(ServeContext {
             clock: base.clock.clone(),
             transcript: base.transcript.clone(),
@@ -115,7 +138,7 @@ impl Prepared {
             max_connections: base.max_connections,
         });
         let devices = Arc::new(build_devices(config, &ctx)?);
-        let bound = bind_endpoints(config, &devices).await?;
+        let bound = bind_endpoints(config, &devices, tls).await?;
         Ok(Prepared { ctx, devices, bound })
     }
 
@@ -131,9 +154,17 @@ impl Prepared {
                 .ports
                 .insert(bound.endpoint.name.to_string(), bound.endpoint.addr.port());
         }
+        let tls = self
+            .bound
+            .iter()
+            .filter_map(|b| b.tls.clone().map(|tls| (b.endpoint.name, tls)))
+            .collect();
+        let first = self.devices.clone();
         let (generation, endpoints) = self.spawn();
         let live = Live {
             config,
+            first,
+            tls,
             base,
             current: Mutex::new(generation),
             resetting: tokio::sync::Mutex::new(()),
@@ -185,8 +216,13 @@ fn build_devices(config: &SimConfig, ctx: &ServeContext) -> Result<Vec<Arc<dyn D
         .collect()
 }
 
-/// Binds every endpoint of every device (its configured port, its default, or a free one).
-async fn bind_endpoints(config: &SimConfig, devices: &[Arc<dyn Device>]) -> Result<Vec<Bound>, SimError> {
+/// Binds every endpoint of every device (its configured port, its default, or a free one), over TLS with
+/// the configuration `tls` names for it, else its own.
+async fn bind_endpoints(
+    config: &SimConfig,
+    devices: &[Arc<dyn Device>],
+    tls: &TlsByEndpoint,
+) -> Result<Vec<Bound>, SimError> {
     let mut bound = Vec::new();
     for device in devices {
         for spec in device.endpoints() {
@@ -205,7 +241,7 @@ async fn bind_endpoints(config: &SimConfig, devices: &[Arc<dyn Device>]) -> Resu
             bound.push(Bound {
                 listener,
                 service: spec.service,
-                tls: spec.tls,
+                tls: tls.get(spec.name).cloned().or(spec.tls),
                 endpoint: BoundEndpoint {
                     device: device.name(),
                     name: spec.name,

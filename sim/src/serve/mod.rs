@@ -175,9 +175,9 @@ impl Simulator {
             .map(|e| e.url.as_str())
     }
 
-    /// What the devices want printed at start for clients, as `(key, value)` pairs.
+    /// What the devices want printed at start for clients, as `(key, value)` pairs (true across resets).
     pub fn announcements(&self) -> Vec<(&'static str, String)> {
-        self.live.devices().iter().flat_map(|d| d.announcements()).collect()
+        self.live.announcements()
     }
 
     /// The control API's URL, if it is served.
