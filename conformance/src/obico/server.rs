@@ -196,11 +196,12 @@ impl ObicoServer {
     }
 
     /// The agent under test is about to be started afresh (its simulator reset): what it did so far, its calls
-    /// and its sockets not yet taken, is forgotten (the sockets are closed).
+    /// and its sockets not yet taken, is forgotten (the sockets are closed), and so are refusals asked for it.
     pub fn restarting(&self) {
         if let Ok(mut mark) = self.shared.since.lock() {
             *mark = Some(Instant::now());
         }
+        self.shared.refuse_upgrades.store(0, Ordering::SeqCst);
         // No scenario waits for a socket between two scenarios; if one did, its stale sockets go when taken.
         if let Ok(mut sockets) = self.sockets.try_lock() {
             while sockets.try_recv().is_ok() {}
