@@ -22,6 +22,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use understudy_sim::serve::rewind::Rewind;
 
 use crate::error::Error;
+use crate::listen::{Incoming, peer_of};
 
 /// How long a step waits for an answer before it fails.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -203,8 +204,8 @@ impl ServerCertVerifier for AnyCertificate {
 pub enum Stream {
     Plain(TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-    /// A connection a device made to the checker, its request head already read (and replayed).
-    Served(Box<Rewind<TcpStream>>),
+    /// A connection a device made to the checker (TLS or not), its request head already read (and replayed).
+    Served(Box<Rewind<Incoming>>),
 }
 
 impl std::fmt::Debug for Stream {
@@ -332,12 +333,10 @@ impl WsClient {
     }
 
     /// Completes the server side of a WebSocket handshake on a connection a device made to the checker.
-    pub async fn accept(tcp: TcpStream) -> Result<WsClient, Error> {
-        let _ = tcp.set_nodelay(true);
-        let peer = tcp
-            .peer_addr()
-            .map_or_else(|_| "a device".to_string(), |a| a.to_string());
-        match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::accept_async(Stream::Plain(tcp))).await {
+    pub async fn accept(stream: Incoming) -> Result<WsClient, Error> {
+        let peer = peer_of(&stream);
+        let stream = Stream::Served(Box::new(Rewind::new(bytes::Bytes::new(), stream)));
+        match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::accept_async(stream)).await {
             Ok(Ok(stream)) => Ok(WsClient { stream }),
             Ok(Err(error)) => Err(Error::Wire(format!(
                 "the WebSocket handshake with {peer} failed: {error}"
@@ -347,10 +346,9 @@ impl WsClient {
     }
 
     /// Completes the server side of a handshake whose request head (`head`) the checker already read
-    /// from `tcp` to decide on it.
-    pub async fn accept_read(head: bytes::Bytes, tcp: TcpStream) -> Result<WsClient, Error> {
-        let _ = tcp.set_nodelay(true);
-        let stream = Stream::Served(Box::new(Rewind::new(head, tcp)));
+    /// from `stream` to decide on it.
+    pub async fn accept_read(head: bytes::Bytes, stream: Incoming) -> Result<WsClient, Error> {
+        let stream = Stream::Served(Box::new(Rewind::new(head, stream)));
         match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::accept_async(stream)).await {
             Ok(Ok(stream)) => Ok(WsClient { stream }),
             Ok(Err(error)) => Err(Error::Wire(format!("the WebSocket handshake failed: {error}"))),

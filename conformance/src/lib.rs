@@ -4,6 +4,7 @@
 pub mod client;
 pub mod control;
 pub mod error;
+pub mod listen;
 pub mod obico;
 pub mod replay;
 pub mod report;

@@ -1,17 +1,18 @@
 //! `understudy-check`: runs the conformance features against the in-process simulator (no `--target`), a
 //! simulator in another process (`--target` + `--control`), physical devices (`--target endrpi=ws://HOST:PORT/`)
-//! or devices that dial in (`--target PROTOCOL=listen://HOST:PORT`); an ESP3D board is named by its HTTP URL
-//! (`--target esp3d=http://HOST:PORT/`) and its sockets are found from it. It prints the report and exits with a
-//! code a CI can trust.
+//! or devices that dial in (`--target PROTOCOL=listen://HOST:PORT`, `listen+tls://` for TLS); each protocol adds
+//! its own flags and finds its more sockets from its target. It prints the report and exits with a code a CI
+//! can trust.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
+use understudy_conformance::listen::{ListenIdentity, listen_address};
 use understudy_conformance::runner::{self, RunConfig};
-use understudy_conformance::steps::{esp3d, protocol_names};
-use understudy_conformance::target::{LISTEN_SCHEME, check_url};
+use understudy_conformance::steps::{protocol_names, protocol_options, with_protocol_flags};
+use understudy_conformance::target::check_url;
 
 /// Every scenario that ran passed, and at least one ran.
 const PASSED: u8 = 0;
@@ -27,7 +28,7 @@ const NOTHING_RAN: u8 = 3;
 #[command(name = "understudy-check", version, about)]
 struct Cli {
     /// A target, PROTOCOL=URL (repeatable): ws:// or wss:// to dial a device (endrpi=ws://10.0.0.7:5000/), an
-    /// ESP3D board's HTTP URL (esp3d=http://10.0.0.9:80/), or listen://HOST:PORT to wait for a device that dials the checker. Without any, the in-process simulator.
+    /// ESP3D board's HTTP URL (esp3d=http://10.0.0.9:80/), or listen://HOST:PORT to wait for a device that dials the checker (listen+tls://HOST:PORT: with TLS). Without any, the in-process simulator.
     #[arg(long = "target", value_parser = parse_target)]
     targets: Vec<(String, String)>,
     /// The control API of the simulator serving the targets (e.g. http://127.0.0.1:7400/): @sim-only
@@ -38,6 +39,17 @@ struct Cli {
     /// `control-token` it printed at start).
     #[arg(long, env = "UNDERSTUDY_CONTROL_TOKEN", hide_env_values = true)]
     control_token: Option<String>,
+    /// Do not reset the simulator behind --control to its start state before each scenario (scenarios then
+    /// find what the previous ones left).
+    #[arg(long, requires = "control")]
+    no_reset: bool,
+    /// The PEM certificate chain a listen+tls:// target serves (with --listen-key; neither: a self-signed
+    /// certificate, its file and SHA-256 fingerprint printed at start).
+    #[arg(long, value_name = "PEM", requires = "listen_key")]
+    listen_cert: Option<PathBuf>,
+    /// The PEM private key of --listen-cert.
+    #[arg(long, value_name = "PEM", requires = "listen_cert")]
+    listen_key: Option<PathBuf>,
     /// Seconds a listening target waits for the device to connect, per connection.
     #[arg(long, default_value_t = 30)]
     accept_wait: u64,
@@ -68,18 +80,6 @@ struct Cli {
     /// Accept a self-signed or otherwise unverifiable TLS certificate from the target.
     #[arg(long)]
     insecure: bool,
-    /// The ESP3D terminal socket (default: ws://HOST:PORT+1/ of the esp3d target http://HOST:PORT/).
-    #[arg(long, value_name = "URL", requires = "targets")]
-    esp3d_terminal: Option<String>,
-    /// The ESP3D data socket (default: ws://HOST:8282/ on the esp3d target's host).
-    #[arg(long, value_name = "URL", requires = "targets")]
-    esp3d_data: Option<String>,
-    /// The token the checker's Obico server accepts from the agent (its `auth_token`).
-    #[arg(long, default_value = understudy_conformance::obico::DEFAULT_TOKEN)]
-    obico_token: String,
-    /// The G-code file Obico print scenarios start with `_printer.select_file` (OctoPrint: its path on disk).
-    #[arg(long, default_value = understudy_conformance::steps::obico::DEFAULT_PRINT_FILE)]
-    obico_print_file: String,
 }
 
 fn parse_target(text: &str) -> Result<(String, String), String> {
@@ -93,7 +93,7 @@ fn parse_target(text: &str) -> Result<(String, String), String> {
             known.join(", ")
         ));
     }
-    if !url.starts_with(LISTEN_SCHEME) {
+    if listen_address(url).is_none() {
         check_url(url).map_err(|e| e.to_string())?;
     }
     Ok((protocol.to_string(), url.to_string()))
@@ -106,29 +106,23 @@ async fn main() -> std::process::ExitCode {
             .await
             .into();
     }
-    let cli = Cli::parse();
-    let targets: BTreeMap<String, String> = cli.targets.into_iter().collect();
-    let endpoints = match targets.get(esp3d::ENDPOINT) {
-        Some(url) => match esp3d::sockets_of(url, cli.esp3d_terminal.as_deref(), cli.esp3d_data.as_deref()) {
-            Ok(sockets) => sockets,
-            Err(error) => {
-                eprintln!("understudy-check: {error}");
-                return USAGE.into();
-            }
-        },
-        None if cli.esp3d_terminal.is_some() || cli.esp3d_data.is_some() => {
-            eprintln!("understudy-check: --esp3d-terminal and --esp3d-data need --target esp3d=http://HOST:PORT/");
-            return USAGE.into();
-        }
-        None => BTreeMap::new(),
+    let matches = with_protocol_flags(Cli::command()).get_matches();
+    let (cli, options) = match Cli::from_arg_matches(&matches).and_then(|cli| Ok((cli, protocol_options(&matches)?))) {
+        Ok(parsed) => parsed,
+        Err(error) => error.exit(),
     };
     let config = RunConfig {
         features: cli.features,
         schemas: cli.schemas,
-        targets,
-        endpoints,
+        targets: cli.targets.into_iter().collect::<BTreeMap<_, _>>(),
+        options,
+        listen_identity: ListenIdentity {
+            cert: cli.listen_cert,
+            key: cli.listen_key,
+        },
         control: cli.control,
         control_token: cli.control_token,
+        reset: !cli.no_reset,
         accept_wait: Duration::from_secs(cli.accept_wait),
         tags: cli.tags,
         allow_motion: cli.allow_motion,
@@ -136,8 +130,6 @@ async fn main() -> std::process::ExitCode {
         concurrency: cli.concurrency,
         token: cli.token,
         insecure_tls: cli.insecure,
-        obico_token: cli.obico_token,
-        obico_print_file: cli.obico_print_file,
     };
     let report = match runner::run(config).await {
         Ok(report) => report,
@@ -163,5 +155,21 @@ async fn main() -> std::process::ExitCode {
         NOTHING_RAN.into()
     } else {
         PASSED.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_with_every_protocols_flags_is_valid() {
+        with_protocol_flags(Cli::command()).debug_assert();
+        let matches = with_protocol_flags(Cli::command())
+            .try_get_matches_from(["understudy-check", "--obico-token", "t", "--target", "esp3d=http://h/"])
+            .unwrap();
+        let options = protocol_options(&matches).unwrap();
+        let flags = options.get::<understudy_conformance::steps::obico::ObicoFlags>();
+        assert_eq!(flags.obico_token, "t");
     }
 }

@@ -16,10 +16,11 @@ use futures_util::FutureExt;
 
 use crate::control::ControlApi;
 use crate::error::{Error, Result};
+use crate::listen::ListenIdentity;
 use crate::report::{Outcome, Report, ScenarioResult};
 use crate::rules;
 use crate::schema::Schemas;
-use crate::steps::{Check, PROTOCOLS, protocol_names};
+use crate::steps::{Check, PROTOCOLS, ProtocolOptions, protocol_endpoints, protocol_names};
 use crate::target::Target;
 
 /// What to run, against what.
@@ -30,14 +31,19 @@ pub struct RunConfig {
     /// The JSON Schema directory.
     pub schemas: PathBuf,
     /// Targets by protocol: `endrpi` -> `ws://10.0.0.7:5000/` (the checker dials) or `listen://0.0.0.0:9000`
-    /// (the device dials the checker); empty = the in-process simulator.
+    /// (the device dials the checker; `listen+tls://` serves TLS); empty = the in-process simulator. A
+    /// protocol's more sockets (an ESP3D board's) are found from its target by the protocol.
     pub targets: BTreeMap<String, String>,
-    /// More sockets of the targets, by endpoint name, dialled as given: `esp3d-terminal` -> `ws://10.0.0.9:81/`.
-    pub endpoints: BTreeMap<String, String>,
+    /// Every protocol's own options (its flags), by type: `options.get_mut::<Esp3dFlags>().esp3d_data = ...`.
+    pub options: ProtocolOptions,
+    /// The certificate `listen+tls://` targets serve (none given: a self-signed one).
+    pub listen_identity: ListenIdentity,
     /// The control API of the simulator serving the targets (`http://127.0.0.1:7400/`), if they are one.
     pub control: Option<String>,
     /// The bearer token that control API requires, if it requires one (`--control-token` of the simulator).
     pub control_token: Option<String>,
+    /// Reset the simulator behind `control` to its start state before each scenario (`--no-reset`: do not).
+    pub reset: bool,
     /// How long a listening target waits for the device to connect, per connection.
     pub accept_wait: Duration,
     /// A cucumber tag expression selecting scenarios, e.g. `not @pi-hardware`.
@@ -52,10 +58,6 @@ pub struct RunConfig {
     pub token: Option<String>,
     /// Accept self-signed certificates from external targets.
     pub insecure_tls: bool,
-    /// The token the checker's Obico server accepts from the agent under test.
-    pub obico_token: String,
-    /// The G-code file Obico print scenarios start through a passthru (`_printer.select_file`).
-    pub obico_print_file: String,
 }
 
 impl RunConfig {
@@ -65,9 +67,11 @@ impl RunConfig {
             features: default_features_dir(),
             schemas: crate::schema::default_dir().to_path_buf(),
             targets: BTreeMap::new(),
-            endpoints: BTreeMap::new(),
+            options: ProtocolOptions::default(),
+            listen_identity: ListenIdentity::default(),
             control: None,
             control_token: None,
+            reset: true,
             accept_wait: Duration::from_secs(30),
             tags: None,
             allow_motion: false,
@@ -75,8 +79,6 @@ impl RunConfig {
             concurrency: 16,
             token: None,
             insecure_tls: false,
-            obico_token: crate::obico::DEFAULT_TOKEN.to_string(),
-            obico_print_file: crate::steps::obico::DEFAULT_PRINT_FILE.to_string(),
         }
     }
 
@@ -143,20 +145,7 @@ pub async fn run(config: RunConfig) -> Result<Report> {
     check_protocols(&config)?;
     let schemas = Schemas::load(&config.schemas)?;
     let target = if config.is_external() {
-        let mut dialled = config.targets.clone();
-        dialled.extend(config.endpoints.clone());
-        Target::external(
-            &dialled,
-            config
-                .control
-                .as_deref()
-                .map(|url| ControlApi::new(url, config.control_token.as_deref()))
-                .transpose()?,
-            config.insecure_tls,
-            config.accept_wait,
-            &config.obico_token,
-        )
-        .await?
+        external_target(&config).await?
     } else {
         Target::in_process(config.seed)
     };
@@ -170,6 +159,27 @@ pub async fn run(config: RunConfig) -> Result<Report> {
     });
     let unparsed = run_features(ctx.clone(), tags).await;
     Ok(ctx.report(unparsed))
+}
+
+/// The external target `config` names: its targets and each protocol's more sockets, and the control API.
+async fn external_target(config: &RunConfig) -> Result<Target> {
+    let mut named = config.targets.clone();
+    named.extend(protocol_endpoints(&config.targets, &config.options).map_err(Error::BadTarget)?);
+    let control = config
+        .control
+        .as_deref()
+        .map(|url| ControlApi::new(url, config.control_token.as_deref()))
+        .transpose()?;
+    Target::external(
+        &named,
+        &config.options,
+        &config.listen_identity,
+        control,
+        config.reset,
+        config.insecure_tls,
+        config.accept_wait,
+    )
+    .await
 }
 
 fn parse_tags(expr: Option<&str>) -> Result<Option<TagOperation>> {
@@ -195,18 +205,20 @@ async fn run_features(ctx: Arc<RunContext>, tags: Option<TagOperation>) -> usize
     let writer = Check::cucumber()
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .max_concurrent_scenarios(concurrency)
-        .before(move |_feature, _rule, _scenario, world| {
-            world.inject(before_ctx.clone());
-            async {}.boxed_local()
-        })
+        .before(move |_feature, _rule, _scenario, world| world.inject(before_ctx.clone()).boxed_local())
         .after(move |feature, _rule, scenario, finished, world| {
             let ctx = after_ctx.clone();
             async move {
                 let refused = world.as_ref().and_then(|w| w.refused().map(str::to_string));
+                let not_begun = world.as_ref().and_then(|w| w.not_begun().map(str::to_string));
                 if let Some(world) = world {
                     world.finish().await;
                 }
-                ctx.record(feature, scenario, outcome_of(finished, refused));
+                let outcome = match not_begun {
+                    Some(reason) => Outcome::Failed(reason),
+                    None => outcome_of(finished, refused),
+                };
+                ctx.record(feature, scenario, outcome);
             }
             .boxed_local()
         })

@@ -2,24 +2,37 @@
 //! driven through its control API, a physical device by URL, or a device that dials a listening checker.
 //! Connections, control commands and the passage of device time all go through a scenario's [`Session`].
 
+use std::any::Any;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use understudy_sim::{SimConfig, Simulator};
 
 use crate::client::{self, REPLY_TIMEOUT, Transport, Trust, WsClient};
 use crate::control::ControlApi;
 use crate::error::{Error, Result};
-use crate::obico::{DEFAULT_TOKEN, ObicoServer};
-use crate::steps::obico;
+use crate::listen::{LISTEN_SCHEME, LISTEN_TLS_SCHEME, ListenIdentity, ListenSocket, listen_address};
+use crate::steps::{ProtocolOptions, protocol};
 
-/// The scheme of a listening target's address: `listen://127.0.0.1:9000`.
-pub const LISTEN_SCHEME: &str = "listen://";
+/// What the checker serves for the whole run on a listening target whose protocol has a server of its own
+/// (`Protocol::serve`): the device makes its calls to it and opens its socket on it.
+pub trait Served: std::fmt::Debug + Send + Sync {
+    /// The URL the device under test is configured to dial (what steps get as the endpoint's URL).
+    fn url(&self) -> String;
+    /// The next WebSocket the device opens, waited for at most `wait`.
+    fn next_socket(&self, wait: Duration) -> BoxFuture<'_, Result<WsClient>>;
+    /// The device under test is about to be started afresh (the simulator behind the control API is reset
+    /// before a scenario): what it did so far (its calls, its sockets not yet taken) is to be forgotten.
+    fn restarting(&self) {}
+    /// What it is, for the report's target line (after `PROTOCOL: `).
+    fn describe(&self) -> String;
+    /// Itself as `Any`, for the protocol's steps to reach their own server type ([`Target::served`]).
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
 
 /// How one protocol's device is reached.
 #[derive(Debug)]
@@ -27,10 +40,9 @@ enum Endpoint {
     /// The checker dials this `ws://` / `wss://` URL.
     Dial(String),
     /// The checker listens here and the device under test dials in.
-    Listen { addr: SocketAddr, listener: TcpListener },
-    /// The checker is the Obico server here, for the whole run: agents make their REST calls and open
-    /// `/ws/dev/` on it.
-    Obico(Arc<ObicoServer>),
+    Listen(ListenSocket),
+    /// The checker serves the protocol's own server here, for the whole run.
+    Served(Arc<dyn Served>),
 }
 
 /// What a run checks, shared by its scenarios.
@@ -41,18 +53,18 @@ pub struct Target {
     insecure_tls: bool,
     /// How long a listening target waits for the device to connect.
     accept_wait: Duration,
-    /// The token the checker's Obico server accepts.
-    obico_token: String,
 }
 
 #[derive(Debug)]
 enum Kind {
     /// A fresh in-process simulator per scenario, with this seed.
     InProcess { seed: u64 },
-    /// Devices elsewhere, by protocol, and the control API of the simulator serving them, if it is one.
+    /// Devices elsewhere, by protocol, and the control API of the simulator serving them, if it is one
+    /// (then, with `reset`, every device is reset before each scenario).
     External {
         endpoints: BTreeMap<String, Endpoint>,
         control: Option<ControlApi>,
+        reset: bool,
     },
 }
 
@@ -63,51 +75,50 @@ impl Target {
             kind: Kind::InProcess { seed },
             insecure_tls: false,
             accept_wait: REPLY_TIMEOUT,
-            obico_token: DEFAULT_TOKEN.to_string(),
         }
     }
 
-    /// Devices by protocol or endpoint name (`ws://`, `wss://`, `http://` or `listen://HOST:PORT`), optionally
-    /// served by a simulator whose control API is at `control` (`http://HOST:PORT/`). Listening targets are bound
-    /// here; an `obico` one serves the checker's Obico server, accepting `obico_token`, from now to the end of the run.
+    /// Devices by protocol or endpoint name (`ws://`, `wss://`, `http://`, or `listen://HOST:PORT` and
+    /// `listen+tls://HOST:PORT` with `identity`'s certificate), optionally served by a simulator whose control
+    /// API is at `control` (with `reset`, reset before each scenario). Listening targets are bound here; one
+    /// whose protocol has a server of its own (`Protocol::serve`, given the protocols' `options`) serves it from
+    /// now to the end of the run.
     pub async fn external(
         targets: &BTreeMap<String, String>,
+        options: &ProtocolOptions,
+        identity: &ListenIdentity,
         control: Option<ControlApi>,
+        reset: bool,
         insecure_tls: bool,
         accept_wait: Duration,
-        obico_token: &str,
     ) -> Result<Target> {
         let mut endpoints = BTreeMap::new();
-        for (protocol, url) in targets {
-            let endpoint = match url.strip_prefix(LISTEN_SCHEME) {
-                Some(addr) => {
-                    let addr: SocketAddr = addr
+        for (name, url) in targets {
+            let endpoint = match listen_address(url) {
+                Some((addr, tls)) => {
+                    let scheme = if tls { LISTEN_TLS_SCHEME } else { LISTEN_SCHEME };
+                    let addr = addr
                         .trim_end_matches('/')
                         .parse()
-                        .map_err(|e| Error::BadTarget(format!("{protocol}: {url} is not listen://IP:PORT ({e})")))?;
-                    let listener = TcpListener::bind(addr).await.map_err(|source| Error::Listen {
-                        addr: addr.to_string(),
-                        source,
-                    })?;
-                    let addr = listener.local_addr().map_err(|source| Error::Listen {
-                        addr: addr.to_string(),
-                        source,
-                    })?;
-                    if protocol == obico::ENDPOINT {
-                        Endpoint::Obico(ObicoServer::start(listener, obico_token)?)
-                    } else {
-                        Endpoint::Listen { addr, listener }
+                        .map_err(|e| Error::BadTarget(format!("{name}: {url} is not {scheme}IP:PORT ({e})")))?;
+                    let socket = ListenSocket::bind(addr, tls, identity).await?;
+                    match protocol(name).and_then(|p| p.serve) {
+                        Some(serve) => Endpoint::Served(serve(socket, options)?),
+                        None => Endpoint::Listen(socket),
                     }
                 }
                 None => Endpoint::Dial(check_url(url)?.to_string()),
             };
-            endpoints.insert(protocol.clone(), endpoint);
+            endpoints.insert(name.clone(), endpoint);
         }
         Ok(Target {
-            kind: Kind::External { endpoints, control },
+            kind: Kind::External {
+                endpoints,
+                control,
+                reset,
+            },
             insecure_tls,
             accept_wait,
-            obico_token: obico_token.to_string(),
         })
     }
 
@@ -116,18 +127,13 @@ impl Target {
         self.accept_wait
     }
 
-    /// The token the checker's Obico server accepts.
-    pub fn obico_token(&self) -> &str {
-        &self.obico_token
-    }
-
-    /// The run's Obico server, when the device under test is an agent that dials in to it.
-    pub fn obico_server(&self) -> Option<Arc<ObicoServer>> {
+    /// The server the checker serves for `protocol` on a listening target, as the protocol's own type.
+    pub fn served<T: Any + Send + Sync>(&self, protocol: &str) -> Option<Arc<T>> {
         match &self.kind {
-            Kind::External { endpoints, .. } => endpoints.values().find_map(|e| match e {
-                Endpoint::Obico(server) => Some(server.clone()),
+            Kind::External { endpoints, .. } => match endpoints.get(protocol) {
+                Some(Endpoint::Served(served)) => served.clone().into_any().downcast::<T>().ok(),
                 _ => None,
-            }),
+            },
             Kind::InProcess { .. } => None,
         }
     }
@@ -167,20 +173,34 @@ impl Target {
             Kind::InProcess { seed } => {
                 format!("target: in-process simulator, seed {seed}, a fresh simulator per scenario")
             }
-            Kind::External { endpoints, control } => {
+            Kind::External {
+                endpoints,
+                control,
+                reset,
+            } => {
                 let named: Vec<String> = endpoints
                     .iter()
                     .map(|(protocol, endpoint)| match endpoint {
                         Endpoint::Dial(url) => format!("{protocol}={}", client::redact(url)),
-                        Endpoint::Listen { addr, .. } => format!("{protocol} listening on {addr}"),
-                        Endpoint::Obico(server) => {
-                            format!("{protocol}: an Obico server on {} for the agent to dial", server.url())
-                        }
+                        Endpoint::Listen(socket) => match socket.certificate() {
+                            Some(certificate) => {
+                                format!("{protocol} listening on {} with TLS: {certificate}", socket.addr())
+                            }
+                            None => format!("{protocol} listening on {}", socket.addr()),
+                        },
+                        Endpoint::Served(served) => format!("{protocol}: {}", served.describe()),
                     })
                     .collect();
-                let driven = match control {
-                    Some(api) => format!(", a simulator driven through its control API at {}", api.url()),
-                    None => String::new(),
+                let driven = match (control, reset) {
+                    (Some(api), true) => format!(
+                        ", a simulator driven through its control API at {} (reset before each scenario)",
+                        api.url()
+                    ),
+                    (Some(api), false) => format!(
+                        ", a simulator driven through its control API at {} (not reset: --no-reset)",
+                        api.url()
+                    ),
+                    (None, _) => String::new(),
                 };
                 format!("target: {}{driven} (one scenario at a time)", named.join(", "))
             }
@@ -190,7 +210,7 @@ impl Target {
     /// One line per target that cannot be reached at all, by protocol (a listening target always can).
     pub async fn unreachable(&self) -> BTreeMap<String, String> {
         let mut lines = BTreeMap::new();
-        let Kind::External { endpoints, control } = &self.kind else {
+        let Kind::External { endpoints, control, .. } = &self.kind else {
             return lines;
         };
         for (protocol, endpoint) in endpoints {
@@ -228,7 +248,7 @@ pub fn check_url(url: &str) -> Result<&str> {
         Ok(url)
     } else {
         Err(Error::BadTarget(format!(
-            "{url} is not a ws://, wss://, http:// or {LISTEN_SCHEME}HOST:PORT address"
+            "{url} is not a ws://, wss://, http://, {LISTEN_SCHEME}HOST:PORT or {LISTEN_TLS_SCHEME}HOST:PORT address"
         )))
     }
 }
@@ -390,10 +410,11 @@ impl Session {
                 .ok_or_else(|| Error::BadTarget(format!("the simulator serves no endpoint {endpoint}"))),
             (Kind::External { endpoints, .. }, None) => match endpoints.get(endpoint) {
                 Some(Endpoint::Dial(url)) => Ok(url.clone()),
-                Some(Endpoint::Listen { addr, .. }) => Err(Error::BadTarget(format!(
-                    "the {endpoint} target listens on {addr} for the device: it has no URL to dial"
+                Some(Endpoint::Listen(socket)) => Err(Error::BadTarget(format!(
+                    "the {endpoint} target listens on {} for the device: it has no URL to dial",
+                    socket.addr()
                 ))),
-                Some(Endpoint::Obico(server)) => Ok(server.url()),
+                Some(Endpoint::Served(served)) => Ok(served.url()),
                 None => Err(Error::BadTarget(format!("no --target for {endpoint}"))),
             },
             (Kind::InProcess { .. }, None) => Err(Error::Simulator("no in-process simulator".into())),
@@ -404,12 +425,12 @@ impl Session {
     /// a listening target, the next connection the device makes (waited for, bounded).
     pub async fn connect(&mut self, endpoint: &str, shape: impl FnOnce(&str) -> String) -> Result<WsClient> {
         if let Kind::External { endpoints, .. } = &self.target.kind {
-            if let Some(Endpoint::Obico(server)) = endpoints.get(endpoint) {
-                return server.next_socket(self.target.accept_wait).await;
+            if let Some(Endpoint::Served(served)) = endpoints.get(endpoint) {
+                return served.next_socket(self.target.accept_wait).await;
             }
-            if let Some(Endpoint::Listen { addr, listener }) = endpoints.get(endpoint) {
-                let wait = self.target.accept_wait;
-                let (tcp, _) = tokio::time::timeout(wait, listener.accept())
+            if let Some(Endpoint::Listen(socket)) = endpoints.get(endpoint) {
+                let (wait, addr) = (self.target.accept_wait, socket.addr());
+                let tcp = tokio::time::timeout(wait, socket.accept())
                     .await
                     .map_err(|_| {
                         Error::Wire(format!(
@@ -418,7 +439,7 @@ impl Session {
                         ))
                     })?
                     .map_err(|e| Error::Wire(format!("accepting on {addr}: {e}")))?;
-                return WsClient::accept(tcp).await;
+                return WsClient::accept(socket.handshaker().handshake(tcp).await?).await;
             }
         }
         let url = shape(&self.url(endpoint).await?);
@@ -450,6 +471,26 @@ impl Session {
         let tls = Transport::tls(&trust)?;
         self.tls = Some(tls.clone());
         Ok(tls)
+    }
+
+    /// Starts the scenario: a simulator driven through its control API is reset to its start state first
+    /// (unless the run says not to), so that the scenario finds it as a freshly started one.
+    pub async fn begin(&mut self) -> Result<()> {
+        match &self.target.kind {
+            Kind::External {
+                control: Some(api),
+                reset: true,
+                endpoints,
+            } => {
+                for endpoint in endpoints.values() {
+                    if let Endpoint::Served(served) = endpoint {
+                        served.restarting();
+                    }
+                }
+                api.post("/reset", &json!({})).await.map(|_| ())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Runs a simulator control command on `device`; refused (the scenario is skipped) on a physical device.

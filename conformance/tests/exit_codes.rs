@@ -106,3 +106,21 @@ fn scenarios_that_ran_and_passed_exit_zero() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("failed"));
 }
+
+#[test]
+fn a_protocols_own_flags_without_its_target_are_a_usage_error() {
+    let out = check(&[
+        "--target",
+        "endrpi=ws://127.0.0.1:1/",
+        "--esp3d-data",
+        "ws://127.0.0.1:1/",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--esp3d-terminal and --esp3d-data need --target esp3d=http://HOST:PORT/"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = check(&["--no-reset"]);
+    assert_eq!(out.status.code(), Some(2), "--no-reset needs --control");
+}

@@ -25,18 +25,10 @@ async fn dial_in(checker: String, device: String) {
     }
 }
 
-/// A loopback port free at the time of asking.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_that_dials_the_checker_is_checked_on_its_own_connection() {
     let sim = Simulator::start(SimConfig::for_tests(0)).await.unwrap();
-    let listen = format!("127.0.0.1:{}", free_port());
+    let listen = common::free_loopback_addr().to_string();
     let dialer = tokio::spawn(dial_in(
         format!("ws://{listen}/"),
         sim.url("endrpi").unwrap().to_string(),
@@ -77,7 +69,7 @@ async fn a_device_that_never_dials_fails_its_scenario_within_the_wait() {
     let mut config = RunConfig::simulator();
     config
         .targets
-        .insert("endrpi".into(), format!("listen://127.0.0.1:{}", free_port()));
+        .insert("endrpi".into(), format!("listen://{}", common::free_loopback_addr()));
     config.accept_wait = Duration::from_millis(300);
     config.tags = Some("@ENDRPI-15 and not @sim-only".into());
     let started = std::time::Instant::now();

@@ -12,6 +12,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use understudy_conformance::obico::server::FIRST_FRAME;
 use understudy_conformance::obico::{Auth, ObicoServer, Seen};
 use understudy_conformance::runner::{self, RunConfig};
+use understudy_conformance::steps::obico::ObicoFlags;
+
+mod common;
 
 const TOKEN: &str = "tok_test_0123456789";
 const STATUS: &str = r#"{"status": {"state": {"text": "Operational", "flags": {"operational": true, "printing": false, "cancelling": false, "pausing": false, "resuming": false, "finishing": false, "closedOrError": false, "error": false, "paused": false, "ready": true, "sdReady": true}, "error": ""}, "_ts": 1796147966}, "current_print_ts": -1}"#;
@@ -159,14 +162,10 @@ async fn hand_written_agent(addr: String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_connection_scenarios_pass_on_a_listening_obico_target() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = common::free_loopback_addr().to_string();
     let mut config = RunConfig::simulator();
     config.targets.insert("obico".into(), format!("listen://{listen}"));
-    config.obico_token = TOKEN.into();
+    config.options.get_mut::<ObicoFlags>().obico_token = TOKEN.into();
     config.accept_wait = Duration::from_secs(10);
     config.tags = Some("@OBICO-32".into());
     let agent = tokio::spawn(async move {

@@ -8,7 +8,7 @@ mod common;
 use common::relay::{self, Faithful, Faults, Upstream};
 use tokio_tungstenite::tungstenite::Message;
 use understudy_conformance::runner::{self, RunConfig};
-use understudy_conformance::steps::esp3d;
+use understudy_conformance::steps::esp3d::Esp3dFlags;
 use understudy_sim::{ClockMode, SimConfig, Simulator};
 
 /// A terminal that tells a client only its own active id and streams as text.
@@ -60,12 +60,10 @@ async fn a_board_with_ids_kept_stream_as_text_and_acks_off_by_one_fails_by_name(
 
     let mut config = RunConfig::simulator();
     let http_url = format!("http://{http}/");
-    config.endpoints = esp3d::sockets_of(
-        &http_url,
-        Some(&format!("ws://{terminal}/")),
-        Some(&format!("ws://{data}/")),
-    )
-    .unwrap();
+    *config.options.get_mut::<Esp3dFlags>() = Esp3dFlags {
+        esp3d_terminal: Some(format!("ws://{terminal}/")),
+        esp3d_data: Some(format!("ws://{data}/")),
+    };
     config.targets.insert("esp3d".into(), http_url);
     config.tags = Some(
         "@esp3d and (@ESP3D-25 or @ESP3D-26 or @ESP3D-27 or @ESP3D-28 or @ESP3D-31 or @ESP3D-44 or @ESP3D-45 or @ESP3D-46)"

@@ -8,6 +8,7 @@ mod common;
 
 use common::relay::{self, Faults, Upstream};
 use understudy_conformance::runner::{self, RunConfig};
+use understudy_conformance::steps::obico::ObicoFlags;
 use understudy_sim::devices::obico::ObicoOptions;
 use understudy_sim::serve::control::ControlConfig;
 use understudy_sim::{SimConfig, Simulator};
@@ -58,11 +59,7 @@ impl Faults for AgentFaults {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_whose_ts_goes_back_whose_print_id_changes_and_that_ignores_pause_fails_by_rule() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let checker: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let checker = common::free_loopback_addr();
     let relay = relay::spawn::<AgentFaults>(Upstream::SamePath(checker), None).await;
 
     let mut sim_config = SimConfig::for_tests(0);
@@ -74,7 +71,7 @@ async fn an_agent_whose_ts_goes_back_whose_print_id_changes_and_that_ignores_pau
     let mut config = RunConfig::simulator();
     config.targets.insert("obico".into(), format!("listen://{checker}"));
     config.control = Some(sim.control_url().unwrap().to_string());
-    config.obico_token = TOKEN.into();
+    config.options.get_mut::<ObicoFlags>().obico_token = TOKEN.into();
     config.tags = Some("@OBICO-38 or @OBICO-40 or @OBICO-41 or @OBICO-37".into());
     let report = runner::run(config).await.unwrap();
     println!("{}", report.console());

@@ -2,6 +2,7 @@
 //! In `realtime` mode sim time follows the wall clock (scaled by a speed factor); in `virtual` mode it
 //! moves only when a test or the control API advances it.
 
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -32,11 +33,37 @@ pub enum ClockError {
 #[derive(Debug)]
 pub struct Clock {
     mode: ClockMode,
+    /// The epoch asked for, if one was (`None`: the mode's default, taken again at a restart).
+    given_epoch: Option<Epoch>,
+    origin: RwLock<Origin>,
+    virtual_now: AtomicU64,
+    ticks: watch::Sender<u64>,
+}
+
+/// When sim time zero was, on the wall clock and in Unix time.
+#[derive(Clone, Copy, Debug)]
+struct Origin {
     started: Instant,
     /// The Unix instant sim time zero stands for.
     epoch: Epoch,
-    virtual_now: AtomicU64,
-    ticks: watch::Sender<u64>,
+}
+
+impl Origin {
+    /// Sim time zero now, standing for `given` or the default epoch of `mode`.
+    fn now(mode: ClockMode, given: Option<Epoch>) -> Origin {
+        let epoch = given.unwrap_or_else(|| match mode {
+            ClockMode::Virtual => Epoch::VIRTUAL_DEFAULT,
+            ClockMode::Realtime { .. } => Epoch::from_unix_ms(
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64),
+            ),
+        });
+        Origin {
+            started: Instant::now(),
+            epoch,
+        }
+    }
 }
 
 impl Clock {
@@ -49,32 +76,43 @@ impl Clock {
     /// at [`Epoch::VIRTUAL_DEFAULT`] and a realtime one at the wall clock's current time.
     pub fn with_epoch(mode: ClockMode, epoch: Option<Epoch>) -> Self {
         let (ticks, _) = watch::channel(0);
-        let epoch = epoch.unwrap_or_else(|| match mode {
-            ClockMode::Virtual => Epoch::VIRTUAL_DEFAULT,
-            ClockMode::Realtime { .. } => Epoch::from_unix_ms(
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as u64),
-            ),
-        });
         Clock {
             mode,
-            started: Instant::now(),
-            epoch,
+            given_epoch: epoch,
+            origin: RwLock::new(Origin::now(mode, epoch)),
             virtual_now: AtomicU64::new(0),
             ticks,
+        }
+    }
+
+    /// Starts the clock again at `SimTime::ZERO`, as a fresh clock of the same mode and epoch would (a
+    /// realtime clock without a given epoch takes the wall clock again). Whoever sleeps on it should be gone.
+    pub fn restart(&self) {
+        let origin = Origin::now(self.mode, self.given_epoch);
+        match self.origin.write() {
+            Ok(mut current) => *current = origin,
+            Err(poisoned) => *poisoned.into_inner() = origin,
+        }
+        self.virtual_now.store(0, Ordering::Release);
+        self.ticks.send_replace(0);
+    }
+
+    fn origin(&self) -> Origin {
+        match self.origin.read() {
+            Ok(origin) => *origin,
+            Err(poisoned) => *poisoned.into_inner(),
         }
     }
 
     /// Unix time in the simulation, in ms: the epoch plus sim time elapsed. Devices use it where a
     /// protocol carries calendar time (token expiry, timestamps).
     pub fn unix_ms(&self) -> u64 {
-        self.epoch.unix_ms(self.now())
+        self.epoch().unix_ms(self.now())
     }
 
     /// The Unix instant sim time zero stands for.
     pub fn epoch(&self) -> Epoch {
-        self.epoch
+        self.origin().epoch
     }
 
     /// The mode this clock runs in.
@@ -86,7 +124,7 @@ impl Clock {
     pub fn now(&self) -> SimTime {
         match self.mode {
             ClockMode::Realtime { speed } => {
-                let wall_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+                let wall_ms = self.origin().started.elapsed().as_secs_f64() * 1000.0;
                 SimTime::from_millis((wall_ms * speed) as u64)
             }
             ClockMode::Virtual => SimTime::from_millis(self.virtual_now.load(Ordering::Acquire)),
@@ -115,7 +153,7 @@ impl Clock {
         match self.mode {
             ClockMode::Realtime { speed } => {
                 let wall = Duration::try_from_secs_f64(t.as_secs_f64() / speed).unwrap_or(Duration::MAX);
-                match self.started.checked_add(wall) {
+                match self.origin().started.checked_add(wall) {
                     Some(at) => tokio::time::sleep_until(at).await,
                     // Further away than the wall clock can count: it never comes.
                     None => std::future::pending().await,
@@ -190,6 +228,31 @@ mod tests {
         assert_eq!(clock.advance(u64::MAX - 1_000), Ok(SimTime::from_millis(u64::MAX)));
         assert!(clock.advance(1).is_err());
         assert_eq!(clock.unix_ms(), u64::MAX, "Unix time saturates too");
+    }
+
+    #[tokio::test]
+    async fn a_restarted_clock_is_a_fresh_one() {
+        let clock = Clock::new(ClockMode::Virtual);
+        clock.advance(5_000).unwrap();
+        clock.restart();
+        assert_eq!(
+            (clock.now(), clock.unix_ms()),
+            (SimTime::ZERO, Epoch::VIRTUAL_DEFAULT.unix_ms(SimTime::ZERO))
+        );
+        let mut ticks = clock.ticks.subscribe();
+        assert_eq!(*ticks.borrow_and_update(), 0, "sleepers see time zero again");
+
+        let realtime = Clock::new(ClockMode::Realtime { speed: 100.0 });
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let before = realtime.epoch();
+        assert!(realtime.now().as_millis() >= 3_000);
+        realtime.restart();
+        assert!(realtime.now().as_millis() < 3_000, "now = {:?}", realtime.now());
+        assert!(realtime.epoch().unix_ms(SimTime::ZERO) >= before.unix_ms(SimTime::ZERO) + 30);
+        let given = Epoch::parse_rfc3339("2030-06-01T00:00:00Z").unwrap();
+        let fixed = Clock::with_epoch(ClockMode::Realtime { speed: 1.0 }, Some(given));
+        fixed.restart();
+        assert_eq!(fixed.epoch(), given, "a given epoch stays");
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub enum SimError {
     UnknownDevice(String, String),
     #[error("--fault {0}: {1}")]
     Fault(String, crate::serve::faults::FaultError),
+    #[error("the simulator is shutting down")]
+    Stopped,
     #[error("{device}: {source}")]
     Device {
         device: &'static str,

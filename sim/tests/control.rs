@@ -1,5 +1,5 @@
 //! The control API on its socket: a bearer token when one is required, control values outside
-//! physical ranges refused with 400, and the dashboard's page and state.
+//! physical ranges refused with 400, the dashboard's page and state, and the reset.
 
 mod common;
 
@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
 use understudy_sim::devices::obico::ObicoOptions;
 use understudy_sim::serve::control::ControlConfig;
 use understudy_sim::{SimConfig, Simulator};
@@ -237,5 +238,60 @@ async fn the_dashboard_shows_the_printer_stream_and_the_obico_agents() {
     assert_eq!(obico["listed"][0]["name"], "obico-1", "{obico}");
     assert_eq!(obico["listed"][0]["connected"], false, "{obico}");
     assert_eq!(obico["printer"]["job"]["state"], "Idle", "{obico}");
+    sim.shutdown().await;
+}
+
+/// What a fresh connection to `sim`'s Endrpi reads now: its temperature and its uptime.
+async fn first_readings(sim: &Simulator) -> (String, String) {
+    let mut client = common::connect(sim.url("endrpi").unwrap()).await;
+    let temperature = common::ask(&mut client, r#"{"action":"READ_TEMPERATURE"}"#).await;
+    let uptime = common::ask(&mut client, r#"{"action":"READ_UPTIME"}"#).await;
+    (temperature, uptime)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_returns_every_device_to_a_fresh_simulators_state_on_the_same_ports() {
+    let fresh = start(None).await;
+    let fresh_readings = first_readings(&fresh).await;
+    fresh.shutdown().await;
+
+    let sim = start(None).await;
+    let endpoints = sim.endpoints().to_vec();
+    let announced = sim.announcements();
+    let ca = announced.iter().find(|(k, _)| *k == "pubsub-ca").unwrap().1.clone();
+    let mut open = common::connect(sim.url("endrpi").unwrap()).await;
+    common::ask(&mut open, r#"{"action":"READ_UPTIME"}"#).await;
+    assert_eq!(
+        request(&sim, "POST", "/clock/advance", None, r#"{"ms":7000}"#).await.0,
+        200
+    );
+    let (status, _) = request(&sim, "POST", "/devices/endrpi/temperature", None, r#"{"celsius":91.5}"#).await;
+    assert_eq!(status, 200);
+    assert_ne!(
+        first_readings(&sim).await,
+        fresh_readings,
+        "the state moved before the reset"
+    );
+
+    let (status, body) = request(&sim, "POST", "/reset", None, "{}").await;
+    assert_eq!(
+        (status, &body["reset"], &body["clock"]["now_ms"]),
+        (200, &json!(true), &json!(0)),
+        "{body}"
+    );
+    assert!(
+        !matches!(common::next_message(&mut open).await, Some(Message::Text(_))),
+        "a connection from before the reset is closed"
+    );
+    assert_eq!(sim.endpoints(), endpoints.as_slice(), "the same ports");
+    assert_eq!(first_readings(&sim).await, fresh_readings, "as a fresh simulator reads");
+    assert_eq!(request(&sim, "GET", "/reset", None, "").await.0, 405);
+    assert_eq!(sim.announcements(), announced, "what was announced at start stays true");
+    let robot = sim.endpoints().iter().find(|e| e.name == "pubsub").unwrap().addr;
+    let tcp = TcpStream::connect(robot).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let handshake = common::tls_connector(&ca).connect(name, tcp);
+    let handshake = tokio::time::timeout(Duration::from_secs(5), handshake).await.unwrap();
+    assert!(handshake.is_ok(), "the robot's certificate is still the announced one");
     sim.shutdown().await;
 }

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use futures_util::future::BoxFuture;
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use understudy_sim::serve::listener::read_head;
@@ -17,6 +17,8 @@ use understudy_sim::serve::listener::read_head;
 use super::rest::{self, TokenAuth};
 use crate::client::WsClient;
 use crate::error::{Error, Result};
+use crate::listen::{Incoming, ListenIdentity, ListenSocket};
+use crate::target::Served as ServedTarget;
 
 /// The token the checker's server accepts when none is configured (`--obico-token`).
 pub const DEFAULT_TOKEN: &str = "understudy-obico-token";
@@ -102,6 +104,8 @@ struct Shared {
     log: Mutex<Vec<Served>>,
     refuse_upgrades: AtomicU32,
     next_file_id: AtomicU64,
+    /// When the agent was last started afresh (its simulator reset), if the server was told.
+    since: Mutex<Option<Instant>>,
 }
 
 impl Shared {
@@ -110,14 +114,30 @@ impl Shared {
             log.push(Served { at, seen });
         }
     }
+
+    /// Whether something that happened `at` is from before the agent's last fresh start.
+    fn is_stale(&self, at: Instant) -> bool {
+        self.since
+            .lock()
+            .ok()
+            .and_then(|since| *since)
+            .is_some_and(|since| at < since)
+    }
 }
+
+/// An accepted agent socket and when its upgrade request came.
+type Accepted = (Instant, WsClient);
 
 /// A running Obico server; it stops when dropped.
 #[derive(Debug)]
 pub struct ObicoServer {
     addr: SocketAddr,
+    /// `http`, or `https` on a TLS socket.
+    scheme: String,
+    /// Which certificate it presents, on a TLS socket.
+    certificate: Option<String>,
     shared: Arc<Shared>,
-    sockets: tokio::sync::Mutex<mpsc::Receiver<WsClient>>,
+    sockets: tokio::sync::Mutex<mpsc::Receiver<Accepted>>,
     task: JoinHandle<()>,
 }
 
@@ -128,35 +148,34 @@ impl Drop for ObicoServer {
 }
 
 impl ObicoServer {
-    /// Serves on `listener`, accepting agents that present `token`.
-    pub fn start(listener: TcpListener, token: &str) -> Result<Arc<ObicoServer>> {
-        let addr = listener.local_addr().map_err(|source| Error::Listen {
-            addr: "the Obico server's address".into(),
-            source,
-        })?;
+    /// Serves on `socket` (TLS when it serves TLS), accepting agents that present `token`.
+    pub fn start(socket: ListenSocket, token: &str) -> Arc<ObicoServer> {
+        let (addr, scheme) = (socket.addr(), socket.scheme("http"));
+        let certificate = socket.certificate().map(str::to_string);
         let shared = Arc::new(Shared {
             token: token.to_string(),
             log: Mutex::new(Vec::new()),
             refuse_upgrades: AtomicU32::new(0),
             next_file_id: AtomicU64::new(1),
+            since: Mutex::new(None),
         });
         let (to_scenario, sockets) = mpsc::channel(WAITING_SOCKETS);
-        let task = tokio::spawn(accept_loop(listener, shared.clone(), to_scenario));
-        Ok(Arc::new(ObicoServer {
+        let task = tokio::spawn(accept_loop(socket, shared.clone(), to_scenario));
+        Arc::new(ObicoServer {
             addr,
+            scheme,
+            certificate,
             shared,
             sockets: tokio::sync::Mutex::new(sockets),
             task,
-        }))
+        })
     }
 
     /// Binds a free loopback port and serves there.
     pub async fn on_loopback(token: &str) -> Result<Arc<ObicoServer>> {
-        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|source| Error::Listen {
-            addr: "127.0.0.1:0".into(),
-            source,
-        })?;
-        ObicoServer::start(listener, token)
+        let socket =
+            ListenSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0)), false, &ListenIdentity::default()).await?;
+        Ok(ObicoServer::start(socket, token))
     }
 
     /// Where it listens.
@@ -164,14 +183,29 @@ impl ObicoServer {
         self.addr
     }
 
-    /// The endpoint prefix an agent is configured with: `http://HOST:PORT`.
+    /// The endpoint prefix an agent is configured with: `http://HOST:PORT` (`https://` over TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
-    /// Every call answered so far, in arrival order.
+    /// Every call answered so far (since the agent's last fresh start, when the server was told of one), in
+    /// arrival order.
     pub fn log(&self) -> Vec<Served> {
-        self.shared.log.lock().map(|l| l.clone()).unwrap_or_default()
+        let log = self.shared.log.lock().map(|l| l.clone()).unwrap_or_default();
+        log.into_iter().filter(|s| !self.shared.is_stale(s.at)).collect()
+    }
+
+    /// The agent under test is about to be started afresh (its simulator reset): what it did so far, its calls
+    /// and its sockets not yet taken, is forgotten (the sockets are closed), and so are refusals asked for it.
+    pub fn restarting(&self) {
+        if let Ok(mut mark) = self.shared.since.lock() {
+            *mark = Some(Instant::now());
+        }
+        self.shared.refuse_upgrades.store(0, Ordering::SeqCst);
+        // No scenario waits for a socket between two scenarios; if one did, its stale sockets go when taken.
+        if let Ok(mut sockets) = self.sockets.try_lock() {
+            while sockets.try_recv().is_ok() {}
+        }
     }
 
     /// Refuses the next `n` upgrades with 403 even when their token is right (a server that rejects the agent).
@@ -181,35 +215,78 @@ impl ObicoServer {
 
     /// The next agent socket accepted (its first frame already sent), waiting at most `wait`.
     pub async fn next_socket(&self, wait: Duration) -> Result<WsClient> {
+        let deadline = tokio::time::Instant::now() + wait;
         let mut sockets = self.sockets.lock().await;
-        match tokio::time::timeout(wait, sockets.recv()).await {
-            Ok(Some(socket)) => Ok(socket),
-            Ok(None) => Err(Error::Wire("the Obico server stopped".into())),
-            Err(_) => Err(Error::Wire(format!(
-                "no Obico agent opened {WS_PATH} on {} within {} s",
-                self.addr,
-                wait.as_secs_f64()
-            ))),
+        loop {
+            match tokio::time::timeout_at(deadline, sockets.recv()).await {
+                Ok(Some((at, mut socket))) if self.shared.is_stale(at) => socket.close().await,
+                Ok(Some((_, socket))) => return Ok(socket),
+                Ok(None) => return Err(Error::Wire("the Obico server stopped".into())),
+                Err(_) => {
+                    return Err(Error::Wire(format!(
+                        "no Obico agent opened {WS_PATH} on {} within {} s",
+                        self.addr,
+                        wait.as_secs_f64()
+                    )));
+                }
+            }
         }
     }
 
     /// An agent socket accepted and not yet taken, if there is one (nothing is waited for).
     pub async fn waiting_socket(&self) -> Option<WsClient> {
-        self.sockets.lock().await.try_recv().ok()
+        let mut sockets = self.sockets.lock().await;
+        while let Ok((at, mut socket)) = sockets.try_recv() {
+            if !self.shared.is_stale(at) {
+                return Some(socket);
+            }
+            socket.close().await;
+        }
+        None
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, to_scenario: mpsc::Sender<WsClient>) {
+impl ServedTarget for ObicoServer {
+    fn url(&self) -> String {
+        ObicoServer::url(self)
+    }
+
+    fn next_socket(&self, wait: Duration) -> BoxFuture<'_, Result<WsClient>> {
+        Box::pin(ObicoServer::next_socket(self, wait))
+    }
+
+    fn restarting(&self) {
+        ObicoServer::restarting(self);
+    }
+
+    fn describe(&self) -> String {
+        let tls = match &self.certificate {
+            Some(certificate) => format!(", with TLS: {certificate}"),
+            None => String::new(),
+        };
+        format!("an Obico server on {} for the agent to dial{tls}", self.url())
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync> {
+        self
+    }
+}
+
+async fn accept_loop(socket: ListenSocket, shared: Arc<Shared>, to_scenario: mpsc::Sender<Accepted>) {
+    let handshaker = socket.handshaker();
     loop {
-        let Ok((tcp, _)) = listener.accept().await else {
+        let Ok(tcp) = socket.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        let (shared, to_scenario) = (shared.clone(), to_scenario.clone());
+        let (shared, to_scenario, handshaker) = (shared.clone(), to_scenario.clone(), handshaker.clone());
         tokio::spawn(async move {
-            if let Ok(Some(socket)) = tokio::time::timeout(REQUEST_WAIT, serve(tcp, &shared)).await {
+            let Ok(stream) = handshaker.handshake(tcp).await else {
+                return;
+            };
+            if let Ok(Some(socket)) = tokio::time::timeout(REQUEST_WAIT, serve(stream, &shared)).await {
                 // A socket no scenario waits for is closed.
-                if let Err(mpsc::error::TrySendError::Full(mut socket)) = to_scenario.try_send(socket) {
+                if let Err(mpsc::error::TrySendError::Full((_, mut socket))) = to_scenario.try_send(socket) {
                     socket.close().await;
                 }
             }
@@ -251,7 +328,7 @@ fn parse_head(bytes: &[u8]) -> Option<Request> {
 }
 
 /// One connection: a REST call is answered and closed; an accepted upgrade is returned.
-async fn serve(mut tcp: TcpStream, shared: &Shared) -> Option<WsClient> {
+async fn serve(mut tcp: Incoming, shared: &Shared) -> Option<Accepted> {
     let head = read_head(&mut tcp).await.ok()??;
     let at = Instant::now();
     let Some(request) = parse_head(&head.bytes) else {
@@ -299,7 +376,7 @@ async fn serve(mut tcp: TcpStream, shared: &Shared) -> Option<WsClient> {
 }
 
 /// An upgrade: refused before the handshake unless it is `/ws/dev/` with the right bearer token.
-async fn upgrade(mut tcp: TcpStream, head: Bytes, request: Request, shared: &Shared, at: Instant) -> Option<WsClient> {
+async fn upgrade(mut tcp: Incoming, head: Bytes, request: Request, shared: &Shared, at: Instant) -> Option<Accepted> {
     let auth = Auth::of(request.authorization.as_deref(), &shared.token);
     let refused_by_choice = auth == Auth::Bearer
         && shared
@@ -336,10 +413,10 @@ async fn upgrade(mut tcp: TcpStream, head: Bytes, request: Request, shared: &Sha
     }
     let mut socket = WsClient::accept_read(head, tcp).await.ok()?;
     socket.send_text(FIRST_FRAME).await.ok()?;
-    Some(socket)
+    Some((at, socket))
 }
 
-async fn respond(tcp: &mut TcpStream, status: u16, content_type: &str, body: &str) {
+async fn respond<S: AsyncWrite + Unpin>(tcp: &mut S, status: u16, content_type: &str, body: &str) {
     let reason = match status {
         200 => "OK",
         201 => "Created",

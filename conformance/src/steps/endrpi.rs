@@ -10,10 +10,10 @@ use crate::steps::{Check, MAIN, Protocol, parse_json};
 const ENDPOINT: &str = "endrpi";
 
 /// The Endrpi protocol: its steps need nothing of the shared ones.
-pub const PROTOCOL: Protocol = Protocol {
-    name: ENDPOINT,
-    pass_time: None,
-    redactions: &[
+pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT).with_redactions(REDACTIONS);
+
+/// What moves with time or noise in the Pi's answers.
+const REDACTIONS: &[(&str, &str)] = &[
         (".data.seconds", "[uptime seconds]"),
         (".data.formatted", "[uptime text]"),
         (".data.systemOnChip.quantity", "[temperature]"),
@@ -32,8 +32,7 @@ pub const PROTOCOL: Protocol = Protocol {
         (".body.arm.quantity", "[arm clock]"),
         (".body.free.quantity", "[free kB]"),
         (".body.available.quantity", "[available kB]"),
-    ],
-};
+    ];
 
 /// What the Endrpi steps remember within a scenario.
 #[derive(Debug, Default)]

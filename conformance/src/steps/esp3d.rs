@@ -12,7 +12,7 @@ use cucumber::{given, then, when};
 use understudy_sim::devices::esp3d::Esp3dOptions;
 
 use crate::client::{self, Frame, WsClient};
-use crate::steps::{Check, Protocol};
+use crate::steps::{Check, Flags, Protocol, ProtocolOptions};
 use link::{Link, Socket, absorb_stream, first_pending, is_label, link, state, take_binary, take_text, wait_for};
 use notation::{frame, parse_bytes, show, unescape};
 
@@ -28,16 +28,37 @@ const DATA_PORT: u16 = 8282;
 const STREAM_WAIT_MS: u64 = 2000;
 
 /// The ESP3D protocol: its steps read their own connections as they let time pass, and need nothing of the
-/// shared time step.
-pub const PROTOCOL: Protocol = Protocol {
-    name: ENDPOINT,
-    pass_time: None,
-    redactions: &[],
-};
+/// shared time step; a board is named by its HTTP URL and its two sockets are found from it.
+pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT)
+    .with_flags(Flags::of::<Esp3dFlags>())
+    .with_endpoints(endpoints);
+
+/// The checker's flags for ESP3D: the board's sockets when they are not where its HTTP URL says.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct Esp3dFlags {
+    /// The ESP3D terminal socket (default: ws://HOST:PORT+1/ of the esp3d target http://HOST:PORT/).
+    #[arg(long, value_name = "URL", requires = "targets")]
+    pub esp3d_terminal: Option<String>,
+    /// The ESP3D data socket (default: ws://HOST:8282/ on the esp3d target's host).
+    #[arg(long, value_name = "URL", requires = "targets")]
+    pub esp3d_data: Option<String>,
+}
+
+/// The board's sockets for the run's esp3d target (none without one; the flags then are a usage error).
+fn endpoints(target: Option<&str>, options: &ProtocolOptions) -> Result<BTreeMap<String, String>, String> {
+    let flags = options.get::<Esp3dFlags>();
+    match target {
+        Some(url) => sockets_of(url, flags.esp3d_terminal.as_deref(), flags.esp3d_data.as_deref()),
+        None if flags.esp3d_terminal.is_some() || flags.esp3d_data.is_some() => {
+            Err("--esp3d-terminal and --esp3d-data need --target esp3d=http://HOST:PORT/".into())
+        }
+        None => Ok(BTreeMap::new()),
+    }
+}
 
 /// The board's two sockets found from its HTTP URL `http://HOST:PORT/`: the terminal on `PORT + 1`, the data
 /// socket on 8282 of the same host, unless `terminal` or `data` name them.
-pub fn sockets_of(http_url: &str, terminal: Option<&str>, data: Option<&str>) -> Result<BTreeMap<String, String>, String> {
+fn sockets_of(http_url: &str, terminal: Option<&str>, data: Option<&str>) -> Result<BTreeMap<String, String>, String> {
     let authority = http_url
         .strip_prefix("http://")
         .map(client::authority_of)
@@ -517,6 +538,17 @@ async fn answers_frame(world: &mut Check, name: String, kind: String, notation: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_socket_flags_need_an_esp3d_target() {
+        let mut options = ProtocolOptions::default();
+        assert!(endpoints(None, &options).unwrap().is_empty());
+        options.get_mut::<Esp3dFlags>().esp3d_data = Some("ws://h:9/".into());
+        let error = endpoints(None, &options).unwrap_err();
+        assert!(error.contains("need --target esp3d="), "{error}");
+        let sockets = endpoints(Some("http://h:80/"), &options).unwrap();
+        assert_eq!((sockets[TERMINAL].as_str(), sockets[DATA].as_str()), ("ws://h:81/", "ws://h:9/"));
+    }
 
     #[test]
     fn the_sockets_are_found_from_the_http_url_unless_given() {

@@ -11,9 +11,12 @@ use std::sync::Arc;
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 
+use understudy_sim::devices::options::Options;
+
 use crate::client::{self, HttpReply, Transport, WsClient};
+use crate::listen::ListenSocket;
 use crate::runner::RunContext;
-use crate::target::Session;
+use crate::target::{Served, Session};
 
 /// The connection steps use when they name none.
 pub const MAIN: &str = "main";
@@ -22,16 +25,114 @@ pub const MAIN: &str = "main";
 /// it moved the time itself, `Ok(false)` to leave it to the target.
 pub type PassTime = for<'a> fn(&'a mut Check, u64) -> LocalBoxFuture<'a, Result<bool, String>>;
 
-/// A protocol the checker knows: its tag and target name, and how its steps take part in shared steps.
+/// Every protocol's own options (its parsed flags), by type: the same type map the simulator keeps its
+/// devices' options in. An absent entry reads as that type's defaults.
+pub type ProtocolOptions = understudy_sim::devices::DeviceOptions;
+
+/// A protocol's more sockets, found from its `--target` URL (`None`: the run names no target of it) and its
+/// options: endpoint name -> URL, dialled as given. An `Err` is a usage error.
+pub type Endpoints = fn(Option<&str>, &ProtocolOptions) -> Result<BTreeMap<String, String>, String>;
+
+/// What the checker serves on a listening target of a protocol whose device talks to a server of its own
+/// kind (Obico: the REST calls, then the agent's socket), from the bound socket and the protocol's options.
+pub type Serve = fn(ListenSocket, &ProtocolOptions) -> crate::error::Result<Arc<dyn Served>>;
+
+/// A protocol's own command-line flags: a `clap::Args` type, added to `understudy-check`'s command line and
+/// parsed back into [`ProtocolOptions`] (see [`Flags::of`]). Its fields (the flags' ids) and flags start with
+/// the protocol's name (`esp3d_data`, `--esp3d-data`) so that they never clash with another's.
+#[derive(Clone, Copy, Debug)]
+pub struct Flags {
+    args: fn(clap::Command) -> clap::Command,
+    parse: fn(&clap::ArgMatches, &mut ProtocolOptions) -> Result<(), clap::Error>,
+}
+
+impl Flags {
+    /// The flags of the `clap::Args` type `A`, which is also the protocol's options type: steps read it with
+    /// [`Check::options`] (its `Default` must match its flags' defaults).
+    pub const fn of<A: clap::Args + clap::FromArgMatches + Options>() -> Flags {
+        Flags {
+            args: A::augment_args,
+            parse: parse_into::<A>,
+        }
+    }
+}
+
+fn parse_into<A: clap::FromArgMatches + Options>(
+    matches: &clap::ArgMatches,
+    options: &mut ProtocolOptions,
+) -> Result<(), clap::Error> {
+    options.set(A::from_arg_matches(matches)?);
+    Ok(())
+}
+
+/// A protocol the checker knows: its tag and target name, and the hooks by which it takes part in the shared
+/// steps, the command line and the target. Build it with [`Protocol::named`] and the `with_*` methods.
 #[derive(Debug)]
 pub struct Protocol {
     /// The feature tag and `--target` name, e.g. `endrpi`; `features/<name>/` holds its features.
     pub name: &'static str,
     /// Its part in "N ms of device time pass", if it has one.
     pub pass_time: Option<PassTime>,
+    /// Its own flags, if it has any.
+    pub flags: Option<Flags>,
+    /// Its more sockets beside the target URL, if it has any.
+    pub endpoints: Option<Endpoints>,
+    /// What the checker serves on a listening target of it; without, the device's WebSocket is accepted as is.
+    pub serve: Option<Serve>,
     /// The values that move with time or noise, as insta selectors (`.data.seconds`) and their placeholders:
     /// the snapshots redact them, and so does a replay before it compares frames.
     pub redactions: &'static [(&'static str, &'static str)],
+}
+
+impl Protocol {
+    /// A protocol with no hooks.
+    pub const fn named(name: &'static str) -> Protocol {
+        Protocol {
+            name,
+            pass_time: None,
+            flags: None,
+            endpoints: None,
+            serve: None,
+            redactions: &[],
+        }
+    }
+
+    /// With its part in "N ms of device time pass".
+    pub const fn with_pass_time(self, pass_time: PassTime) -> Protocol {
+        Protocol {
+            pass_time: Some(pass_time),
+            ..self
+        }
+    }
+
+    /// With its own flags.
+    pub const fn with_flags(self, flags: Flags) -> Protocol {
+        Protocol {
+            flags: Some(flags),
+            ..self
+        }
+    }
+
+    /// With more sockets found from its target URL.
+    pub const fn with_endpoints(self, endpoints: Endpoints) -> Protocol {
+        Protocol {
+            endpoints: Some(endpoints),
+            ..self
+        }
+    }
+
+    /// With the values its snapshots and replays redact.
+    pub const fn with_redactions(self, redactions: &'static [(&'static str, &'static str)]) -> Protocol {
+        Protocol { redactions, ..self }
+    }
+
+    /// With a server of its own on a listening target.
+    pub const fn with_serve(self, serve: Serve) -> Protocol {
+        Protocol {
+            serve: Some(serve),
+            ..self
+        }
+    }
 }
 
 /// Declares each protocol's step module and the list of known protocols, so that adding a protocol is one
@@ -51,6 +152,43 @@ pub fn protocol_names() -> Vec<&'static str> {
     PROTOCOLS.iter().map(|p| p.name).collect()
 }
 
+/// The protocol named `name`, if the checker knows it.
+pub fn protocol(name: &str) -> Option<&'static Protocol> {
+    PROTOCOLS.iter().find(|p| p.name == name)
+}
+
+/// `command` with every protocol's own flags added, in protocol order.
+pub fn with_protocol_flags(command: clap::Command) -> clap::Command {
+    PROTOCOLS
+        .iter()
+        .filter_map(|p| p.flags)
+        .fold(command, |command, flags| (flags.args)(command))
+}
+
+/// Every protocol's options, read from a command line built by [`with_protocol_flags`].
+pub fn protocol_options(matches: &clap::ArgMatches) -> Result<ProtocolOptions, clap::Error> {
+    let mut options = ProtocolOptions::default();
+    for flags in PROTOCOLS.iter().filter_map(|p| p.flags) {
+        (flags.parse)(matches, &mut options)?;
+    }
+    Ok(options)
+}
+
+/// Every protocol's more sockets for these targets (an external run), by endpoint name.
+pub fn protocol_endpoints(
+    targets: &BTreeMap<String, String>,
+    options: &ProtocolOptions,
+) -> Result<BTreeMap<String, String>, String> {
+    let mut endpoints = BTreeMap::new();
+    for protocol in PROTOCOLS {
+        if let Some(more) = protocol.endpoints {
+            let url = targets.get(protocol.name).map(String::as_str);
+            endpoints.extend(more(url, options)?);
+        }
+    }
+    Ok(endpoints)
+}
+
 /// One scenario's state: its run and target (injected before it starts), its connections, what it last
 /// received, and each protocol's own state by type.
 #[derive(cucumber::World)]
@@ -58,6 +196,8 @@ pub fn protocol_names() -> Vec<&'static str> {
 pub struct Check {
     run: Option<Arc<RunContext>>,
     target: Option<Session>,
+    /// Why the scenario could not begin (its target could not be reset), if it could not.
+    not_begun: Option<String>,
     /// Open WebSocket connections by name.
     pub conns: BTreeMap<String, WsClient>,
     /// The last text frame received, by connection name.
@@ -81,6 +221,7 @@ impl Check {
         Check {
             run: None,
             target: None,
+            not_begun: None,
             conns: BTreeMap::new(),
             last_text: BTreeMap::new(),
             http: None,
@@ -88,10 +229,20 @@ impl Check {
         }
     }
 
-    /// Gives the scenario its run and a fresh session on the run's target (cucumber's `before` hook).
-    pub fn inject(&mut self, run: Arc<RunContext>) {
-        self.target = Some(Session::new(run.target.clone()));
+    /// Gives the scenario its run and a fresh session on the run's target, and begins it (a simulator driven
+    /// through its control API is reset): cucumber's `before` hook.
+    pub async fn inject(&mut self, run: Arc<RunContext>) {
+        let mut session = Session::new(run.target.clone());
+        if let Err(error) = session.begin().await {
+            self.not_begun = Some(format!("the simulator could not be reset before the scenario: {error}"));
+        }
+        self.target = Some(session);
         self.run = Some(run);
+    }
+
+    /// Why the scenario could not begin, if it could not: it fails with this whatever its steps did.
+    pub fn not_begun(&self) -> Option<&str> {
+        self.not_begun.as_deref()
     }
 
     /// The run this scenario belongs to.
@@ -123,6 +274,11 @@ impl Check {
             Some(state) => state,
             None => unreachable!("the state map is keyed by the state's own type"),
         }
+    }
+
+    /// A protocol's options for this run (its flags; the defaults when the run set none).
+    pub fn options<O: Options>(&self) -> Result<O, String> {
+        Ok(self.run()?.config.options.get::<O>())
     }
 
     /// A protocol's own state, if a step made it.

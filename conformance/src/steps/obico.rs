@@ -15,8 +15,10 @@ use serde_json::{Value, json};
 use understudy_sim::devices::obico::ObicoOptions;
 
 use crate::client::{self, Transport};
-use crate::obico::{Auth, ObicoServer, Seen};
-use crate::steps::{Check, MAIN, Protocol, parse_json};
+use crate::listen::ListenSocket;
+use crate::obico::{Auth, DEFAULT_TOKEN, ObicoServer, Seen};
+use crate::steps::{Check, Flags, MAIN, Protocol, ProtocolOptions, parse_json};
+use crate::target::Served;
 use checks::Kind;
 pub use stream::ENDPOINT;
 use stream::{Got, ObicoState, STEP_MS, adopt, is_virtual, now_ms, obico};
@@ -24,17 +26,44 @@ use stream::{Got, ObicoState, STEP_MS, adopt, is_virtual, now_ms, obico};
 /// The G-code file print scenarios select and start when none is configured (`--obico-print-file`).
 pub const DEFAULT_PRINT_FILE: &str = "understudy-check.gcode";
 
-/// The Obico protocol: while device time passes, the agent's socket is read.
-pub const PROTOCOL: Protocol = Protocol {
-    name: ENDPOINT,
-    pass_time: Some(pass_time_boxed),
-    redactions: &[
+/// The Obico protocol: while device time passes, the agent's socket is read; on a listening target the
+/// checker is the Obico server the agent dials.
+pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT)
+    .with_pass_time(pass_time_boxed)
+    .with_flags(Flags::of::<ObicoFlags>())
+    .with_serve(serve)
+    .with_redactions(&[
         (".status._ts", "[ts]"),
         (".current_print_ts", "[cpts]"),
         (".status.job.file.date", "[date]"),
         (".event.data.time", "[s]"),
-    ],
-};
+    ]);
+
+/// The checker's flags for Obico: what its server accepts and what print scenarios start (field names are
+/// the flags' ids, prefixed with the protocol's name as every protocol's must be).
+#[derive(Clone, Debug, clap::Args)]
+pub struct ObicoFlags {
+    /// The token the checker's Obico server accepts from the agent (its `auth_token`).
+    #[arg(long, default_value = DEFAULT_TOKEN)]
+    pub obico_token: String,
+    /// The G-code file Obico print scenarios start with `_printer.select_file` (OctoPrint: its path on disk).
+    #[arg(long, default_value = DEFAULT_PRINT_FILE)]
+    pub obico_print_file: String,
+}
+
+impl Default for ObicoFlags {
+    fn default() -> Self {
+        ObicoFlags {
+            obico_token: DEFAULT_TOKEN.to_string(),
+            obico_print_file: DEFAULT_PRINT_FILE.to_string(),
+        }
+    }
+}
+
+/// On a listening target, the checker's Obico server for the whole run, accepting the configured token.
+fn serve(socket: ListenSocket, options: &ProtocolOptions) -> crate::error::Result<Arc<dyn Served>> {
+    Ok(ObicoServer::start(socket, &options.get::<ObicoFlags>().obico_token))
+}
 
 fn pass_time_boxed(world: &mut Check, ms: u64) -> LocalBoxFuture<'_, Result<bool, String>> {
     Box::pin(async move {
@@ -51,10 +80,11 @@ async fn server(world: &mut Check) -> Result<Arc<ObicoServer>, String> {
     if let Some(server) = obico(world).server.clone() {
         return Ok(server);
     }
+    let token = world.options::<ObicoFlags>()?.obico_token;
     let target = world.target()?.target();
-    let server = match target.obico_server() {
+    let server = match target.served::<ObicoServer>(ENDPOINT) {
         Some(server) => server,
-        None if !target.is_external() => ObicoServer::on_loopback(target.obico_token()).await?,
+        None if !target.is_external() => ObicoServer::on_loopback(&token).await?,
         None => return Err("no --target for obico".into()),
     };
     obico(world).server = Some(server.clone());
@@ -64,7 +94,7 @@ async fn server(world: &mut Check) -> Result<Arc<ObicoServer>, String> {
 /// Starts the scenario's in-process simulator with its agent pointed at `server` (`--obico-server URL`, the
 /// checker's token).
 async fn start_simulated_agent(world: &mut Check, server: &ObicoServer) -> Result<(), String> {
-    let token = world.target()?.target().obico_token().to_string();
+    let token = world.options::<ObicoFlags>()?.obico_token;
     let in_process = world.target()?.in_process("the simulated Obico agent")?;
     *in_process.config_mut()?.devices.get_mut::<ObicoOptions>() = ObicoOptions::single(&server.url(), &token);
     in_process.simulator().await?;
@@ -177,13 +207,25 @@ async fn refuse_next(world: &mut Check) -> Result<(), String> {
 
 /// `{token}` in step text is the checker's token.
 async fn with_token(world: &mut Check, text: &str) -> Result<String, String> {
-    let token = world.target()?.target().obico_token().to_string();
+    let token = world.options::<ObicoFlags>()?.obico_token;
     Ok(text.replace("{token}", &token))
+}
+
+/// How the checker reaches its own server (TLS on a `listen+tls://` target: the checker trusts itself), and
+/// its `host:port`.
+async fn own_server(world: &mut Check) -> Result<(Transport, String), String> {
+    let server = server(world).await?;
+    let transport = if server.url().starts_with("https://") {
+        Transport::tls(&client::Trust::AnyCertificate)?
+    } else {
+        Transport::Plain
+    };
+    Ok((transport, server.addr().to_string()))
 }
 
 #[when(regex = r#"^I ask the Obico server to upgrade "(.*)" with authorization "(.*)"$"#)]
 async fn ask_upgrade(world: &mut Check, path: String, authorization: String) -> Result<(), String> {
-    let authority = server(world).await?.addr().to_string();
+    let (transport, authority) = own_server(world).await?;
     let authorization = with_token(world, &authorization).await?;
     let mut headers = vec![
         ("upgrade", "websocket"),
@@ -194,20 +236,20 @@ async fn ask_upgrade(world: &mut Check, path: String, authorization: String) -> 
     if !authorization.is_empty() {
         headers.push(("authorization", authorization.as_str()));
     }
-    world.http = Some(client::http_request_via(&Transport::Plain, &authority, "GET", &path, &headers, "").await?);
+    world.http = Some(client::http_request_via(&transport, &authority, "GET", &path, &headers, "").await?);
     Ok(())
 }
 
 #[when(regex = r#"^I call the Obico server "(GET|POST) (.*)" with authorization "(.*)"$"#)]
 async fn call_rest(world: &mut Check, method: String, path: String, authorization: String) -> Result<(), String> {
-    let authority = server(world).await?.addr().to_string();
+    let (transport, authority) = own_server(world).await?;
     let authorization = with_token(world, &authorization).await?;
     let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
     if !authorization.is_empty() {
         headers.push(("authorization", authorization.as_str()));
     }
     let body = if method == "POST" { "filename=a.gcode&num_bytes=3" } else { "" };
-    world.http = Some(client::http_request_via(&Transport::Plain, &authority, &method, &path, &headers, body).await?);
+    world.http = Some(client::http_request_via(&transport, &authority, &method, &path, &headers, body).await?);
     Ok(())
 }
 
@@ -397,7 +439,7 @@ async fn reports_event(world: &mut Check, event: String, ms: u64) -> Result<(), 
 #[given(regex = r"^the agent is printing, started through a passthru$")]
 async fn printing(world: &mut Check) -> Result<(), String> {
     reports_state(world, "Operational".into(), 60_000).await?;
-    let file = world.run()?.config.obico_print_file.clone();
+    let file = world.options::<ObicoFlags>()?.obico_print_file;
     if world.target()?.target().has_control() {
         let upload = json!({"file": file, "gcode": short_print()});
         world.control(ENDPOINT, "upload", &upload).await?;

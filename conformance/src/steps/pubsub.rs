@@ -16,11 +16,7 @@ use crate::steps::{Check, MAIN, Protocol, parse_json};
 const ENDPOINT: &str = "pubsub";
 
 /// The pub/sub protocol: its steps need nothing of the shared ones.
-pub const PROTOCOL: Protocol = Protocol {
-    name: ENDPOINT,
-    pass_time: None,
-    redactions: &[(".data.data.t", "[sim ms]")],
-};
+pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT).with_redactions(&[(".data.data.t", "[sim ms]")]);
 
 /// The "no-op, then wait for its ack" barrier: an unsubscribe from a marker topic nobody uses, whose ack
 /// comes after everything the server applied before it (PUBSUB-19).

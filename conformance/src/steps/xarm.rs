@@ -15,11 +15,7 @@ pub use stream::XarmState;
 use stream::{ENDPOINT, Kind, xarm, xarm_mut};
 
 /// The xArm protocol: while device time passes, its open connections are read in lockstep.
-pub const PROTOCOL: Protocol = Protocol {
-    name: ENDPOINT,
-    pass_time: Some(pass_time_boxed),
-    redactions: &[],
-};
+pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT).with_pass_time(pass_time_boxed);
 
 fn pass_time_boxed(world: &mut Check, ms: u64) -> LocalBoxFuture<'_, Result<bool, String>> {
     Box::pin(pass_time(world, ms))

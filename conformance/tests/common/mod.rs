@@ -20,6 +20,13 @@ pub fn snapshot_settings(protocol: &Protocol) -> insta::Settings {
     settings
 }
 
+/// A loopback address whose port was free when asked (for a listening target the test's device dials).
+pub fn free_loopback_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+}
+
 /// Every rule in `failing` failed and every rule in `passing` passed.
 pub fn expect_rules(report: &Report, failing: &[&str], passing: &[&str]) {
     for rule in failing {

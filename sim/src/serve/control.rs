@@ -1,5 +1,6 @@
-//! The control API: plain HTTP+JSON to read and advance the clock and to run device control commands
-//! (fault injection, forced states), so that a simulator in another process can be driven like an in-process one.
+//! The control API: plain HTTP+JSON to read and advance the clock, to run device control commands (fault
+//! injection, forced states) and to reset every device to its start state, so that a simulator in another
+//! process can be driven like an in-process one.
 //! It stays on loopback unless asked otherwise, and then every request needs its bearer token.
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -8,11 +9,12 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 
-use crate::clock::{Clock, ClockError, ClockMode, SimTime};
+use crate::clock::{ClockError, ClockMode, SimTime};
 use crate::serve::BoundEndpoint;
 use crate::serve::dashboard::{self, Sources};
-use crate::serve::device::{ControlError, Device, Service, Session, Upgrade};
-use crate::serve::faults::{FaultError, Faults};
+use crate::serve::device::{AnswerFuture, ControlError, Device, HttpAnswer, Service, Session, Upgrade};
+use crate::serve::faults::FaultError;
+use crate::serve::live::Live;
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
 /// The control API's flags.
@@ -112,9 +114,7 @@ pub fn run(
 
 /// The control API's HTTP service.
 pub struct ControlService {
-    faults: Arc<Faults>,
-    clock: Arc<Clock>,
-    devices: Arc<Vec<Arc<dyn Device>>>,
+    live: Arc<Live>,
     endpoints: Vec<BoundEndpoint>,
     seed: u64,
     token: Option<String>,
@@ -122,19 +122,10 @@ pub struct ControlService {
 }
 
 impl ControlService {
-    /// The control API over these devices; with `token`, every request must carry it as a bearer token.
-    pub fn new(
-        faults: Arc<Faults>,
-        clock: Arc<Clock>,
-        devices: Arc<Vec<Arc<dyn Device>>>,
-        endpoints: Vec<BoundEndpoint>,
-        seed: u64,
-        token: Option<String>,
-    ) -> Self {
+    /// The control API over the running devices; with `token`, every request must carry it as a bearer token.
+    pub fn new(live: Arc<Live>, endpoints: Vec<BoundEndpoint>, seed: u64, token: Option<String>) -> Self {
         ControlService {
-            faults,
-            clock,
-            devices,
+            live,
             endpoints,
             seed,
             token,
@@ -149,20 +140,17 @@ impl ControlService {
     }
 
     fn clock_json(&self) -> Value {
-        let mode = match self.clock.mode() {
-            ClockMode::Realtime { .. } => "realtime",
-            ClockMode::Virtual => "virtual",
-        };
-        json!({ "mode": mode, "now_ms": self.clock.now().as_millis() })
+        clock_json(&self.live)
     }
 }
 
 impl ControlService {
     /// `GET /faults`: the active network faults, then every device fault a control command injects.
     fn faults_json(&self) -> Value {
-        let active: Vec<Value> = self.faults.list().iter().map(|a| a.to_json()).collect();
+        let active: Vec<Value> = self.live.base().faults.list().iter().map(|a| a.to_json()).collect();
         let device: Vec<Value> = self
-            .devices
+            .live
+            .devices()
             .iter()
             .flat_map(|d| {
                 d.device_faults().iter().map(move |f| {
@@ -187,7 +175,7 @@ impl ControlService {
                 "expected {\"spec\": \"FAULT[@SCOPE][#N]\"}, e.g. {\"spec\": \"delay:200ms@xarm\"}",
             );
         };
-        match self.faults.add_text(spec) {
+        match self.live.base().faults.add_text(spec) {
             Ok(active) => HttpResponse::json(200, active.to_json().to_string()),
             Err(e @ (FaultError::Spec(_) | FaultError::UnknownScope(..))) => error(400, e),
         }
@@ -196,10 +184,21 @@ impl ControlService {
     /// `DELETE /faults/ID`.
     fn remove_fault(&self, id: &str) -> HttpResponse {
         match id.parse::<u64>() {
-            Ok(id) if self.faults.remove(id) => HttpResponse::json(200, json!({ "removed": id }).to_string()),
+            Ok(id) if self.live.base().faults.remove(id) => {
+                HttpResponse::json(200, json!({ "removed": id }).to_string())
+            }
             _ => error(404, format!("no active fault has id {id}")),
         }
     }
+}
+
+fn clock_json(live: &Live) -> Value {
+    let clock = &live.base().clock;
+    let mode = match clock.mode() {
+        ClockMode::Realtime { .. } => "realtime",
+        ClockMode::Virtual => "virtual",
+    };
+    json!({ "mode": mode, "now_ms": clock.now().as_millis() })
 }
 
 fn error(status: u16, message: impl std::fmt::Display) -> HttpResponse {
@@ -235,6 +234,19 @@ impl Service for ControlService {
         unreachable_session()
     }
 
+    fn http_async(&self, now: SimTime, request: HttpRequest, cookie: Option<&str>) -> AnswerFuture<'_> {
+        if request.method == "POST" && request.path.trim_matches('/') == "reset" {
+            let live = self.live.clone();
+            return Box::pin(async move {
+                HttpAnswer::from(match live.reset().await {
+                    Ok(()) => HttpResponse::json(200, json!({ "reset": true, "clock": clock_json(&live) }).to_string()),
+                    Err(e) => error(500, format!("the reset failed: {e}")),
+                })
+            });
+        }
+        Box::pin(std::future::ready(self.http_with_headers(now, request, cookie)))
+    }
+
     fn http(&self, now: SimTime, request: HttpRequest) -> HttpResponse {
         let args: Value = if request.body.is_empty() {
             json!({})
@@ -263,14 +275,14 @@ impl Service for ControlService {
                     &self.dashboard,
                     self.clock_json(),
                     self.seed,
-                    &self.devices,
+                    &self.live.devices(),
                     &self.endpoints,
                     now,
                 );
                 HttpResponse::json(200, state.to_string())
             }
             ("POST", ["clock", "advance"]) => match args.get("ms").and_then(Value::as_u64) {
-                Some(ms) => match self.clock.advance(ms) {
+                Some(ms) => match self.live.base().clock.advance(ms) {
                     Ok(_) => HttpResponse::json(200, self.clock_json().to_string()),
                     Err(e @ ClockError::NotVirtual) => error(409, e),
                     Err(e @ ClockError::Overflow { .. }) => error(400, e),
@@ -279,14 +291,18 @@ impl Service for ControlService {
             },
             ("GET", ["faults"]) => HttpResponse::json(200, self.faults_json().to_string()),
             ("POST", ["faults"]) => self.add_fault(&args),
-            ("DELETE", ["faults"]) => HttpResponse::json(200, json!({ "cleared": self.faults.clear() }).to_string()),
+            ("DELETE", ["faults"]) => {
+                HttpResponse::json(200, json!({ "cleared": self.live.base().faults.clear() }).to_string())
+            }
             ("DELETE", ["faults", id]) => self.remove_fault(id),
-            ("POST", ["devices", device, command]) => match run(&self.devices, now, device, command, &args) {
+            ("POST", ["devices", device, command]) => match run(&self.live.devices(), now, device, command, &args) {
                 Ok(result) => HttpResponse::json(200, result.to_string()),
                 Err(e @ ControlError::UnknownCommand(_)) => error(404, e),
                 Err(e) => error(400, e),
             },
-            (_, ["", ..] | ["clock", ..] | ["devices", ..] | ["faults", ..]) => error(405, "method not allowed"),
+            (_, ["", ..] | ["clock", ..] | ["devices", ..] | ["faults", ..] | ["reset"]) => {
+                error(405, "method not allowed")
+            }
             _ => error(404, "not found"),
         }
     }
@@ -312,14 +328,25 @@ fn unreachable_session() -> Box<dyn Session> {
 mod tests {
     use super::*;
 
-    fn service(mode: ClockMode) -> ControlService {
-        let clock = Arc::new(Clock::new(mode));
-        let faults = Arc::new(Faults::new(
-            0,
-            clock.clone(),
-            Arc::new(crate::transcript::Transcript::disabled()),
-        ));
-        ControlService::new(faults, clock, Arc::new(Vec::new()), Vec::new(), 0, None)
+    /// The control API of a simulator running no device.
+    async fn service(mode: ClockMode) -> ControlService {
+        let mut config = crate::serve::SimConfig::for_tests(0);
+        config.clock = mode;
+        config.only = Some(Vec::new());
+        let clock = Arc::new(crate::clock::Clock::new(mode));
+        let transcript = Arc::new(crate::transcript::Transcript::disabled());
+        let base = Arc::new(crate::serve::ServeContext {
+            faults: Arc::new(crate::serve::faults::Faults::new(0, clock.clone(), transcript.clone())),
+            clock,
+            transcript,
+            clients: Arc::default(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
+            tracker: tokio_util::task::TaskTracker::new(),
+            max_connections: 1,
+        });
+        let prepared = crate::serve::live::Prepared::bind(&config, &base).await.unwrap();
+        let (live, endpoints) = prepared.start(config, base);
+        ControlService::new(live, endpoints, 0, None)
     }
 
     fn request(service: &ControlService, method: &str, path: &str, body: &str) -> (u16, Value) {
@@ -337,9 +364,9 @@ mod tests {
         (response.status, value)
     }
 
-    #[test]
-    fn faults_are_added_listed_and_cleared_by_id_or_all_at_once() {
-        let control = service(ClockMode::Virtual);
+    #[tokio::test]
+    async fn faults_are_added_listed_and_cleared_by_id_or_all_at_once() {
+        let control = service(ClockMode::Virtual).await;
         let (status, added) = request(&control, "POST", "/faults", r#"{"spec":"delay:200ms@xarm"}"#);
         assert_eq!(status, 200, "{added}");
         assert_eq!(added["spec"], "delay:200ms@xarm");
@@ -371,9 +398,9 @@ mod tests {
         (response.status, value)
     }
 
-    #[test]
-    fn advancing_the_clock_past_its_end_is_a_400_and_time_does_not_go_back() {
-        let control = service(ClockMode::Virtual);
+    #[tokio::test]
+    async fn advancing_the_clock_past_its_end_is_a_400_and_time_does_not_go_back() {
+        let control = service(ClockMode::Virtual).await;
         assert_eq!(post(&control, "/clock/advance", r#"{"ms":5000}"#).0, 200);
         let (status, body) = post(&control, "/clock/advance", r#"{"ms":18446744073709551615}"#);
         assert_eq!(status, 400, "{body}");
@@ -381,12 +408,12 @@ mod tests {
             body["error"].as_str().unwrap_or("").contains("end of sim time"),
             "{body}"
         );
-        assert_eq!(control.clock.now().as_millis(), 5000);
+        assert_eq!(control.live.base().clock.now().as_millis(), 5000);
     }
 
-    #[test]
-    fn a_realtime_clock_cannot_be_advanced() {
-        let control = service(ClockMode::Realtime { speed: 1.0 });
+    #[tokio::test]
+    async fn a_realtime_clock_cannot_be_advanced() {
+        let control = service(ClockMode::Realtime { speed: 1.0 }).await;
         assert_eq!(post(&control, "/clock/advance", r#"{"ms":1}"#).0, 409);
     }
 }

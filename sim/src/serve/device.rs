@@ -95,7 +95,15 @@ pub trait Service: Send + Sync + 'static {
             headers: Vec::new(),
         }
     }
+    /// Like `http_with_headers`, for a service whose answer waits for work of its own (the control API's
+    /// reset). Defaults to `http_with_headers`, answered at once.
+    fn http_async(&self, now: SimTime, request: HttpRequest, cookie: Option<&str>) -> AnswerFuture<'_> {
+        Box::pin(std::future::ready(self.http_with_headers(now, request, cookie)))
+    }
 }
+
+/// An answer [`Service::http_async`] is still working on.
+pub type AnswerFuture<'a> = Pin<Box<dyn Future<Output = HttpAnswer> + Send + 'a>>;
 
 /// An HTTP response with the headers a device sets beyond `Content-Type` and `Location`.
 pub struct HttpAnswer {

@@ -136,7 +136,7 @@ async fn read_and_answer(
                 body: body.clone(),
             };
             let cookie = parts.headers.get(hyper::header::COOKIE).and_then(|v| v.to_str().ok());
-            (service.http_with_headers(ctx.clock.now(), request, cookie), body)
+            (service.http_async(ctx.clock.now(), request, cookie).await, body)
         }
         Err(_) => (
             HttpResponse::json(413, r#"{"error":"request body too large"}"#).into(),

@@ -10,6 +10,7 @@ pub mod faults;
 pub mod http;
 pub mod http_client;
 pub mod listener;
+pub mod live;
 pub mod outbound;
 pub mod rewind;
 pub mod session;
@@ -31,9 +32,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::clock::{Clock, ClockMode, Epoch};
-use crate::devices::{self, DeviceContext, DeviceOptions};
+use crate::devices::DeviceOptions;
 use crate::error::SimError;
-use crate::serve::device::{ControlError, Device, Service};
+use crate::serve::device::ControlError;
 use crate::serve::faults::{FaultSpec, Faults};
 use crate::transcript::{Transcript, TranscriptLimits};
 
@@ -121,7 +122,7 @@ pub struct BoundEndpoint {
 /// A running simulator.
 pub struct Simulator {
     ctx: Arc<ServeContext>,
-    devices: Arc<Vec<Arc<dyn Device>>>,
+    live: Arc<live::Live>,
     endpoints: Vec<BoundEndpoint>,
     control_url: Option<String>,
     control_token: Option<String>,
@@ -153,10 +154,9 @@ impl Simulator {
             max_connections: config.max_connections,
         });
         let cancel_on_failure = ctx.shutdown.clone().drop_guard();
-        let devices = Arc::new(build_devices(&config, &ctx)?);
-        let bound = bind_endpoints(&config, &devices).await?;
+        let prepared = live::Prepared::bind(&config, &ctx).await?;
         ctx.faults
-            .add_names(bound.iter().map(|b| (b.endpoint.name.to_string(), b.endpoint.device)));
+            .add_names(prepared.endpoints().iter().map(|e| (e.name.to_string(), e.device)));
         for spec in &config.faults {
             ctx.faults
                 .add(spec.clone())
@@ -167,30 +167,24 @@ impl Simulator {
             None => None,
         };
         let control_token = config.control.as_ref().and_then(control::ControlConfig::required_token);
-        let endpoints = spawn_devices(&ctx, &devices, bound);
+        let seed = config.seed;
+        let (live, endpoints) = prepared.start(config, ctx.clone());
         let control_url = control_listener.and_then(|listener| {
-            let service = control::ControlService::new(
-                ctx.faults.clone(),
-                ctx.clock.clone(),
-                devices.clone(),
-                endpoints.clone(),
-                config.seed,
-                control_token.clone(),
-            )
-            .with_dashboard(dashboard::Sources {
-                transcript: ctx.transcript.clone(),
-                clients: ctx.clients.clone(),
-            });
+            let service = control::ControlService::new(live.clone(), endpoints.clone(), seed, control_token.clone())
+                .with_dashboard(dashboard::Sources {
+                    transcript: ctx.transcript.clone(),
+                    clients: ctx.clients.clone(),
+                });
             spawn_control(&ctx, listener, service)
         });
         cancel_on_failure.disarm();
         Ok(Simulator {
             ctx,
-            devices,
+            live,
             endpoints,
             control_url,
             control_token,
-            seed: config.seed,
+            seed,
         })
     }
 
@@ -207,9 +201,9 @@ impl Simulator {
             .map(|e| e.url.as_str())
     }
 
-    /// What the devices want printed at start for clients, as `(key, value)` pairs.
+    /// What the devices want printed at start for clients, as `(key, value)` pairs (true across resets).
     pub fn announcements(&self) -> Vec<(&'static str, String)> {
-        self.devices.iter().flat_map(|d| d.announcements()).collect()
+        self.live.announcements()
     }
 
     /// The control API's URL, if it is served.
@@ -239,13 +233,20 @@ impl Simulator {
 
     /// Runs a control command on a device.
     pub fn control(&self, device: &str, command: &str, args: &Value) -> Result<Value, ControlError> {
-        control::run(&self.devices, self.ctx.clock.now(), device, command, args)
+        control::run(&self.live.devices(), self.ctx.clock.now(), device, command, args)
+    }
+
+    /// Returns every device to its start state, as a fresh simulator with the same configuration would be:
+    /// connections closed, devices rebuilt from the same seed and options on the same ports, the clock at zero.
+    pub async fn reset(&self) -> Result<(), SimError> {
+        self.live.reset().await
     }
 
     /// Closes every socket with a close frame, waits for the connections to end (at most a few seconds),
     /// and flushes the transcript.
     pub async fn shutdown(self) {
         self.ctx.shutdown.cancel();
+        self.live.stop().await;
         self.ctx.tracker.close();
         if tokio::time::timeout(Duration::from_secs(5), self.ctx.tracker.wait())
             .await
@@ -259,89 +260,6 @@ impl Simulator {
     }
 }
 
-/// A listener bound for one endpoint, not yet serving.
-struct Bound {
-    listener: TcpListener,
-    service: Arc<dyn Service>,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    endpoint: BoundEndpoint,
-}
-
-/// Builds the devices `config` selects.
-fn build_devices(config: &SimConfig, ctx: &ServeContext) -> Result<Vec<Arc<dyn Device>>, SimError> {
-    let device_ctx = DeviceContext {
-        seed: config.seed,
-        clock: ctx.clock.clone(),
-        transcript: ctx.transcript.clone(),
-        faults: ctx.faults.clone(),
-        options: config.devices.clone(),
-    };
-    devices::select(config.only.as_deref())?
-        .into_iter()
-        .map(|kind| {
-            (kind.build)(&device_ctx).map_err(|source| SimError::Device {
-                device: kind.name,
-                source,
-            })
-        })
-        .collect()
-}
-
-/// Binds every endpoint of every device (its configured port, its default, or a free one).
-async fn bind_endpoints(config: &SimConfig, devices: &[Arc<dyn Device>]) -> Result<Vec<Bound>, SimError> {
-    let mut bound = Vec::new();
-    for device in devices {
-        for spec in device.endpoints() {
-            let port = match config.ports.get(spec.name) {
-                Some(port) => *port,
-                None if config.any_port => 0,
-                None => spec.default_port,
-            };
-            let wanted = SocketAddr::new(config.bind, port);
-            let listener = bind(wanted, spec.name).await?;
-            let addr = listener.local_addr().map_err(|source| SimError::Bind {
-                endpoint: spec.name.into(),
-                addr: wanted,
-                source,
-            })?;
-            bound.push(Bound {
-                listener,
-                service: spec.service,
-                tls: spec.tls,
-                endpoint: BoundEndpoint {
-                    device: device.name(),
-                    name: spec.name,
-                    addr,
-                    url: format!("{}://{}{}", spec.scheme, addr, spec.path),
-                },
-            });
-        }
-    }
-    Ok(bound)
-}
-
-/// Starts every device's background task and serves every bound endpoint; returns what is served.
-fn spawn_devices(ctx: &Arc<ServeContext>, devices: &[Arc<dyn Device>], bound: Vec<Bound>) -> Vec<BoundEndpoint> {
-    for device in devices {
-        let own: Vec<&BoundEndpoint> = bound
-            .iter()
-            .map(|b| &b.endpoint)
-            .filter(|e| e.device == device.name())
-            .collect();
-        device.bound(&own);
-        if let Some(task) = device.clone().background(ctx.clock.clone(), ctx.shutdown.clone()) {
-            ctx.tracker.spawn(task);
-        }
-    }
-    bound
-        .into_iter()
-        .map(|b| {
-            listener::spawn(b.listener, b.endpoint.name, b.service, b.tls, ctx.clone());
-            b.endpoint
-        })
-        .collect()
-}
-
 /// Serves the control API on `listener`; returns its URL.
 fn spawn_control(ctx: &Arc<ServeContext>, listener: TcpListener, service: control::ControlService) -> Option<String> {
     let url = listener.local_addr().ok().map(|a| format!("http://{a}/"));
@@ -349,6 +267,7 @@ fn spawn_control(ctx: &Arc<ServeContext>, listener: TcpListener, service: contro
     url
 }
 
+/// Binds `addr` for `endpoint`.
 async fn bind(addr: SocketAddr, endpoint: &str) -> Result<TcpListener, SimError> {
     TcpListener::bind(addr).await.map_err(|source| SimError::Bind {
         endpoint: endpoint.into(),
