@@ -8,6 +8,7 @@ pub mod http;
 pub mod http_client;
 pub mod listener;
 pub mod outbound;
+pub mod raw;
 pub mod rewind;
 pub mod session;
 pub mod tls;
@@ -230,9 +231,19 @@ impl Simulator {
 /// A listener bound for one endpoint, not yet serving.
 struct Bound {
     listener: TcpListener,
-    service: Arc<dyn Service>,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    serves: Serves,
     endpoint: BoundEndpoint,
+}
+
+/// What a bound listener serves.
+enum Serves {
+    /// WebSocket and HTTP, over TLS when configured.
+    Web {
+        service: Arc<dyn Service>,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    },
+    /// A raw TCP protocol.
+    Raw(Arc<dyn raw::RawService>),
 }
 
 /// Builds the devices `config` selects.
@@ -258,28 +269,52 @@ fn build_devices(config: &SimConfig, ctx: &ServeContext) -> Result<Vec<Arc<dyn D
 async fn bind_endpoints(config: &SimConfig, devices: &[Arc<dyn Device>]) -> Result<Vec<Bound>, SimError> {
     let mut bound = Vec::new();
     for device in devices {
-        for spec in device.endpoints() {
-            let port = match config.ports.get(spec.name) {
+        let web = device.endpoints().into_iter().map(|spec| {
+            let serves = Serves::Web {
+                service: spec.service,
+                tls: spec.tls,
+            };
+            (spec.name, spec.default_port, spec.scheme, spec.path, serves)
+        });
+        let raw = device
+            .raw_endpoints()
+            .into_iter()
+            .map(|spec| (spec.name, spec.default_port, "tcp", "", Serves::Raw(spec.service)));
+        for (name, default_port, scheme, path, serves) in web.chain(raw) {
+            let port = match config.ports.get(name) {
                 Some(port) => *port,
                 None if config.any_port => 0,
-                None => spec.default_port,
+                None => default_port,
             };
             let wanted = SocketAddr::new(config.bind, port);
-            let listener = bind(wanted, spec.name).await?;
+            let listener = match bind(wanted, name).await {
+                // A default port below 1024 (the xArm controller's 502) needs privileges; without them a port
+                // nobody asked for falls back to any free port, named in the start lines, instead of failing.
+                Err(SimError::Bind { source, .. })
+                    if source.kind() == std::io::ErrorKind::PermissionDenied && !config.ports.contains_key(name) =>
+                {
+                    tracing::warn!(
+                        endpoint = name,
+                        port,
+                        "no privilege to bind the default port: using any free port"
+                    );
+                    bind(SocketAddr::new(config.bind, 0), name).await?
+                }
+                other => other?,
+            };
             let addr = listener.local_addr().map_err(|source| SimError::Bind {
-                endpoint: spec.name.into(),
+                endpoint: name.into(),
                 addr: wanted,
                 source,
             })?;
             bound.push(Bound {
                 listener,
-                service: spec.service,
-                tls: spec.tls,
+                serves,
                 endpoint: BoundEndpoint {
                     device: device.name(),
-                    name: spec.name,
+                    name,
                     addr,
-                    url: format!("{}://{}{}", spec.scheme, addr, spec.path),
+                    url: format!("{scheme}://{addr}{path}"),
                 },
             });
         }
@@ -303,7 +338,10 @@ fn spawn_devices(ctx: &Arc<ServeContext>, devices: &[Arc<dyn Device>], bound: Ve
     bound
         .into_iter()
         .map(|b| {
-            listener::spawn(b.listener, b.endpoint.name, b.service, b.tls, ctx.clone());
+            match b.serves {
+                Serves::Web { service, tls } => listener::spawn(b.listener, b.endpoint.name, service, tls, ctx.clone()),
+                Serves::Raw(service) => raw::spawn(b.listener, b.endpoint.name, service, ctx.clone()),
+            }
             b.endpoint
         })
         .collect()

@@ -38,6 +38,11 @@ impl<W> MotionQueue<W> {
         self.items.is_empty()
     }
 
+    /// How many moves are planned (the one under way included).
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
     /// Whether the queue is frozen by a pause.
     pub fn is_paused(&self) -> bool {
         self.paused_at.is_some()
