@@ -627,6 +627,8 @@ pub fn state_byte<W>(controller: &Controller<W>, now: SimTime) -> u8 {
 /// Answers `request`: runs its register's handler (an unknown register raises W13, an unreadable parameter
 /// block W12) and returns `(state byte, parameters)`. The connection always stays open.
 pub fn handle<W: Clone>(ctx: &mut Ctx<'_, W>, request: &Request) -> (u8, Vec<u8>) {
+    // Moves that ended by now are retired first, so a state read is the state at `now`.
+    ctx.controller.advance(ctx.now);
     let mut params = Params(&request.params);
     let handled = dispatch(request.register, ctx, &mut params).unwrap_or(Err(WARN_NO_INSTRUCTION));
     let params = match handled {
