@@ -14,7 +14,7 @@ seconds="${FUZZ_SECONDS:-20}"
 if [ "$#" -gt 0 ]; then
   targets=("$@")
 else
-  targets=(endrpi_ws endrpi_rest xarm_ws xarm_rest pubsub_request http_head jwt esp3d_data esp3d_http obico_server)
+  targets=(endrpi_ws endrpi_rest xarm_ws xarm_tcp xarm_rest pubsub_request http_head jwt esp3d_data esp3d_http obico_server)
 fi
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then

@@ -239,16 +239,22 @@ impl Target {
     }
 }
 
-/// `url` if it is a `ws://` or `wss://` URL, or the `http://` URL of a device whose sockets are found from it.
+/// `url` if it is a `ws://` or `wss://` URL, the `http://` URL of a device whose sockets are found from it, or
+/// the `tcp://HOST:PORT` (or bare `HOST:PORT`) of a raw TCP protocol such as the xArm controller's.
 pub fn check_url(url: &str) -> Result<&str> {
-    if ["ws://", "wss://", "http://"]
-        .iter()
-        .any(|scheme| url.starts_with(scheme))
+    let bare_authority = !url.contains("://")
+        && url
+            .rsplit_once(':')
+            .is_some_and(|(_, port)| port.parse::<u16>().is_ok());
+    if bare_authority
+        || ["ws://", "wss://", "http://", "tcp://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
     {
         Ok(url)
     } else {
         Err(Error::BadTarget(format!(
-            "{url} is not a ws://, wss://, http://, {LISTEN_SCHEME}HOST:PORT or {LISTEN_TLS_SCHEME}HOST:PORT address"
+            "{url} is not a ws://, wss://, http://, tcp://, {LISTEN_SCHEME}HOST:PORT or {LISTEN_TLS_SCHEME}HOST:PORT address"
         )))
     }
 }

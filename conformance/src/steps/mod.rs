@@ -145,7 +145,7 @@ macro_rules! protocols {
     };
 }
 
-protocols!(endrpi, xarm, pubsub, esp3d, obico);
+protocols!(endrpi, xarm, xarm_tcp, pubsub, esp3d, obico);
 
 /// The names of [`PROTOCOLS`].
 pub fn protocol_names() -> Vec<&'static str> {

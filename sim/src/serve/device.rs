@@ -175,6 +175,10 @@ pub trait Device: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// The sockets it serves.
     fn endpoints(&self) -> Vec<EndpointSpec>;
+    /// The raw TCP sockets it serves beside them (a binary protocol of its own). Defaults to none.
+    fn raw_endpoints(&self) -> Vec<crate::serve::raw::RawEndpointSpec> {
+        Vec::new()
+    }
     /// Runs a control command (`@sim-only` scenarios and the control API use these).
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError>;
     /// What the dashboard shows of the device at `now`, as JSON. It only reads: nothing a client sees

@@ -92,17 +92,17 @@ pub fn spawn(
 }
 
 /// How often a repeated warning (such as "accept failed" at the open-files limit) is logged at most.
-const WARN_EVERY: Duration = Duration::from_secs(10);
+pub(crate) const WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// A repeated warning's rate limit: at most one per `every`, counting those suppressed in between.
-struct Throttled {
+pub(crate) struct Throttled {
     every: Duration,
     last: Option<std::time::Instant>,
     suppressed: u64,
 }
 
 impl Throttled {
-    fn new(every: Duration) -> Self {
+    pub(crate) fn new(every: Duration) -> Self {
         Throttled {
             every,
             last: None,
@@ -111,7 +111,7 @@ impl Throttled {
     }
 
     /// `Some(suppressed since the last one)` if the warning happening at `now` is to be logged.
-    fn admit(&mut self, now: std::time::Instant) -> Option<u64> {
+    pub(crate) fn admit(&mut self, now: std::time::Instant) -> Option<u64> {
         match self.last {
             Some(last) if now.saturating_duration_since(last) < self.every => {
                 self.suppressed += 1;
@@ -126,11 +126,11 @@ impl Throttled {
 }
 
 /// One of a port's connection slots, given back when the connection ends.
-struct Slot(Arc<AtomicUsize>);
+pub(crate) struct Slot(Arc<AtomicUsize>);
 
 impl Slot {
     /// A slot, if fewer than `cap` are taken.
-    fn take(open: &Arc<AtomicUsize>, cap: usize) -> Option<Slot> {
+    pub(crate) fn take(open: &Arc<AtomicUsize>, cap: usize) -> Option<Slot> {
         open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < cap).then_some(n + 1))
             .ok()
             .map(|_| Slot(open.clone()))

@@ -12,7 +12,7 @@ use tokio_util::task::TaskTracker;
 use crate::devices::{self, DeviceContext};
 use crate::error::SimError;
 use crate::serve::device::{Device, Service};
-use crate::serve::{BoundEndpoint, ServeContext, SimConfig, bind, listener};
+use crate::serve::{BoundEndpoint, ServeContext, SimConfig, bind, listener, raw};
 
 /// How long a stopping generation's connections and tasks get to end.
 const STOP_WAIT: Duration = Duration::from_secs(5);
@@ -114,9 +114,19 @@ async fn stop(ctx: &ServeContext) {
 /// A listener bound for one endpoint, not yet serving.
 struct Bound {
     listener: TcpListener,
-    service: Arc<dyn Service>,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    serves: Serves,
     endpoint: BoundEndpoint,
+}
+
+/// What a bound listener serves.
+enum Serves {
+    /// WebSocket and HTTP, over TLS when configured.
+    Web {
+        service: Arc<dyn Service>,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    },
+    /// A raw TCP protocol.
+    Raw(Arc<dyn raw::RawService>),
 }
 
 /// A generation whose devices are built and whose sockets are bound, nothing spawned yet.
@@ -167,7 +177,10 @@ impl Prepared {
         let tls = self
             .bound
             .iter()
-            .filter_map(|b| b.tls.clone().map(|tls| (b.endpoint.name, tls)))
+            .filter_map(|b| match &b.serves {
+                Serves::Web { tls: Some(tls), .. } => Some((b.endpoint.name, tls.clone())),
+                _ => None,
+            })
             .collect();
         let first = self.devices.clone();
         let (generation, endpoints) = self.spawn();
@@ -199,7 +212,12 @@ impl Prepared {
         let endpoints = bound
             .into_iter()
             .map(|b| {
-                listener::spawn(b.listener, b.endpoint.name, b.service, b.tls, ctx.clone());
+                match b.serves {
+                    Serves::Web { service, tls } => {
+                        listener::spawn(b.listener, b.endpoint.name, service, tls, ctx.clone())
+                    }
+                    Serves::Raw(service) => raw::spawn(b.listener, b.endpoint.name, service, ctx.clone()),
+                }
                 b.endpoint
             })
             .collect();
@@ -228,7 +246,7 @@ fn build_devices(config: &SimConfig, ctx: &ServeContext) -> Result<Vec<Arc<dyn D
 }
 
 /// Binds every endpoint of every device (its configured port, its default, or a free one), over TLS with
-/// the configuration `tls` names for it, else its own.
+/// the configuration `tls` names for it, else its own; raw TCP endpoints beside them.
 async fn bind_endpoints(
     config: &SimConfig,
     devices: &[Arc<dyn Device>],
@@ -236,28 +254,52 @@ async fn bind_endpoints(
 ) -> Result<Vec<Bound>, SimError> {
     let mut bound = Vec::new();
     for device in devices {
-        for spec in device.endpoints() {
-            let port = match config.ports.get(spec.name) {
+        let web = device.endpoints().into_iter().map(|spec| {
+            let serves = Serves::Web {
+                service: spec.service,
+                tls: tls.get(spec.name).cloned().or(spec.tls),
+            };
+            (spec.name, spec.default_port, spec.scheme, spec.path, serves)
+        });
+        let raw = device
+            .raw_endpoints()
+            .into_iter()
+            .map(|spec| (spec.name, spec.default_port, "tcp", "", Serves::Raw(spec.service)));
+        for (name, default_port, scheme, path, serves) in web.chain(raw) {
+            let port = match config.ports.get(name) {
                 Some(port) => *port,
                 None if config.any_port => 0,
-                None => spec.default_port,
+                None => default_port,
             };
             let wanted = std::net::SocketAddr::new(config.bind, port);
-            let listener = bind(wanted, spec.name).await?;
+            let listener = match bind(wanted, name).await {
+                // A default port below 1024 (the xArm controller's 502) needs privileges; without them a port
+                // nobody asked for falls back to any free port, named in the start lines, instead of failing.
+                Err(SimError::Bind { source, .. })
+                    if source.kind() == std::io::ErrorKind::PermissionDenied && !config.ports.contains_key(name) =>
+                {
+                    tracing::warn!(
+                        endpoint = name,
+                        port,
+                        "no privilege to bind the default port: using any free port"
+                    );
+                    bind(std::net::SocketAddr::new(config.bind, 0), name).await?
+                }
+                other => other?,
+            };
             let addr = listener.local_addr().map_err(|source| SimError::Bind {
-                endpoint: spec.name.into(),
+                endpoint: name.into(),
                 addr: wanted,
                 source,
             })?;
             bound.push(Bound {
                 listener,
-                service: spec.service,
-                tls: tls.get(spec.name).cloned().or(spec.tls),
+                serves,
                 endpoint: BoundEndpoint {
                     device: device.name(),
-                    name: spec.name,
+                    name,
                     addr,
-                    url: format!("{}://{}{}", spec.scheme, addr, spec.path),
+                    url: format!("{scheme}://{addr}{path}"),
                 },
             });
         }

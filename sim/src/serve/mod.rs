@@ -12,6 +12,7 @@ pub mod http_client;
 pub mod listener;
 pub mod live;
 pub mod outbound;
+pub mod raw;
 pub mod rewind;
 pub mod session;
 pub mod tls;

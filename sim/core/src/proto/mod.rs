@@ -11,3 +11,4 @@ pub mod pyjson;
 pub mod pyloads;
 pub mod pytime;
 pub mod xarm;
+pub mod xarm_tcp;

@@ -1,9 +1,11 @@
-//! The simulated UFactory xArm behind UFactory Studio's API: the WebSocket at `/ws` and HTTP status on the same
-//! port (default 18333), one shared arm moved by a background task in sim time, and its control commands.
+//! The simulated UFactory xArm: UFactory Studio's WebSocket at `/ws` and HTTP status (default 18333), the
+//! controller's TCP protocol (502) and report ports (30000-30003), all over one arm moved in sim time.
 
 mod args;
+pub mod reports;
 pub mod session;
 pub mod shared;
+pub mod tcp;
 
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use crate::devices::{DeviceContext, DeviceKind, flags_of, parse_flags};
 use crate::serve::device::{
     BackgroundTask, ConnInfo, ControlError, Device, DeviceError, DeviceFault, EndpointSpec, Service, Session, Upgrade,
 };
+use crate::serve::raw::RawEndpointSpec;
 pub use args::XarmArgs;
 use session::XarmSession;
 use shared::Shared;
@@ -28,9 +31,12 @@ use understudy_core::proto::http::{HttpRequest, HttpResponse};
 use understudy_core::proto::xarm::codes::{CONTROLLER_ERRORS, CONTROLLER_WARNINGS};
 use understudy_core::proto::xarm::report::status_object;
 use understudy_core::proto::xarm::rest::{self, Route, WEBSOCKET_PATH};
+use understudy_core::proto::xarm_tcp::ReportKind;
 
 /// Studio's port.
 pub const DEFAULT_PORT: u16 = 18333;
+/// The controller TCP endpoint's name (`--xarm-tcp-port`).
+pub const TCP_ENDPOINT: &str = "xarm-tcp";
 /// Default status report rate (Hz).
 pub const DEFAULT_REPORT_HZ: u32 = 10;
 
@@ -183,6 +189,25 @@ impl Device for Xarm {
         ]
     }
 
+    fn raw_endpoints(&self) -> Vec<RawEndpointSpec> {
+        let control = RawEndpointSpec {
+            name: TCP_ENDPOINT,
+            default_port: tcp::DEFAULT_PORT,
+            service: Arc::new(tcp::ControlService {
+                shared: self.shared.clone(),
+            }),
+        };
+        let reports = ReportKind::ALL.into_iter().map(|kind| RawEndpointSpec {
+            name: kind.name(),
+            default_port: kind.default_port(),
+            service: Arc::new(reports::ReportService {
+                shared: self.shared.clone(),
+                kind,
+            }),
+        });
+        std::iter::once(control).chain(reports).collect()
+    }
+
     fn control(&self, now: SimTime, command: &str, args: &Value) -> Result<Value, ControlError> {
         match command {
             "fault" => {
@@ -255,7 +280,7 @@ impl Device for Xarm {
             .iter()
             .map(|(lo, hi)| [lo.to_degrees(), hi.to_degrees()])
             .collect();
-        let (ends, paused) = c.queued_moves();
+        let (ends, paused) = c.motion_queue();
         view["links_mm"] = json!(links);
         view["joint_limits_deg"] = json!(limits);
         view["queue"] = json!({ "ends_ms": ends.iter().map(|t| t.as_millis()).collect::<Vec<_>>(), "paused": paused });

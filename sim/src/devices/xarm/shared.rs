@@ -1,5 +1,5 @@
-//! The one simulated arm every connection shares: the controller behind a lock, a version bumped on every
-//! change, the open connections (for final answers and `current_clients_count`) and the shared report bytes.
+//! The one simulated arm every connection shares: the controller and its I/O behind a lock, a version bumped
+//! on every change, the open Studio connections (final answers, `current_clients_count`) and the report bytes.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +15,8 @@ use understudy_core::model::xarm::{Completion, Controller};
 use understudy_core::proto::xarm::info::Identity;
 use understudy_core::proto::xarm::report::{self, StatusInput};
 use understudy_core::proto::xarm::ws::{code_data, response};
+use understudy_core::proto::xarm_tcp::ControllerIo;
+use understudy_core::proto::xarm_tcp::report::{self as binary, ReportInput, ReportKind};
 
 /// Who waits for a motion's final code: a connection and the request id to echo.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,8 +31,13 @@ pub struct Waiter {
 pub struct Cell {
     /// The controller.
     pub controller: Controller<Waiter>,
+    /// The controller's I/O and the settings only its TCP protocol reaches.
+    pub io: ControllerIo,
     clients: HashMap<u64, mpsc::Sender<Outgoing>>,
 }
+
+/// The last binary report of each kind, keyed by sample time and state version.
+type BinaryCache = Mutex<Option<(SimTime, u64, bytes::Bytes)>>;
 
 /// The arm shared by the device, its background task and every session.
 pub struct Shared {
@@ -49,6 +56,7 @@ pub struct Shared {
     /// `devices_info_report`, serialized once.
     pub info_frame: SharedText,
     cache: SlotCache,
+    binary_cache: [BinaryCache; 4],
     next_conn: AtomicU64,
 }
 
@@ -61,6 +69,7 @@ impl Shared {
         Shared {
             cell: Mutex::new(Cell {
                 controller,
+                io: ControllerIo::default(),
                 clients: HashMap::new(),
             }),
             version: AtomicU64::new(0),
@@ -71,6 +80,7 @@ impl Shared {
             seed,
             report_hz,
             cache: SlotCache::default(),
+            binary_cache: Default::default(),
             next_conn: AtomicU64::new(0),
         }
     }
@@ -109,6 +119,11 @@ impl Shared {
         conn
     }
 
+    /// A connection number for a waiter that gets no final answers (a controller TCP connection).
+    pub fn allocate_conn(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// Forgets a closed connection.
     pub fn disconnect(&self, conn: u64) {
         self.lock().clients.remove(&conn);
@@ -136,6 +151,38 @@ impl Shared {
             seed: self.seed,
         };
         f(&input)
+    }
+
+    /// The binary report of `kind` sampled at `t` (the same sample a Studio report at `t` carries), built once
+    /// per time and state version for every connection of that port.
+    pub fn binary_report(&self, kind: ReportKind, t: SimTime) -> bytes::Bytes {
+        let index = ReportKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        let cache = &self.binary_cache[index];
+        let version = self.version.load(Ordering::Acquire);
+        let cached = cache.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some((_, _, bytes)) = cached.filter(|(at, v, _)| *at == t && *v == version) {
+            return bytes;
+        }
+        let mut guard = self.lock();
+        self.catch_up(&mut guard, t);
+        let version = self.version.load(Ordering::Acquire);
+        let snapshot = guard.controller.snapshot(t);
+        let status = StatusInput {
+            t,
+            snapshot: &snapshot,
+            settings: &guard.controller.settings,
+            identity: &self.identity,
+            clients: guard.clients.len(),
+            seed: self.seed,
+        };
+        let input = ReportInput {
+            status: &status,
+            cmd_num: guard.controller.queued_moves().min(usize::from(u16::MAX)) as u16,
+            io: &guard.io,
+        };
+        let bytes = bytes::Bytes::from(binary::build(kind, &input));
+        *cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((t, version, bytes.clone()));
+        bytes
     }
 
     /// The `devices_status_report` for the slot holding `now`, serialized once per slot and version.

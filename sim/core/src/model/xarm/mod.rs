@@ -53,6 +53,8 @@ pub struct Speed {
     pub speed: Option<f64>,
     /// Requested acceleration.
     pub acc: Option<f64>,
+    /// Taken as given: not scaled by Studio's speed percent (commands on the controller's own TCP port).
+    pub unscaled: bool,
 }
 
 /// Live Control and Studio settings that are reported but drive no physics beyond what is noted.
@@ -315,26 +317,35 @@ impl<W> Controller<W> {
         Ok(())
     }
 
+    /// The factor planned speeds are scaled by: Studio's speed percent, unless the request is unscaled.
+    fn scale(&self, speed: Speed) -> f64 {
+        if speed.unscaled {
+            1.0
+        } else {
+            self.settings.speed_percent
+        }
+    }
+
     fn joint_speed(&self, speed: Speed) -> (f64, f64) {
         let v = pick(
             speed.speed.map(rad),
             MAX_JOINT_SPEED,
             (JOINT_SPEED_RANGE.0, MAX_JOINT_SPEED),
         );
-        let v = (v * self.settings.speed_percent).max(JOINT_SPEED_RANGE.0);
+        let v = (v * self.scale(speed)).max(JOINT_SPEED_RANGE.0);
         let a = pick(speed.acc.map(rad), rad(self.settings.joint_acc), JOINT_ACC_RANGE);
         (v, a)
     }
 
     fn tcp_limits(&self, speed: Speed) -> CartesianLimits {
         let v = pick(speed.speed, LIVE_TCP_SPEED, TCP_SPEED_RANGE);
-        let v = (v * self.settings.speed_percent).max(TCP_SPEED_RANGE.0);
+        let v = (v * self.scale(speed)).max(TCP_SPEED_RANGE.0);
         let a = pick(speed.acc, self.settings.tcp_acc, TCP_ACC_RANGE);
         let base = CartesianLimits::default();
         CartesianLimits {
             speed: v,
             acc: a,
-            ang_speed: base.ang_speed * self.settings.speed_percent,
+            ang_speed: base.ang_speed * self.scale(speed),
             ang_acc: base.ang_acc,
         }
     }
@@ -369,7 +380,15 @@ impl<W> Controller<W> {
     fn plan_step(&self, step: Step, tool: bool, acc: Option<f64>, t0: SimTime) -> Result<ArmMotion, ApiCode> {
         let s = &self.settings;
         if let Some(target) = step::joint_target(step, self.queue.end_joints(), rad(s.joint_step)) {
-            return self.plan_joints(&target, Speed { speed: None, acc }, t0);
+            return self.plan_joints(
+                &target,
+                Speed {
+                    speed: None,
+                    acc,
+                    unscaled: false,
+                },
+                t0,
+            );
         }
         if step == Step::EndLevel && self.model != ArmModel::XArm5 {
             return Err(ApiCode::ParameterError);
@@ -377,7 +396,15 @@ impl<W> Controller<W> {
         let from = self.end_pose();
         let target = step::cartesian_target(step, tool, &from, s.position_step, rad(s.attitude_step))
             .ok_or(ApiCode::ParameterError)?;
-        self.plan_line(&target, Speed { speed: None, acc }, t0)
+        self.plan_line(
+            &target,
+            Speed {
+                speed: None,
+                acc,
+                unscaled: false,
+            },
+            t0,
+        )
     }
 
     /// Queues `motion` for `waiter` after checks passed; answers 100.
@@ -647,8 +674,46 @@ impl<W> Controller<W> {
     }
 
     /// The motion queue as a dashboard shows it: when each planned move ends, and whether it is paused.
-    pub fn queued_moves(&self) -> (Vec<SimTime>, bool) {
+    pub fn motion_queue(&self) -> (Vec<SimTime>, bool) {
         (self.queue.end_times().collect(), self.queue.is_paused())
+    }
+
+    /// Moves planned and not yet finished (the controller's command count).
+    pub fn queued_moves(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Motion enable (the controller's register 11): enabling is refused (-9) while an e-stop is latched;
+    /// either way the planned moves are dropped (waiters get -9), as a system reset does.
+    pub fn motion_enable(&mut self, now: SimTime, on: bool) -> ApiCode {
+        self.advance(now);
+        self.stop_motion(now, ApiCode::EmergencyStop);
+        self.arm.motion_enable(on).map_or_else(ApiCode::from, |()| ApiCode::Ok)
+    }
+
+    /// `set_mode` (register 19): mode 0..=7; a system reset (planned moves dropped, state 4 until `set_state(0)`).
+    pub fn set_mode(&mut self, now: SimTime, mode: u8) -> ApiCode {
+        self.advance(now);
+        if mode > 7 {
+            return ApiCode::ParameterError;
+        }
+        self.stop_motion(now, ApiCode::EmergencyStop);
+        self.arm.set_mode(mode).map_or_else(ApiCode::from, |()| ApiCode::Ok)
+    }
+
+    /// Whether the gripper is still moving at `now`.
+    pub fn gripper_is_moving(&self, now: SimTime) -> bool {
+        self.gripper.is_moving(now)
+    }
+
+    /// Where the planned moves end: joints (rad) and the TCP pose with the TCP offset (mm, rad).
+    pub fn planned_end(&self) -> (Vec<f64>, Pose) {
+        (self.queue.end_joints().to_vec(), self.end_pose())
+    }
+
+    /// The gripper's target position and speed (r/min).
+    pub fn gripper_target(&self) -> (f64, f64) {
+        (self.gripper.target(), self.gripper.speed())
     }
 
     /// The arm at `t` (no later than the last [`Controller::advance`] plus the current slot).

@@ -43,6 +43,11 @@ impl<W> MotionQueue<W> {
         self.items.iter().map(|q| q.motion.end_time())
     }
 
+    /// How many moves are planned (the one under way included).
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
     /// Whether the queue is frozen by a pause.
     pub fn is_paused(&self) -> bool {
         self.paused_at.is_some()

@@ -410,6 +410,7 @@ impl Data<'_> {
         Ok(Speed {
             speed: either("F", "f")?,
             acc: either("Q", "q")?,
+            unscaled: false,
         })
     }
 

@@ -78,7 +78,8 @@ fn move_joint_reads_letters_i_to_o_as_degrees_and_f_q() {
             joints: vec![None, None, Some(45.0), None, None, None, None],
             speed: Speed {
                 speed: Some(5.0),
-                acc: Some(50.0)
+                acc: Some(50.0),
+                unscaled: false,
             }
         }
     );

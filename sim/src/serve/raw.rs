@@ -1,0 +1,232 @@
+//! Raw TCP endpoints (a device's own binary protocol, not WebSocket): the accept loop with the port's
+//! connection cap, and the driver that feeds a sans-IO `RawSession` bytes, deadlines and shutdown, writes what
+//! it answers with a bounded write, and records every open, chunk and close in the transcript.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::clock::SimTime;
+use crate::serve::ServeContext;
+use crate::serve::listener::{Slot, Throttled, WARN_EVERY};
+use crate::serve::session::{TOO_SLOW, WRITE_TIMEOUT};
+use crate::transcript::{Direction, RecordKind};
+
+/// Bytes read from the socket at once.
+const READ_CHUNK: usize = 16 * 1024;
+/// How long a write may block once the simulator is shutting down.
+const SHUTDOWN_WRITE_GRACE: Duration = Duration::from_millis(300);
+
+/// What a session wants after handling input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep the connection.
+    Continue,
+    /// Write what was answered, then close the connection; the reason goes to the transcript and the log.
+    Close(String),
+}
+
+/// One raw TCP connection's protocol state. Sans-IO: methods get the sim time and append bytes to send.
+pub trait RawSession: Send + 'static {
+    /// Called once, when the connection is accepted.
+    fn on_open(&mut self, _now: SimTime, _out: &mut Vec<Bytes>) {}
+    /// Bytes arrived (any split: the session frames them itself).
+    fn on_bytes(&mut self, now: SimTime, data: &[u8], out: &mut Vec<Bytes>) -> Flow;
+    /// The next sim time at which `on_deadline` wants to run, if any.
+    fn next_deadline(&self) -> Option<SimTime> {
+        None
+    }
+    /// The deadline returned by `next_deadline` was reached.
+    fn on_deadline(&mut self, _now: SimTime, _out: &mut Vec<Bytes>) {}
+    /// The connection is gone.
+    fn on_close(&mut self, _now: SimTime) {}
+}
+
+/// A raw TCP listening socket's service: it opens one session per connection.
+pub trait RawService: Send + Sync + 'static {
+    /// Starts the protocol state of a connection labelled `label` (e.g. `xarm-tcp/3`).
+    fn open_session(&self, label: Arc<str>) -> Box<dyn RawSession>;
+}
+
+/// A raw TCP socket a device wants, with its default port.
+pub struct RawEndpointSpec {
+    /// The name printed at start and used for `--<name>-port`, e.g. `xarm-tcp`.
+    pub name: &'static str,
+    /// The port used when none is given.
+    pub default_port: u16,
+    /// The service behind the socket.
+    pub service: Arc<dyn RawService>,
+}
+
+/// Accepts connections on `listener` until shutdown; a connection over the port's cap is closed at once.
+pub fn spawn(listener: TcpListener, name: &'static str, service: Arc<dyn RawService>, ctx: Arc<ServeContext>) {
+    let tracker = ctx.tracker.clone();
+    tracker.spawn(async move {
+        let counter = AtomicU64::new(0);
+        let open = Arc::new(AtomicUsize::new(0));
+        let mut accept_warnings = Throttled::new(WARN_EVERY);
+        loop {
+            let accepted = tokio::select! {
+                _ = ctx.shutdown.cancelled() => break,
+                accepted = listener.accept() => accepted,
+            };
+            match accepted {
+                Ok((stream, peer)) => {
+                    let Some(slot) = Slot::take(&open, ctx.max_connections) else {
+                        tracing::debug!(endpoint = name, %peer, "connection refused: too many connections");
+                        continue;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let label: Arc<str> = format!("{name}/{}", counter.fetch_add(1, Ordering::Relaxed) + 1).into();
+                    let session = service.open_session(label.clone());
+                    let ctx2 = ctx.clone();
+                    ctx.tracker.spawn(async move {
+                        let _slot = slot;
+                        run(stream, peer, label, session, ctx2).await;
+                    });
+                }
+                Err(error) => {
+                    if let Some(suppressed) = accept_warnings.admit(std::time::Instant::now()) {
+                        tracing::warn!(endpoint = name, %error, suppressed, "accept failed");
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    });
+}
+
+/// Why a write gave up.
+enum Stalled {
+    Failed,
+    TooSlow,
+    Shutdown,
+}
+
+struct Driver {
+    stream: TcpStream,
+    session: Box<dyn RawSession>,
+    ctx: Arc<ServeContext>,
+    label: Arc<str>,
+    out: Vec<Bytes>,
+}
+
+async fn run(
+    stream: TcpStream,
+    peer: SocketAddr,
+    label: Arc<str>,
+    session: Box<dyn RawSession>,
+    ctx: Arc<ServeContext>,
+) {
+    tracing::debug!(conn = %label, %peer, "tcp connection");
+    ctx.transcript
+        .record(ctx.clock.now(), &label, Direction::In, RecordKind::Open, "tcp");
+    let mut driver = Driver {
+        stream,
+        session,
+        ctx,
+        label,
+        out: Vec::new(),
+    };
+    let record = driver.serve().await;
+    let now = driver.ctx.clock.now();
+    driver.session.on_close(now);
+    let _ = tokio::time::timeout(SHUTDOWN_WRITE_GRACE, driver.stream.shutdown()).await;
+    driver
+        .ctx
+        .transcript
+        .record(now, &driver.label, Direction::Out, RecordKind::Close, &record);
+}
+
+impl Driver {
+    /// The main loop; returns the close record.
+    async fn serve(&mut self) -> String {
+        self.session.on_open(self.ctx.clock.now(), &mut self.out);
+        if let Err(stalled) = self.flush().await {
+            return self.give_up(stalled);
+        }
+        let mut buffer = vec![0u8; READ_CHUNK];
+        let shutdown = self.ctx.shutdown.clone().cancelled_owned();
+        tokio::pin!(shutdown);
+        loop {
+            let deadline = self.session.next_deadline();
+            let clock = self.ctx.clock.clone();
+            let flow = tokio::select! {
+                biased;
+                _ = &mut shutdown => return "server shutting down".into(),
+                read = self.stream.read(&mut buffer) => match read {
+                    Ok(0) => return "peer closed".into(),
+                    Ok(n) => {
+                        let now = self.ctx.clock.now();
+                        self.ctx.transcript.record_binary(now, &self.label, Direction::In, &buffer[..n]);
+                        self.session.on_bytes(now, &buffer[..n], &mut self.out)
+                    }
+                    Err(error) => return format!("read failed: {error}"),
+                },
+                _ = async { if let Some(t) = deadline { clock.sleep_until(t).await } }, if deadline.is_some() => {
+                    self.session.on_deadline(self.ctx.clock.now(), &mut self.out);
+                    Flow::Continue
+                }
+            };
+            if let Err(stalled) = self.flush().await {
+                return self.give_up(stalled);
+            }
+            if let Flow::Close(reason) = flow {
+                tracing::debug!(conn = %self.label, %reason, "closing the connection");
+                return reason;
+            }
+        }
+    }
+
+    fn give_up(&self, stalled: Stalled) -> String {
+        match stalled {
+            Stalled::Failed => "write failed".into(),
+            Stalled::TooSlow => {
+                tracing::info!(conn = %self.label, "dropping a connection that stopped reading");
+                format!("{} {}", TOO_SLOW.0, TOO_SLOW.1)
+            }
+            Stalled::Shutdown => "server shutting down (not delivered: the peer stopped reading)".into(),
+        }
+    }
+
+    /// Writes everything in `out`, bounded by `WRITE_TIMEOUT` (once shutdown has begun, a short grace).
+    async fn flush(&mut self) -> Result<(), Stalled> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let now = self.ctx.clock.now();
+        let chunks: Vec<Bytes> = self.out.drain(..).collect();
+        for chunk in &chunks {
+            self.ctx
+                .transcript
+                .record_binary(now, &self.label, Direction::Out, chunk);
+        }
+        let shutting_down = self.ctx.shutdown.is_cancelled();
+        let limit = if shutting_down {
+            SHUTDOWN_WRITE_GRACE
+        } else {
+            WRITE_TIMEOUT
+        };
+        let stream = &mut self.stream;
+        let write = async {
+            for chunk in &chunks {
+                stream.write_all(chunk).await?;
+            }
+            stream.flush().await
+        };
+        tokio::select! {
+            written = tokio::time::timeout(limit, write) => match written {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err(Stalled::Failed),
+                Err(_) if shutting_down => Err(Stalled::Shutdown),
+                Err(_) => Err(Stalled::TooSlow),
+            },
+            _ = self.ctx.shutdown.cancelled(), if !shutting_down => Err(Stalled::Shutdown),
+        }
+    }
+}
