@@ -38,11 +38,24 @@ async fn hand_started() -> (Simulator, RunConfig) {
     let mut sim_config = SimConfig::for_tests(0);
     sim_config.control = Some(ControlConfig::loopback(0));
     *sim_config.devices.get_mut::<ObicoOptions>() = ObicoOptions::single(&format!("http://{listen}"), TOKEN);
+    // The checker finds an xArm controller's report ports at its host's fixed ports: on an address of its own
+    // (one per simulator, as the tests here run at once), the simulator serves them there.
+    static NEXT_HOST: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(3);
+    let host = NEXT_HOST.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    sim_config.bind = std::net::IpAddr::from([127, 0, 0, host]);
+    for (name, port) in [
+        ("xarm-report-rt", 30000),
+        ("xarm-report-normal", 30001),
+        ("xarm-report-rich", 30002),
+        ("xarm-report-real", 30003),
+    ] {
+        sim_config.ports.insert(name.into(), port);
+    }
     let sim = Simulator::start(sim_config).await.unwrap();
     let url = |name: &str| sim.url(name).unwrap().to_string();
 
     let mut config = RunConfig::simulator();
-    for protocol in ["endrpi", "xarm", "pubsub"] {
+    for protocol in ["endrpi", "xarm", "xarm-tcp", "pubsub"] {
         config.targets.insert(protocol.into(), url(protocol));
     }
     let esp3d_http = url("esp3d").replacen("ws://", "http://", 1);
