@@ -463,18 +463,7 @@ impl Session {
             return Ok(tls.clone());
         }
         let running = self.in_process.as_ref().and_then(InProcess::running);
-        let trust = match (running, self.target.insecure_tls) {
-            (Some(sim), _) => Trust::PemFiles(
-                sim.announcements()
-                    .into_iter()
-                    .filter(|(key, _)| key.ends_with("-ca"))
-                    .map(|(_, path)| PathBuf::from(path))
-                    .collect(),
-            ),
-            (None, true) => Trust::AnyCertificate,
-            (None, false) => Trust::System,
-        };
-        let tls = Transport::tls(&trust)?;
+        let tls = Transport::tls(&trust_for(running, self.target.insecure_tls))?;
         self.tls = Some(tls.clone());
         Ok(tls)
     }
@@ -618,5 +607,21 @@ impl Session {
         if let Some(path) = self.transcript.take() {
             let _ = std::fs::remove_file(path);
         }
+    }
+}
+
+/// Which certificates a `wss://` device must chain to: the in-process simulator's announced ones when it runs,
+/// else anything (`--insecure`) or the system's roots.
+pub fn trust_for(sim: Option<&Simulator>, insecure: bool) -> Trust {
+    match (sim, insecure) {
+        (Some(sim), _) => Trust::PemFiles(
+            sim.announcements()
+                .into_iter()
+                .filter(|(key, _)| key.ends_with("-ca"))
+                .map(|(_, path)| PathBuf::from(path))
+                .collect(),
+        ),
+        (None, true) => Trust::AnyCertificate,
+        (None, false) => Trust::System,
     }
 }

@@ -53,25 +53,50 @@ async fn upgrade(
     tokio::time::timeout(BOUND, attempt).await.ok().flatten()
 }
 
+/// The pub/sub robot over TLS on `clock`: its address, a token it accepts, and a client trusting its certificate.
+struct Robot {
+    sim: Simulator,
+    addr: std::net::SocketAddr,
+    good: String,
+    connector: TlsConnector,
+}
+
+impl Robot {
+    async fn start(clock: understudy_sim::ClockMode) -> Robot {
+        let mut config = SimConfig::for_tests(3);
+        config.only = Some(vec!["pubsub".into()]);
+        config.devices.get_mut::<PubsubOptions>().tls = PubsubTls::SelfSigned;
+        config.clock = clock;
+        let sim = Simulator::start(config).await.unwrap();
+        let addr = sim.endpoints()[0].addr;
+        let ca = sim
+            .announcements()
+            .into_iter()
+            .find(|(k, _)| *k == "pubsub-ca")
+            .map(|(_, v)| v)
+            .unwrap();
+        let good = sim.control("pubsub", "token", &serde_json::json!({})).unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let connector = common::tls_connector(&ca);
+        Robot {
+            sim,
+            addr,
+            good,
+            connector,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_wss_handshakes_are_each_answered_while_others_stay_open() {
-    let mut config = SimConfig::for_tests(3);
-    config.only = Some(vec!["pubsub".into()]);
-    config.devices.get_mut::<PubsubOptions>().tls = PubsubTls::SelfSigned;
-    config.clock = understudy_sim::ClockMode::Realtime { speed: 1.0 };
-    let sim = Simulator::start(config).await.unwrap();
-    let addr = sim.endpoints()[0].addr;
-    let ca = sim
-        .announcements()
-        .into_iter()
-        .find(|(k, _)| *k == "pubsub-ca")
-        .map(|(_, v)| v)
-        .unwrap();
-    let good = sim.control("pubsub", "token", &serde_json::json!({})).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let connector = common::tls_connector(&ca);
+    let Robot {
+        sim,
+        addr,
+        good,
+        connector,
+    } = Robot::start(understudy_sim::ClockMode::Realtime { speed: 1.0 }).await;
 
     let mut held = Vec::new();
     for _ in 0..HELD_OPEN {
@@ -185,22 +210,12 @@ impl AsyncWrite for Coalescing {
 /// head is already decrypted, and buffered, when the handshake completes: waiting for the socket then would hang.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_in_the_same_segment_as_the_client_finished_is_answered() {
-    let mut config = SimConfig::for_tests(3);
-    config.only = Some(vec!["pubsub".into()]);
-    config.devices.get_mut::<PubsubOptions>().tls = PubsubTls::SelfSigned;
-    let sim = Simulator::start(config).await.unwrap();
-    let addr = sim.endpoints()[0].addr;
-    let ca = sim
-        .announcements()
-        .into_iter()
-        .find(|(k, _)| *k == "pubsub-ca")
-        .map(|(_, v)| v)
-        .unwrap();
-    let good = sim.control("pubsub", "token", &serde_json::json!({})).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let connector = common::tls_connector(&ca);
+    let Robot {
+        sim,
+        addr,
+        good,
+        connector,
+    } = Robot::start(understudy_sim::ClockMode::Virtual).await;
     for (token, expected) in [(good.as_str(), "HTTP/1.1 101"), ("not-a-jwt", "HTTP/1.1 401")] {
         let tcp = TcpStream::connect(addr).await.unwrap();
         tcp.set_nodelay(true).unwrap();

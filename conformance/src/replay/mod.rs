@@ -15,7 +15,7 @@ use futures_util::future::join_all;
 use tokio::time::Instant;
 use understudy_sim::{ClockMode, SimConfig, Simulator};
 
-use crate::client::{Transport, Trust, authority_of};
+use crate::client::{Transport, authority_of};
 use crate::error::{Error, Result};
 use crate::steps::PROTOCOLS;
 use allow::Allowance;
@@ -130,18 +130,7 @@ impl Targets {
         if !url.starts_with("wss://") && !url.starts_with("https://") {
             return Ok(Transport::Plain);
         }
-        let trust = match (&self.sim, self.insecure) {
-            (Some(sim), _) => Trust::PemFiles(
-                sim.announcements()
-                    .into_iter()
-                    .filter(|(key, _)| key.ends_with("-ca"))
-                    .map(|(_, path)| PathBuf::from(path))
-                    .collect(),
-            ),
-            (None, true) => Trust::AnyCertificate,
-            (None, false) => Trust::System,
-        };
-        Transport::tls(&trust)
+        Transport::tls(&crate::target::trust_for(self.sim.as_ref(), self.insecure))
     }
 
     /// The URL a recorded connection is replayed on: the target's scheme and authority, the recorded path, and

@@ -384,18 +384,7 @@ mod tests {
     }
 
     fn post(service: &ControlService, path: &str, body: &str) -> (u16, Value) {
-        let response = service.http(
-            SimTime::ZERO,
-            HttpRequest {
-                method: "POST".into(),
-                path: path.into(),
-                query: None,
-                content_type: Some("application/json".into()),
-                body: body.to_string().into_bytes().into(),
-            },
-        );
-        let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-        (response.status, value)
+        request(service, "POST", path, body)
     }
 
     #[tokio::test]
