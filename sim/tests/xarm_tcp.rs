@@ -10,7 +10,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use understudy_core::proto::xarm_tcp::frame::{Answer, PROTOCOL_PRIVATE, STATE_WARN, decode_answer, encode_request};
+use understudy_core::proto::xarm_tcp::frame::{
+    Answer, PROTOCOL_PRIVATE, STATE_WARN, decode_answer, encode_request, f32s_le as floats, read_f32s_le as read_floats,
+};
 use understudy_core::proto::xarm_tcp::report::{RICH_LEN, ReportKind};
 use understudy_sim::{SimConfig, Simulator};
 
@@ -56,17 +58,6 @@ async fn call(stream: &mut TcpStream, transaction: u16, register: u8, params: &[
         assert!(n > 0, "the controller closed the connection");
         buffer.extend_from_slice(&chunk[..n]);
     }
-}
-
-fn floats(values: &[f32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn read_floats(bytes: &[u8]) -> Vec<f64> {
-    bytes
-        .chunks_exact(4)
-        .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-        .collect()
 }
 
 async fn studio_joints(sim: &Simulator) -> Vec<f64> {

@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 use understudy_core::model::arm::limits::joint_limits;
 use understudy_core::model::arm::{ArmModel, fk};
 use understudy_core::proto::xarm_tcp::frame::{
-    Answer, PROTOCOL_PRIVATE, STATE_ERROR, STATE_NOT_READY, STATE_WARN, decode_answer, encode_request,
+    Answer, PROTOCOL_PRIVATE, STATE_ERROR, STATE_NOT_READY, STATE_WARN, decode_answer, encode_request, read_f32s_le,
 };
 use understudy_core::proto::xarm_tcp::report::ReportKind;
 
@@ -250,13 +250,6 @@ async fn version(world: &mut Check) -> Result<(), String> {
     Ok(())
 }
 
-fn floats(bytes: &[u8]) -> Vec<f64> {
-    bytes
-        .chunks_exact(4)
-        .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-        .collect()
-}
-
 /// The arm model of the version string's axis and type numbers.
 fn model_of(version: &str) -> Result<ArmModel, String> {
     let mut parts = version.split(',');
@@ -280,7 +273,7 @@ async fn joints(world: &mut Check) -> Result<Vec<f64>, String> {
     if answer.params.len() != 28 {
         return Err(format!("register 42 answers {} bytes, not 7 FP32", answer.params.len()));
     }
-    Ok(floats(&answer.params))
+    Ok(read_f32s_le(&answer.params))
 }
 
 /// With the TCP offset at zero (the controller's default): the pose is the flange's.
@@ -288,7 +281,7 @@ async fn joints(world: &mut Check) -> Result<Vec<f64>, String> {
 async fn pose_is_fk(world: &mut Check) -> Result<(), String> {
     let model = model(world).await?;
     let joints = joints(world).await?;
-    let pose = floats(&call(world, PROTOCOL_PRIVATE, 41, &[]).await?.params);
+    let pose = read_f32s_le(&call(world, PROTOCOL_PRIVATE, 41, &[]).await?.params);
     let expected = fk(model, &joints[..model.dof()], [0.0; 6]).map_err(|e| e.to_string())?.to_array();
     let gap = (0..3).map(|i| (pose[i] - expected[i]).abs()).fold(0.0, f64::max);
     if pose.len() != 6 || gap > 1e-2 {
@@ -328,7 +321,7 @@ async fn joints_unchanged(world: &mut Check) -> Result<(), String> {
 
 #[then(regex = r"^the joints are '(.*)' rad$")]
 async fn joints_are(world: &mut Check, expected: String) -> Result<(), String> {
-    let expected = floats(&parse_params(&expected)?);
+    let expected = read_f32s_le(&parse_params(&expected)?);
     let now = joints(world).await?;
     if now.iter().zip(&expected).any(|(a, b)| (a - b).abs() > 1e-5) {
         return Err(format!("the joints are {now:?}, expected {expected:?}"));
@@ -461,7 +454,7 @@ async fn report_joints(world: &mut Check) -> Result<(), String> {
     let (kind, _) = s.report.as_ref().ok_or("no report connection is open")?;
     let at = if *kind == ReportKind::RealTime { 32 + 3 * 28 } else { 7 };
     let report = s.reports.last().ok_or("no report was read")?;
-    let reported = floats(&report[at..at + 28]);
+    let reported = read_f32s_le(&report[at..at + 28]);
     if reported.iter().zip(&now).any(|(a, b)| (a - b).abs() > 1e-5) {
         return Err(format!("the report has joints {reported:?}, register 42 {now:?}"));
     }

@@ -38,9 +38,41 @@ pub fn spawn(
     ctx: Arc<ServeContext>,
 ) {
     let tls = tls.map(TlsAcceptor::from);
+    // Best effort and never blocking: the socket's buffer is empty, so this fits. A TLS port just closes.
+    let over_cap = if tls.is_none() { Some(OVER_CAP) } else { None };
+    let counter = Arc::new(AtomicU64::new(0));
+    let serving = ctx.clone();
+    accept_each(listener, name, over_cap, ctx, move |stream, peer, slot| {
+        let endpoint = Endpoint {
+            peer,
+            name,
+            service: service.clone(),
+            ctx: serving.clone(),
+            counter: counter.clone(),
+        };
+        let tls = tls.clone();
+        serving.tracker.spawn(async move {
+            let _slot = slot;
+            match tls {
+                Some(acceptor) => accept_tls(stream, acceptor, endpoint).await,
+                None => route(stream, endpoint).await,
+            }
+        });
+    });
+}
+
+/// The accept loop every port shares: until shutdown, each accepted connection takes one of the port's slots
+/// and goes to `serve` (with `nodelay` set); one over the cap gets `over_cap`, if any, and is closed. Accept
+/// errors (out of file descriptors) back off and are logged at most once per [`WARN_EVERY`].
+pub(crate) fn accept_each(
+    listener: TcpListener,
+    name: &'static str,
+    over_cap: Option<&'static [u8]>,
+    ctx: Arc<ServeContext>,
+    mut serve: impl FnMut(TcpStream, SocketAddr, Slot) + Send + 'static,
+) {
     let tracker = ctx.tracker.clone();
     tracker.spawn(async move {
-        let counter = Arc::new(AtomicU64::new(0));
         let open = Arc::new(AtomicUsize::new(0));
         let mut accept_warnings = Throttled::new(WARN_EVERY);
         loop {
@@ -51,36 +83,16 @@ pub fn spawn(
             match accepted {
                 Ok((stream, peer)) => {
                     let Some(slot) = Slot::take(&open, ctx.max_connections) else {
-                        if tls.is_none() {
-                            // Best effort and never blocking: the socket's buffer is empty, so this fits.
-                            let _ = stream.try_write(OVER_CAP);
+                        if let Some(answer) = over_cap {
+                            let _ = stream.try_write(answer);
                         }
                         tracing::debug!(endpoint = name, %peer, "connection refused: too many connections");
                         continue;
                     };
                     let _ = stream.set_nodelay(true);
-                    let ctx2 = ctx.clone();
-                    let service = service.clone();
-                    let counter = counter.clone();
-                    let tls = tls.clone();
-                    ctx.tracker.spawn(async move {
-                        let _slot = slot;
-                        let endpoint = Endpoint {
-                            peer,
-                            name,
-                            service,
-                            ctx: ctx2,
-                            counter,
-                        };
-                        match tls {
-                            Some(acceptor) => accept_tls(stream, acceptor, endpoint).await,
-                            None => route(stream, endpoint).await,
-                        }
-                    });
+                    serve(stream, peer, slot);
                 }
                 Err(error) => {
-                    // Out of file descriptors and the like: back off instead of spinning, and say so once a
-                    // while rather than twenty times a second.
                     if let Some(suppressed) = accept_warnings.admit(std::time::Instant::now()) {
                         tracing::warn!(endpoint = name, %error, suppressed, "accept failed");
                     }

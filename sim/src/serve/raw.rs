@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::clock::SimTime;
 use crate::serve::ServeContext;
-use crate::serve::listener::{Slot, Throttled, WARN_EVERY};
+use crate::serve::listener::accept_each;
 use crate::serve::session::{TOO_SLOW, WRITE_TIMEOUT};
 use crate::transcript::{Direction, RecordKind};
 
@@ -65,39 +65,16 @@ pub struct RawEndpointSpec {
 
 /// Accepts connections on `listener` until shutdown; a connection over the port's cap is closed at once.
 pub fn spawn(listener: TcpListener, name: &'static str, service: Arc<dyn RawService>, ctx: Arc<ServeContext>) {
-    let tracker = ctx.tracker.clone();
-    tracker.spawn(async move {
-        let counter = AtomicU64::new(0);
-        let open = Arc::new(AtomicUsize::new(0));
-        let mut accept_warnings = Throttled::new(WARN_EVERY);
-        loop {
-            let accepted = tokio::select! {
-                _ = ctx.shutdown.cancelled() => break,
-                accepted = listener.accept() => accepted,
-            };
-            match accepted {
-                Ok((stream, peer)) => {
-                    let Some(slot) = Slot::take(&open, ctx.max_connections) else {
-                        tracing::debug!(endpoint = name, %peer, "connection refused: too many connections");
-                        continue;
-                    };
-                    let _ = stream.set_nodelay(true);
-                    let label: Arc<str> = format!("{name}/{}", counter.fetch_add(1, Ordering::Relaxed) + 1).into();
-                    let session = service.open_session(label.clone());
-                    let ctx2 = ctx.clone();
-                    ctx.tracker.spawn(async move {
-                        let _slot = slot;
-                        run(stream, peer, label, session, ctx2).await;
-                    });
-                }
-                Err(error) => {
-                    if let Some(suppressed) = accept_warnings.admit(std::time::Instant::now()) {
-                        tracing::warn!(endpoint = name, %error, suppressed, "accept failed");
-                    }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        }
+    let counter = AtomicU64::new(0);
+    let serving = ctx.clone();
+    accept_each(listener, name, None, ctx, move |stream, peer, slot| {
+        let label: Arc<str> = format!("{name}/{}", counter.fetch_add(1, Ordering::Relaxed) + 1).into();
+        let session = service.open_session(label.clone());
+        let ctx = serving.clone();
+        serving.tracker.spawn(async move {
+            let _slot = slot;
+            run(stream, peer, label, session, ctx).await;
+        });
     });
 }
 

@@ -57,6 +57,17 @@ pub struct Speed {
     pub unscaled: bool,
 }
 
+impl Speed {
+    /// The default speed with `acc`, scaled by Studio's speed percent (a Live Control step).
+    pub fn with_acc(acc: Option<f64>) -> Speed {
+        Speed {
+            speed: None,
+            acc,
+            unscaled: false,
+        }
+    }
+}
+
 /// Live Control and Studio settings that are reported but drive no physics beyond what is noted.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -380,15 +391,7 @@ impl<W> Controller<W> {
     fn plan_step(&self, step: Step, tool: bool, acc: Option<f64>, t0: SimTime) -> Result<ArmMotion, ApiCode> {
         let s = &self.settings;
         if let Some(target) = step::joint_target(step, self.queue.end_joints(), rad(s.joint_step)) {
-            return self.plan_joints(
-                &target,
-                Speed {
-                    speed: None,
-                    acc,
-                    unscaled: false,
-                },
-                t0,
-            );
+            return self.plan_joints(&target, Speed::with_acc(acc), t0);
         }
         if step == Step::EndLevel && self.model != ArmModel::XArm5 {
             return Err(ApiCode::ParameterError);
@@ -396,15 +399,7 @@ impl<W> Controller<W> {
         let from = self.end_pose();
         let target = step::cartesian_target(step, tool, &from, s.position_step, rad(s.attitude_step))
             .ok_or(ApiCode::ParameterError)?;
-        self.plan_line(
-            &target,
-            Speed {
-                speed: None,
-                acc,
-                unscaled: false,
-            },
-            t0,
-        )
+        self.plan_line(&target, Speed::with_acc(acc), t0)
     }
 
     /// Queues `motion` for `waiter` after checks passed; answers 100.

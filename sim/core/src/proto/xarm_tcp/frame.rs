@@ -1,6 +1,19 @@
 //! The controller's private Modbus-TCP-like framing on port 502: a streaming decoder for requests
 //! (transaction id, protocol, length, register, parameters) and the encoder of answers with their state byte.
 
+/// Floats as the SDK writes register parameters: little-endian `f32`s.
+pub fn f32s_le(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Little-endian `f32`s read back (a trailing partial one ignored), widened to `f64`.
+pub fn read_f32s_le(bytes: &[u8]) -> Vec<f64> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+        .collect()
+}
+
 /// The private protocol identifier the SDK speaks (`PRIVATE_MODBUS_TCP_PROTOCOL`).
 pub const PROTOCOL_PRIVATE: u16 = 0x0002;
 /// The identifier the SDK switches to for its keep-alive period (firmware >= 1.8.6); answered like 2.

@@ -2,7 +2,7 @@
 //! 30003 (real, 100 Hz): U32 size first, big-endian integers, little-endian FP32, built from one status sample.
 
 use crate::model::arm::motion::{JOINT_ACC_RANGE, JOINT_SPEED_RANGE, TCP_ACC_RANGE, TCP_SPEED_RANGE};
-use crate::model::xarm::sensors::{SENSOR_SLOTS, electrical};
+use crate::model::xarm::sensors::{Electrical, SENSOR_SLOTS, electrical};
 use crate::proto::xarm::info::device_type;
 use crate::proto::xarm::report::StatusInput;
 use crate::proto::xarm_tcp::io::ControllerIo;
@@ -125,17 +125,21 @@ fn state_mode(input: &ReportInput<'_>) -> u8 {
     (s.mode << 4) | (s.state.code() & 0x0F)
 }
 
-fn torques(input: &ReportInput<'_>) -> [f64; SENSOR_SLOTS] {
-    let st = input.status;
+/// The joints' electrical readings (torques, currents) for the status a report is built from.
+fn electrical_of(st: &StatusInput<'_>) -> Electrical {
     let s = st.snapshot;
-    let e = electrical(
+    electrical(
         st.identity.model,
         &s.joints,
         &s.joint_accs,
         st.settings.tcp_load.0,
         st.seed,
         st.t,
-    );
+    )
+}
+
+fn torques(input: &ReportInput<'_>) -> [f64; SENSOR_SLOTS] {
+    let e = electrical_of(input.status);
     if input.io.report_tau_or_i == 1 {
         e.currents
     } else {
@@ -259,14 +263,7 @@ pub fn real_time(input: &ReportInput<'_>) -> Vec<u8> {
         w.f32s(&s.joint_speeds, 7);
         w.f32s(&s.joint_accs, 7);
     }
-    let e = electrical(
-        st.identity.model,
-        &s.joints,
-        &s.joint_accs,
-        st.settings.tcp_load.0,
-        st.seed,
-        st.t,
-    );
+    let e = electrical_of(st);
     w.f32s(&e.currents, 7);
     w.f32s(&e.torques, 7);
     w.zeros(42 * 4);

@@ -1,6 +1,6 @@
 use super::*;
 use crate::model::arm::ArmModel;
-use crate::proto::xarm_tcp::frame::PROTOCOL_PRIVATE;
+use crate::proto::xarm_tcp::frame::{PROTOCOL_PRIVATE, f32s_le as floats, read_f32s_le as read_floats};
 
 struct Rig {
     controller: Controller<u32>,
@@ -33,17 +33,6 @@ impl Rig {
         };
         handle(&mut ctx, &request)
     }
-}
-
-fn floats(values: &[f32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn read_floats(bytes: &[u8]) -> Vec<f64> {
-    bytes
-        .chunks_exact(4)
-        .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-        .collect()
 }
 
 #[test]
