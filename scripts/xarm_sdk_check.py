@@ -74,6 +74,31 @@ def close_pose(sdk_pose, model_pose, tol_mm=1e-3, tol_deg=1e-3):
     return True
 
 
+def rpy_mat(roll, pitch, yaw):
+    """R = Rz(yaw) Ry(pitch) Rx(roll), angles in degrees (the SDK's convention)."""
+    r, p, y = (math.radians(a) for a in (roll, pitch, yaw))
+    cr, sr, cp, sp, cy, sy = math.cos(r), math.sin(r), math.cos(p), math.sin(p), math.cos(y), math.sin(y)
+    return [
+        [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+        [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+        [-sp, cp * sr, cp * cr],
+    ]
+
+
+def mat_rpy(m):
+    pitch = math.atan2(-m[2][0], math.hypot(m[0][0], m[1][0]))
+    return [math.degrees(math.atan2(m[2][1], m[2][2])), math.degrees(pitch), math.degrees(math.atan2(m[1][0], m[0][0]))]
+
+
+def in_tool_frame(pose, step):
+    """pose * step: a step [x, y, z mm, roll, pitch, yaw deg] taken along the TCP's own axes."""
+    r = rpy_mat(*pose[3:])
+    s = rpy_mat(*step[3:])
+    rot = [[sum(r[i][k] * s[k][j] for k in range(3)) for j in range(3)] for i in range(3)]
+    pos = [pose[i] + sum(r[i][k] * step[k] for k in range(3)) for i in range(3)]
+    return pos + mat_rpy(rot)
+
+
 def recover(arm):
     """Clean error and warning, enable, position mode, state 0; then wait for the report to say so, as a program
     driving a real arm must (the SDK's `error_code` and `state` come from the 5 Hz report)."""
@@ -114,8 +139,19 @@ def main():
     expect(code == 0 and state in (0, 2), f"enabled and state 0 set: get_state -> {code}, {state}")
 
     target = [10.0, -20.0, -30.0, 5.0, 40.0, -15.0]
+    feedback = []
+    arm.register_feedback_callback(lambda data: feedback.append(bytes(data)))
+    started_ms = model()["t_ms"]
+    started = time.monotonic()
     code = arm.set_servo_angle(angle=target, speed=60, mvacc=600, wait=True, timeout=STEP_TIMEOUT_S)
+    returned_ms = started_ms + (time.monotonic() - started) * 1000.0
     expect(code == 0, f"set_servo_angle(wait=True) -> {code}")
+    wait_for(lambda: any(f[9] == 23 for f in feedback), "the move's finish feedback frame reaches the SDK")
+    frame = next(f for f in feedback if f[9] == 23)
+    end_ms = int.from_bytes(frame[13:21], "big") / 1000.0
+    expect(frame[8] == 2 and frame[12] == 0 and len(frame) == 21, f"feedback type {frame[8]}, code {frame[12]}")
+    late_ms = returned_ms - end_ms
+    expect(-20.0 <= late_ms <= 150.0, f"wait=True returned {late_ms:.0f} ms after the move ended (sim time {end_ms:.0f} ms)")
     code, angles = arm.get_servo_angle()
     expect(code == 0 and all(abs(a - b) < 1e-3 for a, b in zip(angles, target)), f"angles read back {angles[:6]}")
     state = model()
@@ -133,6 +169,29 @@ def main():
     expect(abs(moved[0] - 10.0) < 1e-2 and all(abs(d) < 1e-2 for d in moved[1:3]), f"the TCP moved {moved[:3]} mm")
     code, pose = arm.get_position()
     expect(code == 0 and close_pose(pose, after), f"pose {pose} == model FK {after}")
+
+    before = model()["tcp_pose"]
+    step = [0.0, 0.0, 20.0, 0.0, 0.0, 10.0]
+    code = arm.set_tool_position(*step, speed=50, mvacc=500, wait=True, timeout=STEP_TIMEOUT_S)
+    expect(code == 0, f"set_tool_position(z=20, yaw=10, wait=True) -> {code}")
+    after = model()["tcp_pose"]
+    expected = in_tool_frame(before, step)
+    expect(close_pose(after, expected, 1e-2, 1e-3), f"the tool-frame step lands at {after} == {expected}")
+    code, pose = arm.get_position()
+    expect(code == 0 and close_pose(pose, after), f"pose {pose} == model FK {after}")
+
+    code, aa = arm.get_position_aa()
+    expect(code == 0 and all(abs(aa[i] - after[i]) < 1e-3 for i in range(3)), f"get_position_aa -> {aa}")
+    lower = list(aa)
+    lower[2] -= 15.0
+    code = arm.set_position_aa(lower, speed=50, mvacc=500, wait=True, timeout=STEP_TIMEOUT_S)
+    expect(code == 0, f"set_position_aa(z-15, wait=True) -> {code}")
+    moved = model()["tcp_pose"]
+    expect(close_pose(moved, after[:2] + [after[2] - 15.0] + after[3:], 1e-2, 1e-3), f"the axis-angle target is reached: {moved}")
+    code = arm.set_position_aa([0, 0, 0, 0, 0, 5], relative=True, speed=50, mvacc=500, wait=True, timeout=STEP_TIMEOUT_S)
+    expect(code == 0, f"relative set_position_aa(rz=+5, wait=True) -> {code}")
+    turned = model()["tcp_pose"]
+    expect(close_pose(turned, moved[:5] + [moved[5] + 5.0], 1e-2, 1e-3), f"a turn of 5 deg about the base z: {turned}")
 
     expect(arm.set_gripper_enable(True) == 0, "set_gripper_enable(True)")
     expect(arm.set_gripper_speed(5000) == 0, "set_gripper_speed(5000)")

@@ -59,3 +59,29 @@ Feature: xArm motion through port 502
     And the controller reports error 31 and warning 0
     When I send register 16
     Then the answer's state byte has error clear
+
+  @XTCP-18 @motion
+  Scenario: With finish feedback on, a move's end is fed back under the move's own transaction
+    Given a connection to the controller port
+    When I send register 11 with 'u8:8 u8:1'
+    And I send register 19 with 'u8:0'
+    And I send register 12 with 'u8:0'
+    And I send register 254 with 'u8:2'
+    And I send register 23 with 'f32:0.1 f32*6:0 f32:0.5 f32:5 f32:0'
+    And I note that request as the move
+    And I send register 254 with 'u8:0'
+    And 3000 ms of device time pass
+    Then a finish feedback frame for the move arrives with code 0
+    And the controller's motion state is 2
+
+  @XTCP-19 @motion
+  Scenario: A move in the tool frame steps along the TCP's own axes
+    Given a connection to the controller port
+    When I send register 12 with 'u8:0'
+    And I send register 23 with 'f32:0 f32:-0.3 f32:-0.5 f32:0 f32:0.8 f32:0 f32:0 f32:0.5 f32:5 f32:0'
+    And 5000 ms of device time pass
+    And I note the TCP pose
+    And I send register 21 with 'f32:0 f32:0 f32:20 f32:0 f32:0 f32:0.2 f32:100 f32:1000 f32:0 f32:-1 u8:1 u8:0 u8:0'
+    Then the answer's state byte has error clear
+    When 5000 ms of device time pass
+    Then the TCP pose is the noted one moved by 'f32:0 f32:0 f32:20 f32:0 f32:0 f32:0.2' in the tool frame

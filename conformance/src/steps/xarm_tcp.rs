@@ -7,10 +7,13 @@ use cucumber::{given, then, when};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use understudy_core::model::arm::limits::joint_limits;
-use understudy_core::model::arm::{ArmModel, fk};
+use understudy_core::model::arm::kinematics::pose_distance;
+use understudy_core::model::arm::{ArmModel, Pose, fk};
 use understudy_core::proto::xarm_tcp::frame::{
     Answer, PROTOCOL_PRIVATE, STATE_ERROR, STATE_NOT_READY, STATE_WARN, decode_answer, encode_request, read_f32s_le,
 };
+use understudy_core::proto::xarm_tcp::feedback::{FEEDBACK_MOTION_FINISH, FEEDBACK_REGISTER};
+use understudy_core::proto::xarm_tcp::poses::{Frame, absolute_target};
 use understudy_core::proto::xarm_tcp::report::ReportKind;
 
 use crate::client::{self, REPLY_TIMEOUT};
@@ -41,6 +44,12 @@ struct TcpState {
     reports: Vec<Vec<u8>>,
     /// Joints (rad) noted for a later comparison.
     noted: Option<Vec<f64>>,
+    /// Feedback frames (register 0xFF) read while waiting for answers.
+    feedback: Vec<Answer>,
+    /// The request noted as the move whose feedback is awaited: transaction and register.
+    move_noted: Option<(u16, u8)>,
+    /// The TCP pose (register 41) noted for a later comparison.
+    pose_noted: Option<Pose>,
 }
 
 fn state(world: &mut Check) -> &mut TcpState {
@@ -122,6 +131,11 @@ async fn read_answer(world: &mut Check) -> Result<Answer, String> {
     loop {
         if let Some((answer, used)) = decode_answer(&s.buffer) {
             s.buffer.drain(..used);
+            // A motion feedback frame is not the answer awaited: it is kept for the feedback steps.
+            if answer.register == FEEDBACK_REGISTER {
+                s.feedback.push(answer);
+                continue;
+            }
             s.last = Some(answer.clone());
             return Ok(answer);
         }
@@ -325,6 +339,82 @@ async fn joints_are(world: &mut Check, expected: String) -> Result<(), String> {
     let now = joints(world).await?;
     if now.iter().zip(&expected).any(|(a, b)| (a - b).abs() > 1e-5) {
         return Err(format!("the joints are {now:?}, expected {expected:?}"));
+    }
+    Ok(())
+}
+
+#[when(regex = r"^I note that request as the move$")]
+async fn note_move(world: &mut Check) -> Result<(), String> {
+    let s = state(world);
+    let (transaction, _, register) = s.sent.ok_or("no request was sent")?;
+    s.move_noted = Some((transaction, register));
+    Ok(())
+}
+
+/// Waits (bounded by the reply timeout) for the finish feedback frame of the noted move: under its
+/// transaction, 15 bytes after the header, type 2, the move's register, `code`.
+#[then(regex = r"^a finish feedback frame for the move arrives with code (\d+)$")]
+async fn finish_feedback(world: &mut Check, code: u8) -> Result<(), String> {
+    let (transaction, register) = state(world).move_noted.ok_or("no move was noted")?;
+    let deadline = tokio::time::Instant::now() + REPLY_TIMEOUT;
+    loop {
+        let s = state(world);
+        if let Some(frame) = s.feedback.iter().find(|f| f.transaction == transaction) {
+            let p = &frame.params;
+            if p.len() != 13 {
+                return Err(format!("the feedback frame has {} bytes after its state byte, not 13", p.len()));
+            }
+            if (p[0], p[1], p[4]) != (FEEDBACK_MOTION_FINISH, register, code) {
+                return Err(format!(
+                    "feedback type {}, funcode {}, code {}: expected {FEEDBACK_MOTION_FINISH}, {register}, {code}",
+                    p[0], p[1], p[4]
+                ));
+            }
+            return Ok(());
+        }
+        let stream = s.stream.as_mut().ok_or("no controller connection is open")?;
+        let mut chunk = [0u8; 2048];
+        match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+            Err(_) => return Err(format!("no feedback frame for transaction {transaction} within the reply timeout")),
+            Ok(Ok(0)) => return Err("the controller closed the connection".into()),
+            Ok(Ok(n)) => {
+                s.buffer.extend_from_slice(&chunk[..n]);
+                while let Some((frame, used)) = decode_answer(&s.buffer) {
+                    s.buffer.drain(..used);
+                    if frame.register == FEEDBACK_REGISTER {
+                        s.feedback.push(frame);
+                    }
+                }
+            }
+            Ok(Err(e)) => return Err(format!("reading failed: {e}")),
+        }
+    }
+}
+
+async fn tcp_pose(world: &mut Check) -> Result<Pose, String> {
+    let pose = read_f32s_le(&call(world, PROTOCOL_PRIVATE, 41, &[]).await?.params);
+    let pose: [f64; 6] = pose.try_into().map_err(|p: Vec<f64>| format!("register 41 answers {} FP32, not 6", p.len()))?;
+    Ok(Pose::from_array(pose))
+}
+
+#[when(regex = r"^I note the TCP pose$")]
+async fn note_pose(world: &mut Check) -> Result<(), String> {
+    let pose = tcp_pose(world).await?;
+    state(world).pose_noted = Some(pose);
+    Ok(())
+}
+
+/// The pose of register 41 against the noted pose composed with a step in the tool frame (mm, rad).
+#[then(regex = r"^the TCP pose is the noted one moved by '(.*)' in the tool frame$")]
+async fn pose_moved_in_tool_frame(world: &mut Check, delta: String) -> Result<(), String> {
+    let step = read_f32s_le(&parse_params(&delta)?);
+    let step: [f64; 6] = step.try_into().map_err(|_| "the step needs six f32".to_string())?;
+    let noted = state(world).pose_noted.ok_or("no TCP pose was noted")?;
+    let expected = absolute_target(&noted, step, Frame { tool: true, axis_angle: false });
+    let now = tcp_pose(world).await?;
+    let (mm, rad) = pose_distance(&now, &expected);
+    if mm > 1e-2 || rad > 1e-4 {
+        return Err(format!("the TCP is at {now:?}, {mm:.4} mm and {rad:.6} rad from {expected:?}"));
     }
     Ok(())
 }

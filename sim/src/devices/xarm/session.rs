@@ -37,7 +37,11 @@ impl XarmSession {
     fn run(&mut self, now: SimTime, text: &str, out: &mut Vec<Outgoing>) {
         let mut guard = self.shared.lock();
         let conn = self.conn;
-        let answer = handle_text(&mut guard.controller, now, text, |id| Waiter { conn, id: id.clone() });
+        let answer = handle_text(&mut guard.controller, now, text, |id| Waiter {
+            conn,
+            id: id.clone(),
+            feedback: None,
+        });
         // The immediate answer goes out before any final answer pushed by the commit.
         out.push(Outgoing::Text(answer.frame));
         if answer.envelope.is_some() {

@@ -11,12 +11,12 @@ use tokio::sync::{Notify, mpsc};
 use crate::clock::SimTime;
 use crate::serve::device::{Outgoing, SharedText};
 use crate::serve::fanout::{SlotCache, slot_of};
-use understudy_core::model::xarm::{Completion, Controller};
+use understudy_core::model::xarm::{ApiCode, Completion, Controller};
 use understudy_core::proto::xarm::info::Identity;
 use understudy_core::proto::xarm::report::{self, StatusInput};
 use understudy_core::proto::xarm::ws::{code_data, response};
-use understudy_core::proto::xarm_tcp::ControllerIo;
 use understudy_core::proto::xarm_tcp::report::{self as binary, ReportInput, ReportKind};
+use understudy_core::proto::xarm_tcp::{ControllerIo, FeedbackTag, TcpWaiter};
 
 /// Who waits for a motion's final code: a connection and the request id to echo.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +25,28 @@ pub struct Waiter {
     pub conn: u64,
     /// The id of the request that started the motion.
     pub id: Value,
+    /// On the controller port: the feedback frame the motion's end sends, when its request asked for one.
+    pub feedback: Option<FeedbackTag>,
+}
+
+impl TcpWaiter for Waiter {
+    fn with_feedback(&self, tag: FeedbackTag) -> Self {
+        Waiter {
+            feedback: Some(tag),
+            ..self.clone()
+        }
+    }
+}
+
+/// A motion whose end a controller-port connection is to be told of (a feedback frame to send).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Finished {
+    /// The request that queued it.
+    pub tag: FeedbackTag,
+    /// Its final api code.
+    pub code: ApiCode,
+    /// When it ended or was dropped.
+    pub at: SimTime,
 }
 
 /// Controller plus the open connections, changed together under one lock.
@@ -34,6 +56,15 @@ pub struct Cell {
     /// The controller's I/O and the settings only its TCP protocol reaches.
     pub io: ControllerIo,
     clients: HashMap<u64, mpsc::Sender<Outgoing>>,
+    /// Per open controller-port connection: finished motions whose feedback frames are not sent yet.
+    feedback: HashMap<u64, Vec<Finished>>,
+}
+
+impl Cell {
+    /// Takes the finished motions connection `conn` is to be told of.
+    pub fn take_finished(&mut self, conn: u64) -> Vec<Finished> {
+        self.feedback.get_mut(&conn).map(std::mem::take).unwrap_or_default()
+    }
 }
 
 /// The last binary report of each kind, keyed by sample time and state version.
@@ -71,6 +102,7 @@ impl Shared {
                 controller,
                 io: ControllerIo::default(),
                 clients: HashMap::new(),
+                feedback: HashMap::new(),
             }),
             version: AtomicU64::new(0),
             wake: Notify::new(),
@@ -94,7 +126,13 @@ impl Shared {
     /// background task.
     pub fn commit(&self, guard: &mut Guard<'_>) {
         let done = guard.controller.take_completions();
-        for Completion { waiter, code } in done {
+        for Completion { waiter, code, at } in done {
+            if let Some(tag) = waiter.feedback {
+                if let Some(mailbox) = guard.feedback.get_mut(&waiter.conn) {
+                    mailbox.push(Finished { tag, code, at });
+                }
+                continue;
+            }
             if let Some(push) = guard.clients.get(&waiter.conn) {
                 let frame = response(&waiter.id, code, code_data(code));
                 if push.try_send(Outgoing::Text(frame)).is_err() {
@@ -119,14 +157,18 @@ impl Shared {
         conn
     }
 
-    /// A connection number for a waiter that gets no final answers (a controller TCP connection).
-    pub fn allocate_conn(&self) -> u64 {
-        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    /// Registers a controller TCP connection: its moves' final codes come back as feedback frames, not answers.
+    pub fn connect_controller(&self) -> u64 {
+        let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        self.lock().feedback.insert(conn, Vec::new());
+        conn
     }
 
     /// Forgets a closed connection.
     pub fn disconnect(&self, conn: u64) {
-        self.lock().clients.remove(&conn);
+        let mut guard = self.lock();
+        guard.clients.remove(&conn);
+        guard.feedback.remove(&conn);
     }
 
     /// Brings the controller up to `t` if an event is due; commits if anything happened.

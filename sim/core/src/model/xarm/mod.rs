@@ -44,6 +44,8 @@ pub struct Completion<W> {
     pub waiter: W,
     /// The final api code: 0 done, -9 stopped, 1 stopped by an error, -6/-7 a long press hit a limit.
     pub code: ApiCode,
+    /// When the motion ended or was dropped (sim time).
+    pub at: SimTime,
 }
 
 /// Speed and acceleration as a request gives them (`F`, `Q`; deg/s or mm/s); `None` or <= 0 means default.
@@ -252,10 +254,7 @@ impl<W> Controller<W> {
         while let Some(end) = self.queue.head_end().filter(|e| *e <= t) {
             for done in self.queue.retire(end) {
                 if let Some(waiter) = done.waiter {
-                    self.completions.push(Completion {
-                        waiter,
-                        code: ApiCode::Ok,
-                    });
+                    self.complete(waiter, ApiCode::Ok, end);
                 }
             }
             if self.queue.is_empty() {
@@ -265,23 +264,22 @@ impl<W> Controller<W> {
                 self.arm.finish_motion();
             }
         }
-        if self.gripper.end_time() <= t {
+        let gripper_end = self.gripper.end_time();
+        if gripper_end <= t {
             if let Some(waiter) = self.gripper_waiter.take() {
-                self.completions.push(Completion {
-                    waiter,
-                    code: ApiCode::Ok,
-                });
+                self.complete(waiter, ApiCode::Ok, gripper_end);
             }
         }
+    }
+
+    fn complete(&mut self, waiter: W, code: ApiCode, at: SimTime) {
+        self.completions.push(Completion { waiter, code, at });
     }
 
     fn continue_long_press(&mut self, at: SimTime) {
         let Some(press) = self.long_press.take() else { return };
         if at.saturating_since(press.last_seen) > LONG_PRESS_TIMEOUT_MS {
-            self.completions.push(Completion {
-                waiter: press.waiter,
-                code: ApiCode::Ok,
-            });
+            self.complete(press.waiter, ApiCode::Ok, at);
             return;
         }
         match self.plan_step(press.step, press.tool, press.acc, at) {
@@ -289,23 +287,15 @@ impl<W> Controller<W> {
                 self.queue.push(motion, None);
                 self.long_press = Some(press);
             }
-            Ok(_) => self.completions.push(Completion {
-                waiter: press.waiter,
-                code: ApiCode::Ok,
-            }),
-            Err(code) => self.completions.push(Completion {
-                waiter: press.waiter,
-                code,
-            }),
+            Ok(_) => self.complete(press.waiter, ApiCode::Ok, at),
+            Err(code) => self.complete(press.waiter, code, at),
         }
     }
 
     fn end_long_press(&mut self, code: ApiCode) {
         if let Some(press) = self.long_press.take() {
-            self.completions.push(Completion {
-                waiter: press.waiter,
-                code,
-            });
+            let at = self.now;
+            self.complete(press.waiter, code, at);
         }
     }
 
@@ -313,7 +303,7 @@ impl<W> Controller<W> {
     fn stop_motion(&mut self, now: SimTime, code: ApiCode) {
         for dropped in self.queue.stop(now) {
             if let Some(waiter) = dropped.waiter {
-                self.completions.push(Completion { waiter, code });
+                self.complete(waiter, code, now);
             }
         }
         self.end_long_press(code);
@@ -626,10 +616,7 @@ impl<W> Controller<W> {
             return ApiCode::ParameterError;
         }
         if let Some(previous) = self.gripper_waiter.take() {
-            self.completions.push(Completion {
-                waiter: previous,
-                code: ApiCode::Ok,
-            });
+            self.complete(previous, ApiCode::Ok, now);
         }
         match waiter {
             Some(w) if self.gripper.end_time() > now => {
@@ -709,6 +696,32 @@ impl<W> Controller<W> {
     /// The gripper's target position and speed (r/min).
     pub fn gripper_target(&self) -> (f64, f64) {
         (self.gripper.target(), self.gripper.speed())
+    }
+
+    /// The uncleared error and warning codes and whether a new motion would be accepted, without sampling
+    /// the arm (what every answer's state byte needs).
+    pub fn codes(&self) -> (i32, i32, bool) {
+        (
+            self.arm.error_code(),
+            self.arm.warn_code(),
+            self.check_can_move().is_ok(),
+        )
+    }
+
+    /// The controller state.
+    pub fn state(&self) -> MotionState {
+        self.arm.state()
+    }
+
+    /// Joint angles (rad) and velocities (rad/s) at `t`, without kinematics.
+    pub fn joints_at(&self, t: SimTime) -> (Vec<f64>, Vec<f64>) {
+        self.queue.sample(t)
+    }
+
+    /// The TCP pose (TCP offset applied) at `t`: one forward kinematics.
+    pub fn pose_at(&self, t: SimTime) -> Pose {
+        let (joints, _) = self.queue.sample(t);
+        fk(self.model, &joints, self.settings.tcp_offset).unwrap_or(Pose::from_array([0.0; 6]))
     }
 
     /// The arm at `t` (no later than the last [`Controller::advance`] plus the current slot).

@@ -1,5 +1,5 @@
 //! The controller state only the TCP protocol reaches: control-box and tool digital/analog I/O as plain
-//! state, the tool RS-485 settings, motion jerks, the feedback switch and the switches reported by 30002.
+//! state, the tool RS-485 settings, motion jerks, the feedback task numbers and the switches reported by 30002.
 
 /// The tool RS-485 baud rates the SDK indexes (`UxbusCmd.BAUDRATES`).
 pub const BAUDRATES: [u32; 13] = [
@@ -31,8 +31,8 @@ pub struct ControllerIo {
     pub tcp_jerk: f64,
     /// Joint jerk (rad/s^3).
     pub joint_jerk: f64,
-    /// Motion feedback types enabled (`set_feedback_type`); stored, no feedback frames are sent.
-    pub feedback_type: u8,
+    /// The last task number given to a move made with finish feedback (the feedback frame's task id).
+    pub feedback_task: u16,
     /// 0: joint torques reported, 1: currents (`set_report_tau_or_i`).
     pub report_tau_or_i: u8,
     /// Approximate-solution switch (`set_allow_approx_motion`).
@@ -65,7 +65,7 @@ impl Default for ControllerIo {
             tool_modbus_timeout_ms: 10,
             tcp_jerk: 1000.0,
             joint_jerk: 20.0,
-            feedback_type: 0,
+            feedback_task: 0,
             report_tau_or_i: 0,
             allow_approx_motion: false,
             cartesian_continuous: false,

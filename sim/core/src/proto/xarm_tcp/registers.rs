@@ -5,8 +5,10 @@ use crate::model::arm::limits::{check_joints, check_tcp_position};
 use crate::model::arm::{Pose, fk, ik};
 use crate::model::xarm::{ApiCode, Controller, Speed};
 use crate::proto::xarm::info::{Identity, device_type};
+use crate::proto::xarm_tcp::feedback::{FEEDBACK_MOTION_FINISH, FeedbackTag};
 use crate::proto::xarm_tcp::frame::{Request, STATE_ERROR, STATE_NOT_READY, STATE_WARN};
 use crate::proto::xarm_tcp::io::{CGPIO_INPUTS_OPEN, ControllerIo};
+use crate::proto::xarm_tcp::poses::{Frame, absolute_target, relative_axis_angle, to_axis_angle};
 use crate::proto::xarm_tcp::tool::{self, TOOL_HOST_ID};
 use crate::time::SimTime;
 
@@ -19,6 +21,12 @@ pub const ERROR_JOINT_LIMIT: i32 = 23;
 /// Controller error raised for a Cartesian target with no inverse kinematics (C40 "No IK available").
 pub const ERROR_NO_IK: i32 = 40;
 
+/// A move's waiter as the controller port makes it: tagged with the finish feedback its end must send.
+pub trait TcpWaiter: Clone {
+    /// This waiter, asking for the finish feedback frame named by `tag` when its move ends or is dropped.
+    fn with_feedback(&self, tag: FeedbackTag) -> Self;
+}
+
 /// What a handler works on: the shared controller, its I/O, the time, who waits on a move, who the arm is.
 pub struct Ctx<'a, W> {
     /// The controller (shared with the Studio socket).
@@ -29,8 +37,10 @@ pub struct Ctx<'a, W> {
     pub identity: &'a Identity,
     /// Now.
     pub now: SimTime,
-    /// The waiter a move is queued for (its final code is not sent on this protocol).
+    /// The waiter a move is queued for (its end is sent as a feedback frame when finish feedback is on).
     pub waiter: W,
+    /// This connection's feedback types (`set_feedback_type`: the setting is per connection).
+    pub feedback_type: &'a mut u8,
 }
 
 /// A handler's result: the answer's parameters, or the controller warning to raise (the answer then has none).
@@ -152,13 +162,45 @@ fn line_move<W: Clone>(ctx: &mut Ctx<'_, W>, pose: [f64; 6], speed: f64, acc: f6
     moved(ctx, code)
 }
 
-/// Reads the trailing bytes of a move: `(coordinate, axis-angle, only-check)`; only base coordinates, RPY and
-/// real moves are modelled, anything else is a parameter error.
-fn plain_move(flags: &[u8]) -> Result<(), i32> {
-    if flags.iter().take(3).any(|b| *b != 0) {
+/// Refuses an only-check request (the controller's planning dry run is not modelled) with W12.
+fn no_only_check(flag: Option<&u8>) -> Result<(), i32> {
+    match flag {
+        Some(0) | None => Ok(()),
+        Some(_) => Err(WARN_PARAMETER),
+    }
+}
+
+/// Reads a move's `(coordinate, axis-angle, only-check)` bytes: base (0) or tool (1) coordinates, roll/pitch/yaw
+/// or axis-angle; any other coordinate, and only-check, raise W12.
+fn move_frame(flags: &[u8]) -> Result<Frame, i32> {
+    let (coord, axis_angle) = (flags.first().copied().unwrap_or(0), flags.get(1).copied().unwrap_or(0));
+    if coord > 1 || axis_angle > 1 {
         return Err(WARN_PARAMETER);
     }
-    Ok(())
+    no_only_check(flags.get(2))?;
+    Ok(Frame {
+        tool: coord == 1,
+        axis_angle: axis_angle == 1,
+    })
+}
+
+/// A straight move to `values` meant in `frame`: plain base roll/pitch/yaw goes as given (infinite axes kept),
+/// tool-frame and axis-angle values are turned into a base target from the planned pose first.
+fn framed_move<W: Clone>(ctx: &mut Ctx<'_, W>, values: [f64; 6], frame: Frame, speed: f64, acc: f64) -> Handled {
+    if frame
+        == (Frame {
+            tool: false,
+            axis_angle: false,
+        })
+    {
+        return line_move(ctx, values, speed, acc, false);
+    }
+    if !values.iter().all(|v| v.is_finite()) {
+        return Err(WARN_PARAMETER);
+    }
+    let (_, planned) = ctx.controller.planned_end();
+    let target = absolute_target(&planned, values, frame);
+    line_move(ctx, target.to_array(), speed, acc, false)
 }
 
 fn get_version<W>(ctx: &mut Ctx<'_, W>, _: &mut Params) -> Handled {
@@ -196,7 +238,7 @@ fn set_state<W>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
     settled(ctx.controller.set_state(ctx.now, state))
 }
 fn get_state<W>(ctx: &mut Ctx<'_, W>, _: &mut Params) -> Handled {
-    Ok(vec![ctx.controller.snapshot(ctx.now).state.code()])
+    Ok(vec![ctx.controller.state().code()])
 }
 fn get_cmdnum<W>(ctx: &mut Ctx<'_, W>, _: &mut Params) -> Handled {
     Ok((ctx.controller.queued_moves().min(usize::from(u16::MAX)) as u16)
@@ -204,8 +246,8 @@ fn get_cmdnum<W>(ctx: &mut Ctx<'_, W>, _: &mut Params) -> Handled {
         .to_vec())
 }
 fn get_error<W>(ctx: &mut Ctx<'_, W>, _: &mut Params) -> Handled {
-    let s = ctx.controller.snapshot(ctx.now);
-    Ok(vec![s.error_code.clamp(0, 255) as u8, s.warn_code.clamp(0, 255) as u8])
+    let (error, warn, _) = ctx.controller.codes();
+    Ok(vec![error.clamp(0, 255) as u8, warn.clamp(0, 255) as u8])
 }
 fn clean_error<W>(ctx: &mut Ctx<'_, W>, _: &mut Params) -> Handled {
     ctx.controller.clear_error(ctx.now);
@@ -231,40 +273,78 @@ fn move_line<W: Clone>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
     if p.rest().len() >= 7 {
         let _radius = p.f32()?;
     }
-    plain_move(p.rest())?;
-    line_move(ctx, pose, speed, acc, false)
+    let frame = move_frame(p.rest())?;
+    framed_move(ctx, pose, frame, speed, acc)
 }
 fn move_lineb<W: Clone>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
     let pose = p.f32s::<6>()?;
     let [speed, acc, _time, _radius] = p.f32s::<4>()?;
-    plain_move(p.rest())?;
-    line_move(ctx, pose, speed, acc, false)
+    let frame = move_frame(p.rest())?;
+    framed_move(ctx, pose, frame, speed, acc)
+}
+/// `move_line_tool` (firmware < 1.11.100): a straight move in the tool frame, relative to the planned pose.
+fn move_line_tool<W: Clone>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
+    let pose = p.f32s::<6>()?;
+    let [speed, acc, _time] = p.f32s::<3>()?;
+    no_only_check(p.rest().first())?;
+    let frame = Frame {
+        tool: true,
+        axis_angle: false,
+    };
+    framed_move(ctx, pose, frame, speed, acc)
+}
+/// `move_line_aa` (firmware < 1.11.100): axis-angle orientation; tool coordinates are relative to the planned
+/// pose, base ones absolute unless `relative`.
+fn move_line_aa<W: Clone>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
+    let pose = p.f32s::<6>()?;
+    let [speed, acc, _time] = p.f32s::<3>()?;
+    let (coord, relative) = (p.u8()?, p.u8()?);
+    no_only_check(p.rest().first())?;
+    if coord > 1 || relative > 1 {
+        return Err(WARN_PARAMETER);
+    }
+    if coord == 0 && relative == 1 {
+        return relative_aa_move(ctx, pose, speed, acc);
+    }
+    let frame = Frame {
+        tool: coord == 1,
+        axis_angle: true,
+    };
+    framed_move(ctx, pose, frame, speed, acc)
+}
+fn relative_aa_move<W: Clone>(ctx: &mut Ctx<'_, W>, delta: [f64; 6], speed: f64, acc: f64) -> Handled {
+    if !delta.iter().all(|v| v.is_finite()) {
+        return Err(WARN_PARAMETER);
+    }
+    let (_, planned) = ctx.controller.planned_end();
+    line_move(ctx, relative_axis_angle(&planned, delta).to_array(), speed, acc, false)
 }
 fn move_joint<W: Clone>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
     let joints = p.f32s::<7>()?;
     let [speed, acc, _time_or_radius] = p.f32s::<3>()?;
-    plain_move(p.rest())?;
+    no_only_check(p.rest().first())?;
     joint_move(ctx, &joints, speed, acc)
 }
 fn move_home<W: Clone>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
     let [speed, acc, _time] = p.f32s::<3>()?;
-    plain_move(p.rest())?;
+    no_only_check(p.rest().first())?;
     joint_move(ctx, &[0.0; 7], speed, acc)
 }
 fn move_relative<W: Clone>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
     let delta = p.f32s::<7>()?;
     let [speed, acc, _time, _radius] = p.f32s::<4>()?;
     let (is_joint, axis_angle) = (p.u8()?, p.u8()?);
-    if axis_angle != 0 {
-        return Err(WARN_PARAMETER);
-    }
-    plain_move(p.rest())?;
+    no_only_check(p.rest().first())?;
     if is_joint != 0 {
         let (joints, _) = ctx.controller.planned_end();
         let target: Vec<f64> = joints.iter().zip(delta).map(|(q, d)| q + d).collect();
         return joint_move(ctx, &target, speed, acc);
     }
-    line_move(ctx, std::array::from_fn(|i| delta[i]), speed, acc, true)
+    let pose = std::array::from_fn(|i| delta[i]);
+    if axis_angle != 0 {
+        return relative_aa_move(ctx, pose, speed, acc);
+    }
+    line_move(ctx, pose, speed, acc, true)
 }
 fn set_tcp_jerk<W>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
     ctx.io.tcp_jerk = positive(p.f32()?)?;
@@ -322,10 +402,13 @@ fn acknowledge<W>(_: &mut Ctx<'_, W>, _: &mut Params) -> Handled {
     none()
 }
 fn get_tcp_pose<W>(ctx: &mut Ctx<'_, W>, _: &mut Params) -> Handled {
-    Ok(fp32s(&ctx.controller.snapshot(ctx.now).pose.to_array()))
+    Ok(fp32s(&ctx.controller.pose_at(ctx.now).to_array()))
+}
+fn get_tcp_pose_aa<W>(ctx: &mut Ctx<'_, W>, _: &mut Params) -> Handled {
+    Ok(fp32s(&to_axis_angle(&ctx.controller.pose_at(ctx.now))))
 }
 fn get_joint_pos<W>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
-    let s = ctx.controller.snapshot(ctx.now);
+    let (joints, speeds) = ctx.controller.joints_at(ctx.now);
     let seven = |v: &[f64]| {
         let mut out = v.to_vec();
         out.resize(7, 0.0);
@@ -337,7 +420,7 @@ fn get_joint_pos<W>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
     } else {
         usize::from(p.u8()? & 0x0F).clamp(1, 3)
     };
-    let all = [seven(&s.joints), seven(&s.joint_speeds), vec![0.0; 7]];
+    let all = [seven(&joints), seven(&speeds), vec![0.0; 7]];
     Ok(all.iter().take(sets).flat_map(|v| fp32s(v)).collect())
 }
 fn get_ik<W>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
@@ -524,7 +607,7 @@ fn get_hd_types<W>(ctx: &mut Ctx<'_, W>, _: &mut Params) -> Handled {
     Ok(vec![device_type(ctx.controller.model()), 0])
 }
 fn set_feedback_type<W>(ctx: &mut Ctx<'_, W>, p: &mut Params) -> Handled {
-    ctx.io.feedback_type = p.u8()?;
+    *ctx.feedback_type = p.u8()?;
     none()
 }
 
@@ -534,7 +617,7 @@ macro_rules! registers {
         /// Every register answered, with the SDK's name for it, in number order.
         pub const REGISTERS: &[(u8, &str)] = &[$(($number, stringify!($name)),)*];
 
-        fn dispatch<W: Clone>(register: u8, ctx: &mut Ctx<'_, W>, params: &mut Params) -> Option<Handled> {
+        fn dispatch<W: TcpWaiter>(register: u8, ctx: &mut Ctx<'_, W>, params: &mut Params) -> Option<Handled> {
             match register {
                 $($number => Some($handler(ctx, params)),)*
                 _ => None,
@@ -564,6 +647,7 @@ registers! {
     23 MOVE_JOINT => move_joint,
     24 MOVE_JOINTB => move_joint,
     25 MOVE_HOME => move_home,
+    28 MOVE_LINE_TOOL => move_line_tool,
     31 SET_TCP_JERK => set_tcp_jerk,
     32 SET_TCP_MAXACC => set_tcp_maxacc,
     33 SET_JOINT_JERK => set_joint_jerk,
@@ -588,6 +672,8 @@ registers! {
     79 SET_SIMULATION_ROBOT => set_simulation_robot,
     80 SET_CARTV_CONTINUE => set_cartesian_continuous,
     83 MOVE_RELATIVE => move_relative,
+    91 GET_TCP_POSE_AA => get_tcp_pose_aa,
+    92 MOVE_LINE_AA => move_line_aa,
     123 TGPIO_MB_TIOUT => tool_modbus_timeout,
     124 RS485_RTU => rs485_rtu,
     125 TGPIO_ERR => tool_error,
@@ -609,16 +695,16 @@ registers! {
 }
 
 /// The state byte for the controller as it is at `now`: error, warning and "cannot move" bits.
-pub fn state_byte<W>(controller: &Controller<W>, now: SimTime) -> u8 {
-    let s = controller.snapshot(now);
+pub fn state_byte<W>(controller: &Controller<W>) -> u8 {
+    let (error, warn, ready) = controller.codes();
     let mut state = 0;
-    if s.error_code != 0 {
+    if error != 0 {
         state |= STATE_ERROR;
     }
-    if s.warn_code != 0 {
+    if warn != 0 {
         state |= STATE_WARN;
     }
-    if !s.ready {
+    if !ready {
         state |= STATE_NOT_READY;
     }
     state
@@ -626,11 +712,30 @@ pub fn state_byte<W>(controller: &Controller<W>, now: SimTime) -> u8 {
 
 /// Answers `request`: runs its register's handler (an unknown register raises W13, an unreadable parameter
 /// block W12) and returns `(state byte, parameters)`. The connection always stays open.
-pub fn handle<W: Clone>(ctx: &mut Ctx<'_, W>, request: &Request) -> (u8, Vec<u8>) {
+pub fn handle<W: TcpWaiter>(ctx: &mut Ctx<'_, W>, request: &Request) -> (u8, Vec<u8>) {
     // Moves that ended by now are retired first, so a state read is the state at `now`.
     ctx.controller.advance(ctx.now);
     let mut params = Params(&request.params);
+    // With finish feedback on, a move queued by this request sends its end under this request's transaction
+    // (the SDK turns the feedback on just for its `wait=True` move, then off again).
+    let plain = ctx.waiter.clone();
+    let task = ctx.io.feedback_task.wrapping_add(1);
+    let tagged = *ctx.feedback_type & FEEDBACK_MOTION_FINISH != 0;
+    if tagged {
+        ctx.waiter = plain.with_feedback(FeedbackTag {
+            transaction: request.transaction,
+            protocol: request.protocol,
+            register: request.register,
+            task,
+        });
+    }
+    let planned = ctx.controller.queued_moves();
     let handled = dispatch(request.register, ctx, &mut params).unwrap_or(Err(WARN_NO_INSTRUCTION));
+    ctx.waiter = plain;
+    // The task number is taken only by a move that was queued.
+    if tagged && ctx.controller.queued_moves() > planned {
+        ctx.io.feedback_task = task;
+    }
     let params = match handled {
         Ok(params) => params,
         Err(warn) => {
@@ -638,7 +743,7 @@ pub fn handle<W: Clone>(ctx: &mut Ctx<'_, W>, request: &Request) -> (u8, Vec<u8>
             Vec::new()
         }
     };
-    (state_byte(ctx.controller, ctx.now), params)
+    (state_byte(ctx.controller), params)
 }
 
 #[cfg(test)]
