@@ -22,6 +22,8 @@ pub struct FanoutReport {
     pub min_share: f64,
     /// Clients that received fewer than `expected - 1` frames (one frame of slack for the window's edges).
     pub short_clients: usize,
+    /// Frames received in the window, over every client.
+    pub delivered: u64,
     /// Lag percentiles over every frame of every client.
     pub lag_p50: Duration,
     pub lag_p99: Duration,
@@ -52,6 +54,8 @@ pub fn lags(arrivals: &[Instant], period: Duration, out: &mut Vec<Duration>) {
 
 /// Connects `n` clients to `url` (at most `parallel` handshakes at a time), lets them settle for `settle`,
 /// then records for `window` the arrival of every text frame containing `marker` in its first 64 bytes.
+/// `mark` is called with `"start"` when the window opens and `"end"` when it closes (a parent process
+/// samples the server's CPU time then).
 pub async fn measure(
     url: &str,
     n: usize,
@@ -60,6 +64,7 @@ pub async fn measure(
     settle: Duration,
     marker: &str,
     parallel: usize,
+    mark: Arc<dyn Fn(&str) + Send + Sync>,
 ) -> FanoutReport {
     let period = Duration::from_secs_f64(1.0 / f64::from(hz.max(1)));
     let gate = Arc::new(Semaphore::new(parallel.max(1)));
@@ -119,16 +124,25 @@ pub async fn measure(
             break;
         }
     }
-    let _ = start_tx.send(Some(Instant::now() + settle));
+    let start = Instant::now() + settle;
+    let _ = start_tx.send(Some(start));
+    tokio::spawn(async move {
+        tokio::time::sleep_until(start.into()).await;
+        mark("start");
+        tokio::time::sleep_until((start + window).into()).await;
+        mark("end");
+    });
     let expected = (window.as_secs_f64() * f64::from(hz)).floor() as u64;
     let mut samples = Vec::new();
     let (mut connected, mut short_clients, mut min_share) = (0, 0, if n == 0 { 0.0 } else { f64::MAX });
+    let mut delivered = 0;
     let mut clients = Vec::new();
     for task in tasks {
         match task.await.ok().flatten() {
             Some((client, arrivals)) => {
                 connected += 1;
                 let got = arrivals.len() as u64;
+                delivered += got;
                 min_share = f64::min(min_share, got as f64 / expected.max(1) as f64);
                 if got + 1 < expected {
                     short_clients += 1;
@@ -149,6 +163,7 @@ pub async fn measure(
         expected,
         min_share,
         short_clients,
+        delivered,
         lag_p50: percentile(&mut samples, 50.0),
         lag_p99: percentile(&mut samples, 99.0),
         lag_max: percentile(&mut samples, 100.0),

@@ -1,18 +1,25 @@
 //! `xarm-fanout`: the xArm's 10 Hz `devices_status_report` fan-out to N clients, simulator vs a bare
-//! broadcast server sending the same frame; clients run in a child process (one per step) for the fd limit.
+//! broadcast server sending the same frame; clients run in a child process (one per step) for the fd limit,
+//! and the server threads' CPU time over each window, per delivered frame, is printed beside the lag.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use understudy_benches::bare_broadcast::BareBroadcast;
+use understudy_benches::cpu::threads_cpu;
 use understudy_benches::fanout::{self, FanoutReport};
 use understudy_benches::load_client::Client;
 use understudy_benches::{Error, runtime};
 use understudy_sim::{ClockMode, SimConfig, Simulator};
+
+/// The name of the parent's server runtime threads (the simulator's and the bare server's), whose CPU time is
+/// what a delivered frame costs.
+const SERVER_THREADS: &str = "server";
 
 /// The status report's marker, found in its first bytes.
 const MARKER: &str = "devices_status_report";
@@ -78,19 +85,23 @@ fn client_main(args: &Args, url: &str) -> Result<(), Error> {
         Duration::from_millis(1000),
         MARKER,
         128,
+        Arc::new(|mark: &str| {
+            println!("mark {mark}");
+            let _ = std::io::stdout().flush();
+        }),
     ));
     let line = json!({
         "clients": report.clients, "connected": report.connected, "expected": report.expected,
         "min_share": report.min_share, "short_clients": report.short_clients,
         "lag_p50_us": report.lag_p50.as_micros() as u64, "lag_p99_us": report.lag_p99.as_micros() as u64,
-        "lag_max_us": report.lag_max.as_micros() as u64,
+        "lag_max_us": report.lag_max.as_micros() as u64, "delivered": report.delivered,
     });
     println!("{line}");
     Ok(())
 }
 
-/// Runs one step in a child process and reads its report.
-fn step(args: &Args, url: &str, n: usize) -> Result<FanoutReport, Error> {
+/// Runs one step in a child process and reads its report, with the server threads' CPU time over the window.
+fn step(args: &Args, url: &str, n: usize) -> Result<(FanoutReport, Option<Duration>), Error> {
     let mut child = Command::new(std::env::current_exe()?)
         .args([
             "--client",
@@ -104,28 +115,43 @@ fn step(args: &Args, url: &str, n: usize) -> Result<FanoutReport, Error> {
         .stdout(Stdio::piped())
         .spawn()?;
     let stdout = child.stdout.take().ok_or(Error::Closed)?;
-    let line = std::io::BufReader::new(stdout)
-        .lines()
-        .next()
-        .transpose()?
-        .unwrap_or_default();
+    // The child marks the window's start and end: the server's CPU time is read at each.
+    let (mut started, mut used) = (None, None);
+    let mut line = String::new();
+    for next in std::io::BufReader::new(stdout).lines() {
+        let next = next?;
+        match next.as_str() {
+            "mark start" => started = threads_cpu(SERVER_THREADS),
+            "mark end" => {
+                used = threads_cpu(SERVER_THREADS)
+                    .zip(started)
+                    .map(|(end, start)| end.saturating_sub(start))
+            }
+            _ => {
+                line = next;
+                break;
+            }
+        }
+    }
     child.wait()?;
     let v: Value = serde_json::from_str(&line).map_err(|_| Error::Closed)?;
     let us = |key: &str| Duration::from_micros(v[key].as_u64().unwrap_or(u64::MAX / 4));
-    Ok(FanoutReport {
+    let report = FanoutReport {
         clients: n,
         connected: v["connected"].as_u64().unwrap_or(0) as usize,
         expected: v["expected"].as_u64().unwrap_or(0),
         min_share: v["min_share"].as_f64().unwrap_or(0.0),
         short_clients: v["short_clients"].as_u64().unwrap_or(n as u64) as usize,
+        delivered: v["delivered"].as_u64().unwrap_or(0),
         lag_p50: us("lag_p50_us"),
         lag_p99: us("lag_p99_us"),
         lag_max: us("lag_max_us"),
-    })
+    };
+    Ok((report, used))
 }
 
 fn parent_main(args: &Args) -> Result<(), Error> {
-    let rt = runtime(args.threads, "server")?;
+    let rt = runtime(args.threads, SERVER_THREADS)?;
     let (sim, bare) = rt.block_on(async {
         let config = SimConfig {
             clock: ClockMode::Realtime { speed: 1.0 },
@@ -153,7 +179,7 @@ fn parent_main(args: &Args) -> Result<(), Error> {
     })?;
     let sim_url = sim.url("xarm").ok_or(Error::NoEndpoint("xarm"))?.to_string();
     let lag = Duration::from_millis(args.lag_ms);
-    println!("target  clients  connected  min_share  short  lag_p50_ms  lag_p99_ms  lag_max_ms  pass");
+    println!("target  clients  connected  min_share  short  lag_p50_ms  lag_p99_ms  lag_max_ms  cpu_us/frame  pass");
     // Step by step, the targets take turns (alternating who goes first), so that a burst of other load on
     // the machine falls on both; a target drops out at its first failing step.
     let targets: Vec<(&str, &str)> = args
@@ -177,16 +203,20 @@ fn parent_main(args: &Args) -> Result<(), Error> {
                 continue;
             }
             let (target, url) = targets[t];
-            let report = step(args, url, n)?;
+            let (report, cpu) = step(args, url, n)?;
             let pass = report.passes(lag);
+            let per_frame = cpu
+                .filter(|_| report.delivered > 0)
+                .map_or(f64::NAN, |cpu| cpu.as_secs_f64() * 1e6 / report.delivered as f64);
             println!(
-                "{target:<6}  {n:>7}  {:>9}  {:>9.3}  {:>5}  {:>10.1}  {:>10.1}  {:>10.1}  {}",
+                "{target:<6}  {n:>7}  {:>9}  {:>9.3}  {:>5}  {:>10.1}  {:>10.1}  {:>10.1}  {:>12.2}  {}",
                 report.connected,
                 report.min_share,
                 report.short_clients,
                 ms(report.lag_p50),
                 ms(report.lag_p99),
                 ms(report.lag_max),
+                per_frame,
                 if pass { "yes" } else { "no" }
             );
             if pass {

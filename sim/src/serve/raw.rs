@@ -189,11 +189,14 @@ impl Driver {
         } else {
             WRITE_TIMEOUT
         };
+        // Several chunks (an answer and its feedback, reports caught up) go out in one write: one syscall.
+        let joined = match chunks.as_slice() {
+            [one] => one.clone(),
+            many => Bytes::from(many.concat()),
+        };
         let stream = &mut self.stream;
         let write = async {
-            for chunk in &chunks {
-                stream.write_all(chunk).await?;
-            }
+            stream.write_all(&joined).await?;
             stream.flush().await
         };
         tokio::select! {

@@ -1,5 +1,6 @@
 //! The controller's report sockets (30000-30003): each connection gets its port's binary report at the port's
-//! rate in sim time, sampled at multiples of the period so every connection and the Studio report agree.
+//! rate in sim time, sampled at multiples of the period so every connection and the Studio report agree; a
+//! connection woken late catches up with the reports it missed, in one write.
 
 use std::sync::Arc;
 
@@ -34,10 +35,31 @@ struct ReportSession {
     next: SimTime,
 }
 
+/// Reports a connection woken late still gets, each sampled at its own due time: a session woken up to this
+/// long after a report was due sends every report it missed (one write); further behind (a clock jump) only the latest.
+pub const CATCH_UP_MS: u64 = 200;
+
+fn period_ms(kind: ReportKind) -> u64 {
+    u64::from(1000 / kind.hz()).max(1)
+}
+
 /// The first multiple of `1000 / hz` ms strictly after `t` (250 Hz: every 4 ms).
 fn next_due(kind: ReportKind, t: SimTime) -> SimTime {
-    let period = u64::from(1000 / kind.hz()).max(1);
+    let period = period_ms(kind);
     SimTime::from_millis((t.as_millis() / period + 1) * period)
+}
+
+/// The sample times due from `first` (a due time) up to `now`: all of them when the first is at most
+/// [`CATCH_UP_MS`] old, else only the latest.
+fn due_times(kind: ReportKind, first: SimTime, now: SimTime) -> impl Iterator<Item = SimTime> {
+    let period = period_ms(kind);
+    let last = next_due(kind, now).as_millis() - period;
+    let from = if now.saturating_since(first) <= CATCH_UP_MS {
+        first.as_millis()
+    } else {
+        last
+    };
+    (from..=last).step_by(period as usize).map(SimTime::from_millis)
 }
 
 impl RawSession for ReportSession {
@@ -59,9 +81,18 @@ impl RawSession for ReportSession {
         if now < self.next {
             return;
         }
-        // After a clock jump only the latest report is sent: a report stream has no backlog to replay.
-        let due = SimTime::from_millis(next_due(self.kind, now).as_millis() - u64::from(1000 / self.kind.hz()).max(1));
-        out.push(self.shared.binary_report(self.kind, due));
+        let due: Vec<SimTime> = due_times(self.kind, self.next, now).collect();
+        match due.as_slice() {
+            [one] => out.push(self.shared.binary_report(self.kind, *one)),
+            // Late: the missed reports go out together, one buffer for one write.
+            many => {
+                let mut batch = Vec::with_capacity(many.len() * self.kind.size());
+                for t in many {
+                    batch.extend_from_slice(&self.shared.binary_report(self.kind, *t));
+                }
+                out.push(Bytes::from(batch));
+            }
+        }
         self.next = next_due(self.kind, now);
     }
 }
@@ -77,5 +108,19 @@ mod tests {
         assert_eq!(next_due(ReportKind::RealTime, ms(5)), ms(8));
         assert_eq!(next_due(ReportKind::Rich, ms(199)), ms(200));
         assert_eq!(next_due(ReportKind::Real, ms(200)), ms(210));
+    }
+
+    #[test]
+    fn a_late_wake_sends_what_it_missed_and_a_jump_only_the_latest() {
+        let ms = SimTime::from_millis;
+        let times = |first, now| -> Vec<u64> {
+            due_times(ReportKind::RealTime, ms(first), ms(now))
+                .map(|t| t.as_millis())
+                .collect()
+        };
+        assert_eq!(times(8, 8), vec![8]);
+        assert_eq!(times(8, 19), vec![8, 12, 16]);
+        assert_eq!(times(8, 8 + CATCH_UP_MS + 1), vec![208]);
+        assert_eq!(times(8, 60_001), vec![60_000]);
     }
 }

@@ -1,7 +1,7 @@
 //! The one simulated arm every connection shares: the controller and its I/O behind a lock, a version bumped
 //! on every change, the open Studio connections (final answers, `current_clients_count`) and the report bytes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -67,8 +67,20 @@ impl Cell {
     }
 }
 
-/// The last binary report of each kind, keyed by sample time and state version.
-type BinaryCache = Mutex<Option<(SimTime, u64, bytes::Bytes)>>;
+/// The recent binary reports of one kind, keyed by sample time and state version (the newest last): enough
+/// for every connection catching up after a late wake to share one build per sample.
+type BinaryCache = Mutex<VecDeque<(SimTime, u64, bytes::Bytes)>>;
+/// Binary reports kept per kind (at 250 Hz, the last 256 ms).
+const BINARY_CACHE_LEN: usize = 64;
+
+fn cached(cache: &BinaryCache, t: SimTime, version: u64) -> Option<bytes::Bytes> {
+    let entries = cache.lock().unwrap_or_else(|p| p.into_inner());
+    entries
+        .iter()
+        .rev()
+        .find(|(at, v, _)| *at == t && *v == version)
+        .map(|(_, _, bytes)| bytes.clone())
+}
 
 /// The arm shared by the device, its background task and every session.
 pub struct Shared {
@@ -200,14 +212,16 @@ impl Shared {
     pub fn binary_report(&self, kind: ReportKind, t: SimTime) -> bytes::Bytes {
         let index = ReportKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
         let cache = &self.binary_cache[index];
-        let version = self.version.load(Ordering::Acquire);
-        let cached = cache.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some((_, _, bytes)) = cached.filter(|(at, v, _)| *at == t && *v == version) {
+        if let Some(bytes) = cached(cache, t, self.version.load(Ordering::Acquire)) {
             return bytes;
         }
         let mut guard = self.lock();
         self.catch_up(&mut guard, t);
         let version = self.version.load(Ordering::Acquire);
+        // Another connection may have built it while this one waited for the lock.
+        if let Some(bytes) = cached(cache, t, version) {
+            return bytes;
+        }
         let snapshot = guard.controller.snapshot(t);
         let status = StatusInput {
             t,
@@ -223,7 +237,11 @@ impl Shared {
             io: &guard.io,
         };
         let bytes = bytes::Bytes::from(binary::build(kind, &input));
-        *cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((t, version, bytes.clone()));
+        let mut entries = cache.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() == BINARY_CACHE_LEN {
+            entries.pop_front();
+        }
+        entries.push_back((t, version, bytes.clone()));
         bytes
     }
 
