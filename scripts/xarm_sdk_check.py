@@ -139,8 +139,11 @@ def main():
     expect(code == 0 and state in (0, 2), f"enabled and state 0 set: get_state -> {code}, {state}")
 
     target = [10.0, -20.0, -30.0, 5.0, 40.0, -15.0]
+    # The SDK turns finish feedback on by itself around a wait=True move, but then hands the frame only to its
+    # own wait; with the type set through its public call the frame also reaches a registered callback.
     feedback = []
     arm.register_feedback_callback(lambda data: feedback.append(bytes(data)))
+    expect(arm.set_feedback_type(2) == 0, "set_feedback_type(2) (motion finished)")
     started_ms = model()["t_ms"]
     started = time.monotonic()
     code = arm.set_servo_angle(angle=target, speed=60, mvacc=600, wait=True, timeout=STEP_TIMEOUT_S)
@@ -152,6 +155,7 @@ def main():
     expect(frame[8] == 2 and frame[12] == 0 and len(frame) == 21, f"feedback type {frame[8]}, code {frame[12]}")
     late_ms = returned_ms - end_ms
     expect(-20.0 <= late_ms <= 150.0, f"wait=True returned {late_ms:.0f} ms after the move ended (sim time {end_ms:.0f} ms)")
+    expect(arm.set_feedback_type(0) == 0, "set_feedback_type(0)")
     code, angles = arm.get_servo_angle()
     expect(code == 0 and all(abs(a - b) < 1e-3 for a, b in zip(angles, target)), f"angles read back {angles[:6]}")
     state = model()
