@@ -52,20 +52,22 @@ pub fn lags(arrivals: &[Instant], period: Duration, out: &mut Vec<Duration>) {
     out.extend(offsets.iter().map(|o| Duration::from_nanos((o - best) as u64)));
 }
 
+/// When a step records: `window` long after `settle`, with `mark` called at the window's edges.
+pub struct Window {
+    /// How long frames are recorded.
+    pub window: Duration,
+    /// How long the connected clients settle first.
+    pub settle: Duration,
+    /// Called with `"start"` and `"end"`.
+    pub mark: Arc<dyn Fn(&str) + Send + Sync>,
+}
+
 /// Connects `n` clients to `url` (at most `parallel` handshakes at a time), lets them settle for `settle`,
 /// then records for `window` the arrival of every text frame containing `marker` in its first 64 bytes.
 /// `mark` is called with `"start"` when the window opens and `"end"` when it closes (a parent process
 /// samples the server's CPU time then).
-pub async fn measure(
-    url: &str,
-    n: usize,
-    hz: u32,
-    window: Duration,
-    settle: Duration,
-    marker: &str,
-    parallel: usize,
-    mark: Arc<dyn Fn(&str) + Send + Sync>,
-) -> FanoutReport {
+pub async fn measure(url: &str, n: usize, hz: u32, timing: Window, marker: &str, parallel: usize) -> FanoutReport {
+    let Window { window, settle, mark } = timing;
     let period = Duration::from_secs_f64(1.0 / f64::from(hz.max(1)));
     let gate = Arc::new(Semaphore::new(parallel.max(1)));
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel::<bool>();

@@ -81,14 +81,16 @@ fn client_main(args: &Args, url: &str) -> Result<(), Error> {
         url,
         args.n,
         args.hz,
-        Duration::from_secs_f64(args.window.clamp(0.5, 120.0)),
-        Duration::from_millis(1000),
+        fanout::Window {
+            window: Duration::from_secs_f64(args.window.clamp(0.5, 120.0)),
+            settle: Duration::from_millis(1000),
+            mark: Arc::new(|mark: &str| {
+                println!("mark {mark}");
+                let _ = std::io::stdout().flush();
+            }),
+        },
         MARKER,
         128,
-        Arc::new(|mark: &str| {
-            println!("mark {mark}");
-            let _ = std::io::stdout().flush();
-        }),
     ));
     let line = json!({
         "clients": report.clients, "connected": report.connected, "expected": report.expected,
