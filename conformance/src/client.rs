@@ -517,7 +517,7 @@ pub async fn upgrade_request_with(
 }
 
 /// One request and its answer: reads until the peer closes, the body announced by `content-length` is in,
-/// or (for a 101, which keeps the socket open) the peer goes quiet.
+/// or (for a 101, which keeps the socket open) the peer goes quiet once the head has come.
 async fn exchange(
     transport: &Transport,
     authority: &str,
@@ -545,7 +545,14 @@ async fn exchange(
             if response_complete(&raw) {
                 break;
             }
-            let n = match tokio::time::timeout(Duration::from_millis(500), stream.read(&mut buffer)).await {
+            // Until the head is in, only the whole exchange's bound applies: a busy device may be slow to
+            // answer. After it, a quiet peer has said all it will (a 101, or a body without a length).
+            let quiet = if raw.windows(4).any(|w| w == b"\r\n\r\n") {
+                Duration::from_millis(500)
+            } else {
+                REPLY_TIMEOUT
+            };
+            let n = match tokio::time::timeout(quiet, stream.read(&mut buffer)).await {
                 Ok(Ok(n)) => n,
                 // A TLS peer that closes without close_notify: what arrived is the answer.
                 Ok(Err(_)) if !raw.is_empty() => break,
