@@ -1,5 +1,5 @@
 //! The `understudy-sim` command line: the simulator-wide flags (seed, clock, epoch, bind address, control API,
-//! transcript) plus every registered device's own flags, flattened from the registry. Every flag maps onto `SimConfig`.
+//! transcript, fleet) plus every registered device's own flags, flattened from the registry. Every flag maps onto `SimConfig`.
 
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr};
@@ -10,6 +10,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use crate::clock::{ClockMode, Epoch};
 use crate::devices::pubsub::TokenArgs;
 use crate::devices::{DEVICE_KINDS, DeviceFlags};
+use crate::fleet::FleetArgs;
 use crate::record::RecordArgs;
 use crate::serve::SimConfig;
 use crate::serve::control::ControlArgs;
@@ -66,6 +67,8 @@ pub struct GlobalArgs {
     pub max_connections: usize,
     #[command(flatten)]
     pub control: ControlArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// A network fault active from the start, `FAULT[@SCOPE][#N]` (repeatable), e.g. `delay:200ms@xarm`,
     /// `drop:5@endrpi`, `refuse:503@esp3d-terminal#2`, `unreachable:10s@obico`; the README lists them all.
     #[arg(long = "fault", value_name = "SPEC")]
@@ -155,6 +158,9 @@ impl Cli {
             control: g.control.config(),
             max_connections: g.max_connections,
             faults: g.faults.clone(),
+            fleet: g.fleet.config(),
+            shard: g.fleet.fleet_shard,
+            fleet_map: g.fleet.fleet_map.clone(),
             ..SimConfig::for_tests(g.seed)
         };
         for device in &self.devices {

@@ -113,9 +113,10 @@ pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
     let epoch_ms = ctx.clock.epoch().unix_ms(SimTime::ZERO);
     let slots = tokens
         .iter()
-        .enumerate()
-        .map(|(i, token)| {
-            let name = format!("obico-{}", i + 1);
+        .zip(1u32..)
+        .filter(|(_, n)| ctx.shard.owns(KIND.name, *n))
+        .map(|(token, n)| {
+            let name = format!("obico-{n}");
             let mut printer = Printer::new(PrinterConfig::default(), ctx.seed, &name);
             if let Some((file, gcode)) = &print {
                 printer
@@ -180,23 +181,30 @@ struct Obico {
 }
 
 impl Obico {
-    /// The agent `args.agent` names (1..N, default 1).
+    /// The agent `args.agent` names (1..N; default: the first this shard runs, agent 1 without shards).
     fn slot(&self, args: &Value) -> Result<&Arc<Slot>, ControlError> {
         let fleet = self
             .fleet
             .as_ref()
             .ok_or_else(|| ControlError::BadArguments("no Obico agent runs (start with --obico-server)".into()))?;
         let n = match args.get("agent") {
-            None | Some(Value::Null) => 1,
+            None | Some(Value::Null) => {
+                return fleet
+                    .slots
+                    .first()
+                    .ok_or_else(|| ControlError::BadArguments("no agent runs in this shard".into()));
+            }
             Some(v) => v
                 .as_u64()
                 .ok_or_else(|| ControlError::BadArguments("`agent` must be a number from 1".into()))?,
         };
-        usize::try_from(n)
-            .ok()
-            .and_then(|n| n.checked_sub(1))
-            .and_then(|i| fleet.slots.get(i))
-            .ok_or_else(|| ControlError::BadArguments(format!("no agent {n} (1..{})", fleet.slots.len())))
+        let name = format!("obico-{n}");
+        fleet.slots.iter().find(|slot| slot.name() == name).ok_or_else(|| {
+            ControlError::BadArguments(format!(
+                "no agent {n} runs here ({} agents in this shard)",
+                fleet.slots.len()
+            ))
+        })
     }
 }
 
@@ -312,6 +320,7 @@ impl Device for Obico {
     fn background(self: Arc<Self>, clock: Arc<Clock>, shutdown: CancellationToken) -> Option<BackgroundTask> {
         let fleet = self.fleet.as_ref()?;
         let tasks = TaskTracker::new();
+        // The stagger counts the agents of this shard, so that a shard's last agent starts as early as it can.
         for (i, slot) in fleet.slots.iter().enumerate() {
             let start = SimTime::from_millis((i as u64).saturating_mul(fleet.stagger_ms));
             tasks.spawn(runner::run(
@@ -345,6 +354,7 @@ mod tests {
             clock,
             options: devices,
             transcript,
+            shard: crate::fleet::Shard::ALL,
         })
     }
 
