@@ -106,7 +106,10 @@ async fn a_control_command_reaches_one_device_or_every_device_of_the_kind() {
     let all = sim.control("endrpi", "throttle", &json!({ "bits": 4 })).unwrap();
     assert_eq!(all["kind"], "endrpi");
     assert_eq!(all["devices"].as_object().map(|d| d.len()), Some(3), "{all}");
-    assert_eq!(all["devices"]["endrpi-3"]["throttled"], "0x40004", "the occurred bit is set with it");
+    assert_eq!(
+        all["devices"]["endrpi-3"]["throttled"], "0x40004",
+        "the occurred bit is set with it"
+    );
     assert!(
         sim.control_member("endrpi", 4, "throttle", &json!({ "bits": 4 }))
             .is_err()

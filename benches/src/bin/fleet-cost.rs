@@ -127,7 +127,12 @@ fn compare(args: &Args) -> Result<(), Error> {
         let (kind, n) = spec
             .split_once('=')
             .and_then(|(k, n)| Some((k, n.parse::<u64>().ok()?)))
-            .ok_or_else(|| Error::Spawn(format!("--run {spec}: expected KIND=N"), std::io::ErrorKind::InvalidInput.into()))?;
+            .ok_or_else(|| {
+                Error::Spawn(
+                    format!("--run {spec}: expected KIND=N"),
+                    std::io::ErrorKind::InvalidInput.into(),
+                )
+            })?;
         let base = Fleet::start(&sim, &format!("{kind}=1"), timeout)?.usage()?;
         let fleet = Fleet::start(&sim, spec, timeout)?;
         let idle = fleet.usage()?;
@@ -138,7 +143,10 @@ fn compare(args: &Args) -> Result<(), Error> {
             let clients = connect_all(&urls, args.connections)?;
             let busy = fleet.usage()?;
             drop(clients);
-            format!("{:.1}", (busy.rss_kib as f64 - idle.rss_kib as f64) / args.connections as f64)
+            format!(
+                "{:.1}",
+                (busy.rss_kib as f64 - idle.rss_kib as f64) / args.connections as f64
+            )
         } else {
             "-".to_string()
         };
@@ -177,7 +185,10 @@ fn connect_all(urls: &[String], count: usize) -> Result<Held, Error> {
         }
         Ok::<_, Error>(clients)
     })?;
-    Ok(Held { _clients: clients, _rt: rt })
+    Ok(Held {
+        _clients: clients,
+        _rt: rt,
+    })
 }
 
 /// Open client connections and the runtime they live on; dropping it closes them.

@@ -199,12 +199,14 @@ impl Prepared {
     /// Starts every device's background task and serves every bound endpoint.
     fn spawn(self) -> (Generation, Vec<BoundEndpoint>) {
         let Prepared { ctx, devices, bound } = self;
+        // Endpoints are bound device after device, so each device's are the next run of them (one pass, not
+        // one scan per device: a fleet has thousands).
+        let mut rest = bound.as_slice();
         for device in devices.iter() {
-            let own: Vec<&BoundEndpoint> = bound
-                .iter()
-                .map(|b| &b.endpoint)
-                .filter(|e| e.device == device.name())
-                .collect();
+            let mine = rest.iter().take_while(|b| b.endpoint.device == device.name()).count();
+            let (own, later) = rest.split_at(mine);
+            rest = later;
+            let own: Vec<&BoundEndpoint> = own.iter().map(|b| &b.endpoint).collect();
             device.bound(&own);
             if let Some(task) = device.clone().background(ctx.clock.clone(), ctx.shutdown.clone()) {
                 ctx.tracker.spawn(task);
