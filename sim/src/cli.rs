@@ -382,6 +382,40 @@ mod tests {
     }
 
     #[test]
+    fn fleet_flags_reach_the_config_and_the_default_stays_one_device_of_each() {
+        use crate::fleet::{Addressing, DEFAULT_NET, Shard};
+        let alone = Cli::parse_from(["understudy-sim"]).config();
+        assert_eq!((alone.fleet, alone.shard, alone.fleet_map), (None, Shard::ALL, None));
+        let config = Cli::parse_from([
+            "understudy-sim",
+            "--fleet",
+            "xarm=50,endrpi=1000",
+            "--fleet-shard",
+            "1/4",
+            "--fleet-map",
+            "map.json",
+        ])
+        .config();
+        let fleet = config.fleet.unwrap();
+        assert_eq!(fleet.counts, [("endrpi", 1000), ("xarm", 50)]);
+        assert_eq!(fleet.addressing, Addressing::Net(DEFAULT_NET));
+        assert_eq!(config.shard, Shard { index: 1, count: 4 });
+        assert_eq!(config.fleet_map, Some(PathBuf::from("map.json")));
+        let ports = Cli::parse_from(["understudy-sim", "--fleet", "esp3d=2", "--fleet-ports", "20000"]).config();
+        assert_eq!(ports.fleet.unwrap().addressing, Addressing::Ports(20_000));
+        for bad in [
+            &["--fleet", "obico=3"][..],
+            &["--fleet", "endrpi=1", "--only", "endrpi"],
+            &["--fleet-ports", "20000"],
+            &["--fleet", "endrpi=1", "--fleet-net", "127.16.0.0/30"],
+            &["--fleet-shard", "4/4"],
+        ] {
+            let argv = std::iter::once("understudy-sim").chain(bad.iter().copied());
+            assert!(Cli::try_parse_from(argv).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn nonsense_is_refused() {
         assert!(Cli::try_parse_from(["understudy-sim", "--speed", "0"]).is_err());
         assert!(Cli::try_parse_from(["understudy-sim", "--endrpi-throttle", "zz"]).is_err());

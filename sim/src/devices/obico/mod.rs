@@ -344,6 +344,11 @@ mod tests {
     use crate::transcript::Transcript;
 
     fn built(options: ObicoOptions) -> Result<Arc<dyn Device>, DeviceError> {
+        built_in(options, crate::fleet::Shard::ALL)
+    }
+
+    /// The agents of `shard`.
+    fn built_in(options: ObicoOptions, shard: crate::fleet::Shard) -> Result<Arc<dyn Device>, DeviceError> {
         let mut devices = DeviceOptions::default();
         devices.set(options);
         let clock = Arc::new(Clock::new(ClockMode::Virtual));
@@ -354,7 +359,7 @@ mod tests {
             clock,
             options: devices,
             transcript,
-            shard: crate::fleet::Shard::ALL,
+            shard,
         })
     }
 
@@ -394,5 +399,33 @@ mod tests {
         let mut missing = ObicoOptions::single("http://127.0.0.1:1", "t");
         missing.print = Some(path);
         assert!(refusal(missing).contains("cannot read"));
+    }
+
+    #[test]
+    fn shards_split_the_agents_each_keeping_its_number() {
+        let mut options = ObicoOptions::single("http://127.0.0.1:1", "t-{n}");
+        options.agents = 12;
+        let mut numbers = Vec::new();
+        for index in 0..3 {
+            let shard = crate::fleet::Shard { index, count: 3 };
+            let agents = built_in(options.clone(), shard).unwrap();
+            let count: usize = agents.announcements()[1].1.parse().unwrap();
+            let mine: Vec<u64> = (1..=12)
+                .filter(|n| {
+                    agents
+                        .control(SimTime::ZERO, "state", &serde_json::json!({ "agent": n }))
+                        .is_ok()
+                })
+                .collect();
+            assert_eq!(mine.len(), count, "shard {index}");
+            assert!(mine.iter().all(|n| shard.owns("obico", *n as u32)));
+            numbers.extend(mine);
+        }
+        numbers.sort();
+        assert_eq!(
+            numbers,
+            (1..=12).collect::<Vec<u64>>(),
+            "every agent runs in exactly one shard"
+        );
     }
 }
