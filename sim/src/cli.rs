@@ -1,5 +1,5 @@
 //! The `understudy-sim` command line: the simulator-wide flags (seed, clock, epoch, bind address, control API,
-//! transcript) plus every registered device's own flags, flattened from the registry. Every flag maps onto `SimConfig`.
+//! transcript, fleet) plus every registered device's own flags, flattened from the registry. Every flag maps onto `SimConfig`.
 
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr};
@@ -10,6 +10,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use crate::clock::{ClockMode, Epoch};
 use crate::devices::pubsub::TokenArgs;
 use crate::devices::{DEVICE_KINDS, DeviceFlags};
+use crate::fleet::FleetArgs;
 use crate::record::RecordArgs;
 use crate::serve::SimConfig;
 use crate::serve::control::ControlArgs;
@@ -66,6 +67,8 @@ pub struct GlobalArgs {
     pub max_connections: usize,
     #[command(flatten)]
     pub control: ControlArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// A network fault active from the start, `FAULT[@SCOPE][#N]` (repeatable), e.g. `delay:200ms@xarm`,
     /// `drop:5@endrpi`, `refuse:503@esp3d-terminal#2`, `unreachable:10s@obico`; the README lists them all.
     #[arg(long = "fault", value_name = "SPEC")]
@@ -155,6 +158,9 @@ impl Cli {
             control: g.control.config(),
             max_connections: g.max_connections,
             faults: g.faults.clone(),
+            fleet: g.fleet.config(),
+            shard: g.fleet.fleet_shard,
+            fleet_map: g.fleet.fleet_map.clone(),
             ..SimConfig::for_tests(g.seed)
         };
         for device in &self.devices {
@@ -373,6 +379,40 @@ mod tests {
         assert_eq!(config.devices.get::<Esp3dOptions>().sd_capacity, 1 << 20);
         assert!(config.devices.get::<Esp3dOptions>().data_text);
         assert!(Cli::try_parse_from(["understudy-sim", "--esp3d-session-timeout", "999"]).is_err());
+    }
+
+    #[test]
+    fn fleet_flags_reach_the_config_and_the_default_stays_one_device_of_each() {
+        use crate::fleet::{Addressing, DEFAULT_NET, Shard};
+        let alone = Cli::parse_from(["understudy-sim"]).config();
+        assert_eq!((alone.fleet, alone.shard, alone.fleet_map), (None, Shard::ALL, None));
+        let config = Cli::parse_from([
+            "understudy-sim",
+            "--fleet",
+            "xarm=50,endrpi=1000",
+            "--fleet-shard",
+            "1/4",
+            "--fleet-map",
+            "map.json",
+        ])
+        .config();
+        let fleet = config.fleet.unwrap();
+        assert_eq!(fleet.counts, [("endrpi", 1000), ("xarm", 50)]);
+        assert_eq!(fleet.addressing, Addressing::Net(DEFAULT_NET));
+        assert_eq!(config.shard, Shard { index: 1, count: 4 });
+        assert_eq!(config.fleet_map, Some(PathBuf::from("map.json")));
+        let ports = Cli::parse_from(["understudy-sim", "--fleet", "esp3d=2", "--fleet-ports", "20000"]).config();
+        assert_eq!(ports.fleet.unwrap().addressing, Addressing::Ports(20_000));
+        for bad in [
+            &["--fleet", "obico=3"][..],
+            &["--fleet", "endrpi=1", "--only", "endrpi"],
+            &["--fleet-ports", "20000"],
+            &["--fleet", "endrpi=1", "--fleet-net", "127.16.0.0/30"],
+            &["--fleet-shard", "4/4"],
+        ] {
+            let argv = std::iter::once("understudy-sim").chain(bad.iter().copied());
+            assert!(Cli::try_parse_from(argv).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

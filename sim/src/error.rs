@@ -17,6 +17,10 @@ pub enum SimError {
     UnknownDevice(String, String),
     #[error("--fault {0}: {1}")]
     Fault(String, crate::serve::faults::FaultError),
+    #[error("fleet: {0}")]
+    Fleet(String),
+    #[error("cannot write the fleet map {path}: {source}")]
+    FleetMap { path: String, source: std::io::Error },
     #[error("the simulator is shutting down")]
     Stopped,
     #[error("{device}: {source}")]

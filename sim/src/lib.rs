@@ -5,6 +5,7 @@ pub mod cli;
 pub mod clock;
 pub mod devices;
 pub mod error;
+pub mod fleet;
 pub mod record;
 pub mod serve;
 pub mod transcript;

@@ -1,5 +1,6 @@
-//! `understudy-sim`: starts the simulated devices, prints one line per socket (`NAME URL`) and per device
-//! announcement (`KEY VALUE`, e.g. a certificate to trust) for scripts to read, and on Ctrl-C (or SIGTERM)
+//! `understudy-sim`: starts the simulated devices, prints one line per socket (`NAME URL`; in a fleet
+//! `NAME-INDEX URL`) and per device announcement (`KEY VALUE`, e.g. a certificate to trust) for scripts to
+//! read, and on Ctrl-C (or SIGTERM)
 //! closes every connection with a close frame and flushes the transcript. `understudy-sim token` prints a JWT;
 //! `understudy-sim record` proxies a real device and writes what passes to a transcript.
 
@@ -32,8 +33,11 @@ async fn main() -> std::process::ExitCode {
         }
     };
     println!("seed {}", simulator.seed());
+    if cli.globals.fleet.fleet.is_some() || cli.globals.fleet.fleet_shard.count > 1 {
+        println!("fleet-shard {}", cli.globals.fleet.fleet_shard);
+    }
     for endpoint in simulator.endpoints() {
-        println!("{} {}", endpoint.name, endpoint.url);
+        println!("{} {}", endpoint.label, endpoint.url);
     }
     for (key, value) in simulator.announcements() {
         println!("{key} {value}");

@@ -295,3 +295,59 @@ async fn a_reset_returns_every_device_to_a_fresh_simulators_state_on_the_same_po
     assert!(handshake.is_ok(), "the robot's certificate is still the announced one");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_fleet_device_is_driven_alone_or_with_its_kind_and_root_lists_every_device() {
+    use understudy_sim::fleet::{Addressing, DEFAULT_NET, FleetConfig};
+    let sim = start_with(None, |config| {
+        config.fleet = Some(FleetConfig {
+            counts: vec![("endrpi", 3), ("xarm", 2)],
+            addressing: Addressing::Net(DEFAULT_NET),
+        });
+    })
+    .await;
+    let (status, body) = request(&sim, "POST", "/devices/endrpi/3/throttle", None, r#"{"bits": 1}"#).await;
+    assert_eq!((status, body["throttled"].as_str()), (200, Some("0x10001")), "{body}");
+    let (status, body) = request(&sim, "POST", "/devices/endrpi/throttle", None, r#"{"bits": 2}"#).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["devices"]["endrpi-1"]["throttled"], "0x20002");
+    // endrpi-3 still remembers the under-voltage it had, the others never had one.
+    assert_eq!(body["devices"]["endrpi-3"]["throttled"], "0x30002");
+    for missing in [
+        "/devices/endrpi/9/throttle",
+        "/devices/endrpi/x/throttle",
+        "/devices/esp3d/throttle",
+    ] {
+        assert_eq!(
+            request(&sim, "POST", missing, None, r#"{"bits": 2}"#).await.0,
+            404,
+            "{missing}"
+        );
+    }
+    let (status, bad) = request(&sim, "POST", "/devices/endrpi/2/throttle", None, r#"{"bits": "zz"}"#).await;
+    assert_eq!(status, 400, "{bad}");
+    let (status, root) = request(&sim, "GET", "/", None, "").await;
+    assert_eq!(status, 200);
+    let labels: Vec<&str> = root["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["endrpi-1", "endrpi-2", "endrpi-3", "xarm-1", "xarm-2"]);
+    assert_eq!(root["devices"][2]["urls"]["endrpi"], sim.url("endrpi-3").unwrap());
+    let (_, faults) = request(&sim, "GET", "/faults", None, "").await;
+    let routes: Vec<&str> = faults["device"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["route"].as_str())
+        .collect();
+    assert!(routes.contains(&"POST /devices/endrpi/throttle"), "{routes:?}");
+    assert_eq!(
+        routes.iter().filter(|r| r.ends_with("/throttle")).count(),
+        1,
+        "one entry per kind"
+    );
+    sim.shutdown().await;
+}

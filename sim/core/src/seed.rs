@@ -22,6 +22,13 @@ pub fn hashed_unit(master_seed: u64, device: &str, stream: &str, counter: u64) -
     (splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// A 64-bit hash of `parts` (each one separated from the next) under `key`, fixed here so that whatever is
+/// derived from it (fleet seeds and shards) never changes with a Rust release.
+pub fn stable_hash(key: u64, parts: &[&[u8]]) -> u64 {
+    let mut state = parts.iter().fold(FNV_OFFSET ^ key, |hash, part| fnv1a(hash, part));
+    splitmix64(&mut state)
+}
+
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// FNV-1a over `bytes`, continuing from `hash`; fixed here so derived seeds never change with a Rust release.

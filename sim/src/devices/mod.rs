@@ -34,6 +34,9 @@ pub struct DeviceContext {
     /// The network faults, for a device that owns its connections (one that dials out).
     pub faults: Arc<crate::serve::faults::Faults>,
     pub options: DeviceOptions,
+    /// The shard of the fleet this process runs (a device that is a fleet of its own, the Obico agents,
+    /// starts only its members of it).
+    pub shard: crate::fleet::Shard,
 }
 
 /// A device the simulator knows how to run: its name, its command-line flags and its constructor.

@@ -97,7 +97,8 @@ fn bearer_matches(given: Option<&str>, token: &str) -> bool {
     given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
-/// Runs `command` on the device named `device`.
+/// Runs `command` on the device named `device`; when no device has that name but fleet devices of that kind
+/// run, on each of them, answering `{"kind", "devices": {LABEL: answer}}` (the first refusal refuses all).
 pub fn run(
     devices: &[Arc<dyn Device>],
     now: SimTime,
@@ -105,11 +106,40 @@ pub fn run(
     command: &str,
     args: &Value,
 ) -> Result<Value, ControlError> {
-    let target = devices
+    if let Some(target) = devices.iter().find(|d| d.name() == device) {
+        return target.control(now, command, args);
+    }
+    let members: Vec<&Arc<dyn Device>> = devices.iter().filter(|d| d.kind() == device).collect();
+    if members.is_empty() {
+        return Err(ControlError::UnknownCommand(format!(
+            "{device}/{command} (no device `{device}` is running)"
+        )));
+    }
+    let answers = members
         .iter()
-        .find(|d| d.name() == device)
-        .ok_or_else(|| ControlError::UnknownCommand(format!("{device}/{command} (no device `{device}` is running)")))?;
-    target.control(now, command, args)
+        .map(|d| Ok((d.name().to_string(), d.control(now, command, args)?)))
+        .collect::<Result<serde_json::Map<String, Value>, ControlError>>()?;
+    Ok(json!({ "kind": device, "devices": answers }))
+}
+
+/// Runs `command` on fleet device `index` of `kind`.
+pub fn run_member(
+    devices: &[Arc<dyn Device>],
+    now: SimTime,
+    kind: &str,
+    index: u32,
+    command: &str,
+    args: &Value,
+) -> Result<Value, ControlError> {
+    devices
+        .iter()
+        .find(|d| d.kind() == kind && d.fleet_index() == Some(index))
+        .ok_or_else(|| {
+            ControlError::UnknownCommand(format!(
+                "{kind}/{index}/{command} (device {index} of `{kind}` does not run in this process)"
+            ))
+        })?
+        .control(now, command, args)
 }
 
 /// The control API's HTTP service.
@@ -117,6 +147,7 @@ pub struct ControlService {
     live: Arc<Live>,
     endpoints: Vec<BoundEndpoint>,
     seed: u64,
+    shard: crate::fleet::Shard,
     token: Option<String>,
     dashboard: Sources,
 }
@@ -128,9 +159,16 @@ impl ControlService {
             live,
             endpoints,
             seed,
+            shard: crate::fleet::Shard::ALL,
             token,
             dashboard: Sources::default(),
         }
+    }
+
+    /// Says which shard of the fleet this process runs (in `GET /`).
+    pub fn with_shard(mut self, shard: crate::fleet::Shard) -> Self {
+        self.shard = shard;
+        self
     }
 
     /// Feeds the dashboard's state from `sources` (without it the dashboard shows no clients and no tail).
@@ -148,16 +186,22 @@ impl ControlService {
     /// `GET /faults`: the active network faults, then every device fault a control command injects.
     fn faults_json(&self) -> Value {
         let active: Vec<Value> = self.live.base().faults.list().iter().map(|a| a.to_json()).collect();
-        let device: Vec<Value> = self
-            .live
-            .devices()
-            .iter()
+        let devices = self.live.devices();
+        let mut kinds: Vec<&Arc<dyn Device>> = Vec::new();
+        for d in devices.iter() {
+            if !kinds.iter().any(|k| k.kind() == d.kind()) {
+                kinds.push(d);
+            }
+        }
+        // One entry per kind: a route without an index reaches every device of a fleet.
+        let device: Vec<Value> = kinds
+            .into_iter()
             .flat_map(|d| {
                 d.device_faults().iter().map(move |f| {
                     json!({
-                        "device": d.name(),
+                        "device": d.kind(),
                         "command": f.command,
-                        "route": format!("POST /devices/{}/{}", d.name(), f.command),
+                        "route": format!("POST /devices/{}/{}", d.kind(), f.command),
                         "args": f.args,
                         "effect": f.effect,
                     })
@@ -199,6 +243,15 @@ fn clock_json(live: &Live) -> Value {
         ClockMode::Virtual => "virtual",
     };
     json!({ "mode": mode, "now_ms": clock.now().as_millis() })
+}
+
+/// A control command's answer: 200 with its result, 404 for an unknown device or command, else 400.
+fn answer(result: Result<Value, ControlError>) -> HttpResponse {
+    match result {
+        Ok(result) => HttpResponse::json(200, result.to_string()),
+        Err(e @ ControlError::UnknownCommand(_)) => error(404, e),
+        Err(e) => error(400, e),
+    }
 }
 
 fn error(status: u16, message: impl std::fmt::Display) -> HttpResponse {
@@ -264,10 +317,15 @@ impl Service for ControlService {
                     .iter()
                     .map(|e| json!({ "device": e.device, "name": e.name, "url": e.url }))
                     .collect();
-                HttpResponse::json(
-                    200,
-                    json!({ "seed": self.seed, "clock": self.clock_json(), "endpoints": endpoints }).to_string(),
-                )
+                let map = crate::fleet::map::map(self.seed, self.shard, None, &self.endpoints);
+                let state = json!({
+                    "seed": self.seed,
+                    "clock": self.clock_json(),
+                    "endpoints": endpoints,
+                    "shard": map["shard"],
+                    "devices": map["devices"],
+                });
+                HttpResponse::json(200, state.to_string())
             }
             ("GET", ["clock"]) => HttpResponse::json(200, self.clock_json().to_string()),
             ("GET", ["ui", "state"]) => {
@@ -295,10 +353,10 @@ impl Service for ControlService {
                 HttpResponse::json(200, json!({ "cleared": self.live.base().faults.clear() }).to_string())
             }
             ("DELETE", ["faults", id]) => self.remove_fault(id),
-            ("POST", ["devices", device, command]) => match run(&self.live.devices(), now, device, command, &args) {
-                Ok(result) => HttpResponse::json(200, result.to_string()),
-                Err(e @ ControlError::UnknownCommand(_)) => error(404, e),
-                Err(e) => error(400, e),
+            ("POST", ["devices", device, command]) => answer(run(&self.live.devices(), now, device, command, &args)),
+            ("POST", ["devices", kind, index, command]) => match index.parse::<u32>() {
+                Ok(index) => answer(run_member(&self.live.devices(), now, kind, index, command, &args)),
+                Err(_) => error(404, format!("`{index}` is not a device index (from 1)")),
             },
             (_, ["", ..] | ["clock", ..] | ["devices", ..] | ["faults", ..] | ["reset"]) => {
                 error(405, "method not allowed")

@@ -171,8 +171,16 @@ pub struct DeviceFault {
 
 /// A running simulated device: its endpoints and its control commands (fault injection, forced states).
 pub trait Device: Send + Sync + 'static {
-    /// The device's name, e.g. `endrpi`.
+    /// The device's name, e.g. `endrpi`; a fleet device's label, e.g. `endrpi-17`.
     fn name(&self) -> &'static str;
+    /// The device's kind, the registry's name for it (`endrpi`). Defaults to its name.
+    fn kind(&self) -> &'static str {
+        self.name()
+    }
+    /// Its index (from 1) when it is one device of a fleet (`--fleet`). Defaults to none.
+    fn fleet_index(&self) -> Option<u32> {
+        None
+    }
     /// The sockets it serves.
     fn endpoints(&self) -> Vec<EndpointSpec>;
     /// The raw TCP sockets it serves beside them (a binary protocol of its own). Defaults to none.

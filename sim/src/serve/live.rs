@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::devices::{self, DeviceContext};
 use crate::error::SimError;
+use crate::fleet;
 use crate::serve::device::{Device, Service};
 use crate::serve::{BoundEndpoint, ServeContext, SimConfig, bind, listener, raw};
 
@@ -158,7 +159,7 @@ impl Prepared {
             max_connections: base.max_connections,
         });
         let devices = Arc::new(build_devices(config, &ctx)?);
-        let bound = bind_endpoints(config, &devices, tls).await?;
+        let bound = bind_endpoints(config, &ctx, &devices, tls).await?;
         Ok(Prepared { ctx, devices, bound })
     }
 
@@ -172,7 +173,7 @@ impl Prepared {
         for bound in &self.bound {
             config
                 .ports
-                .insert(bound.endpoint.name.to_string(), bound.endpoint.addr.port());
+                .insert(bound.endpoint.label.to_string(), bound.endpoint.addr.port());
         }
         let tls = self
             .bound
@@ -198,12 +199,14 @@ impl Prepared {
     /// Starts every device's background task and serves every bound endpoint.
     fn spawn(self) -> (Generation, Vec<BoundEndpoint>) {
         let Prepared { ctx, devices, bound } = self;
+        // Endpoints are bound device after device, so each device's are the next run of them (one pass, not
+        // one scan per device: a fleet has thousands).
+        let mut rest = bound.as_slice();
         for device in devices.iter() {
-            let own: Vec<&BoundEndpoint> = bound
-                .iter()
-                .map(|b| &b.endpoint)
-                .filter(|e| e.device == device.name())
-                .collect();
+            let mine = rest.iter().take_while(|b| b.endpoint.device == device.name()).count();
+            let (own, later) = rest.split_at(mine);
+            rest = later;
+            let own: Vec<&BoundEndpoint> = own.iter().map(|b| &b.endpoint).collect();
             device.bound(&own);
             if let Some(task) = device.clone().background(ctx.clock.clone(), ctx.shutdown.clone()) {
                 ctx.tracker.spawn(task);
@@ -214,9 +217,9 @@ impl Prepared {
             .map(|b| {
                 match b.serves {
                     Serves::Web { service, tls } => {
-                        listener::spawn(b.listener, b.endpoint.name, service, tls, ctx.clone())
+                        listener::spawn(b.listener, b.endpoint.label, service, tls, ctx.clone())
                     }
-                    Serves::Raw(service) => raw::spawn(b.listener, b.endpoint.name, service, ctx.clone()),
+                    Serves::Raw(service) => raw::spawn(b.listener, b.endpoint.label, service, ctx.clone()),
                 }
                 b.endpoint
             })
@@ -225,33 +228,60 @@ impl Prepared {
     }
 }
 
-/// Builds the devices `config` selects.
+/// Builds the devices `config` selects: one of each selected kind, or the fleet's devices of this shard
+/// (and the Obico agents of this shard, which are a fleet of their own).
 fn build_devices(config: &SimConfig, ctx: &ServeContext) -> Result<Vec<Arc<dyn Device>>, SimError> {
-    let device_ctx = DeviceContext {
+    let device_ctx = device_context(config, ctx);
+    let single = |kind: &'static devices::DeviceKind| {
+        (kind.build)(&device_ctx).map_err(|source| SimError::Device {
+            device: kind.name,
+            source,
+        })
+    };
+    match &config.fleet {
+        None => devices::select(config.only.as_deref())?
+            .into_iter()
+            .map(single)
+            .collect(),
+        Some(fleet) => {
+            let mut built = fleet::build(fleet, config.shard, &device_ctx)?;
+            built.push(single(&devices::obico::KIND)?);
+            Ok(built)
+        }
+    }
+}
+
+/// What every device of `config` is built with (a fleet device gets its own seed in it).
+fn device_context(config: &SimConfig, ctx: &ServeContext) -> DeviceContext {
+    DeviceContext {
         seed: config.seed,
         clock: ctx.clock.clone(),
         transcript: ctx.transcript.clone(),
         faults: ctx.faults.clone(),
         options: config.devices.clone(),
-    };
-    devices::select(config.only.as_deref())?
-        .into_iter()
-        .map(|kind| {
-            (kind.build)(&device_ctx).map_err(|source| SimError::Device {
-                device: kind.name,
-                source,
-            })
-        })
-        .collect()
+        shard: config.shard,
+    }
 }
 
-/// Binds every endpoint of every device (its configured port, its default, or a free one), over TLS with
-/// the configuration `tls` names for it, else its own; raw TCP endpoints beside them.
+/// Binds every endpoint of every device (its configured port, its default, or a free one; a fleet device on
+/// its own address or port, [`fleet::FleetConfig::place`]), over TLS with the configuration `tls` names for
+/// it, else its own; raw TCP endpoints beside them.
 async fn bind_endpoints(
     config: &SimConfig,
+    ctx: &ServeContext,
     devices: &[Arc<dyn Device>],
     tls: &TlsByEndpoint,
 ) -> Result<Vec<Bound>, SimError> {
+    let widths = match &config.fleet {
+        Some(
+            fleet @ fleet::FleetConfig {
+                addressing: fleet::Addressing::Ports(_),
+                ..
+            },
+        ) => fleet::widths(fleet, devices, &device_context(config, ctx))?,
+        _ => Vec::new(),
+    };
+    let width_of = |kind: &str| widths.iter().find(|(k, _)| *k == kind).map_or(0, |(_, w)| *w);
     let mut bound = Vec::new();
     for device in devices {
         let web = device.endpoints().into_iter().map(|spec| {
@@ -265,30 +295,36 @@ async fn bind_endpoints(
             .raw_endpoints()
             .into_iter()
             .map(|spec| (spec.name, spec.default_port, "tcp", "", Serves::Raw(spec.service)));
-        for (name, default_port, scheme, path, serves) in web.chain(raw) {
-            let port = match config.ports.get(name) {
-                Some(port) => *port,
+        let index = device.fleet_index();
+        for (place, (name, default_port, scheme, path, serves)) in web.chain(raw).enumerate() {
+            let label = index.map_or(name, |i| fleet::label(name, i));
+            let asked = config.ports.get(label).or_else(|| config.ports.get(name)).copied();
+            let port = match asked {
+                Some(port) => port,
                 None if config.any_port => 0,
                 None => default_port,
             };
-            let wanted = std::net::SocketAddr::new(config.bind, port);
-            let listener = match bind(wanted, name).await {
+            let wanted = match (&config.fleet, index) {
+                (Some(fleet), Some(i)) => fleet.place(device.kind(), i, place, port, config.bind, &width_of)?,
+                _ => std::net::SocketAddr::new(config.bind, port),
+            };
+            let listener = match bind(wanted, label).await {
                 // A default port below 1024 (the xArm controller's 502) needs privileges; without them a port
                 // nobody asked for falls back to any free port, named in the start lines, instead of failing.
                 Err(SimError::Bind { source, .. })
-                    if source.kind() == std::io::ErrorKind::PermissionDenied && !config.ports.contains_key(name) =>
+                    if source.kind() == std::io::ErrorKind::PermissionDenied && asked.is_none() =>
                 {
                     tracing::warn!(
-                        endpoint = name,
+                        endpoint = label,
                         port,
                         "no privilege to bind the default port: using any free port"
                     );
-                    bind(std::net::SocketAddr::new(config.bind, 0), name).await?
+                    bind(std::net::SocketAddr::new(wanted.ip(), 0), label).await?
                 }
                 other => other?,
             };
             let addr = listener.local_addr().map_err(|source| SimError::Bind {
-                endpoint: name.into(),
+                endpoint: label.into(),
                 addr: wanted,
                 source,
             })?;
@@ -297,7 +333,10 @@ async fn bind_endpoints(
                 serves,
                 endpoint: BoundEndpoint {
                     device: device.name(),
+                    kind: device.kind(),
+                    index,
                     name,
+                    label,
                     addr,
                     url: format!("{scheme}://{addr}{path}"),
                 },

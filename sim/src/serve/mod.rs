@@ -84,6 +84,12 @@ pub struct SimConfig {
     pub devices: DeviceOptions,
     /// Network faults active from the start (`--fault`).
     pub faults: Vec<FaultSpec>,
+    /// Many devices of some kinds instead of one of each (`--fleet`); `None` runs one of each.
+    pub fleet: Option<crate::fleet::FleetConfig>,
+    /// The shard of the fleet (and of the Obico agents) this process runs.
+    pub shard: crate::fleet::Shard,
+    /// Where to write the fleet map at start, if anywhere.
+    pub fleet_map: Option<PathBuf>,
 }
 
 impl SimConfig {
@@ -103,6 +109,9 @@ impl SimConfig {
             max_connections: listener::DEFAULT_MAX_CONNECTIONS,
             devices: DeviceOptions::default(),
             faults: Vec::new(),
+            fleet: None,
+            shard: crate::fleet::Shard::ALL,
+            fleet_map: None,
         }
     }
 }
@@ -110,10 +119,17 @@ impl SimConfig {
 /// One socket the simulator is serving.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BoundEndpoint {
-    /// The device behind it, e.g. `endrpi`.
+    /// The device behind it, e.g. `endrpi`; in a fleet its label, e.g. `endrpi-17`.
     pub device: &'static str,
-    /// The endpoint's name, e.g. `endrpi`.
+    /// The device's kind, e.g. `endrpi`.
+    pub kind: &'static str,
+    /// The device's index in its fleet, from 1; `None` for a device alone.
+    pub index: Option<u32>,
+    /// The endpoint's name, e.g. `esp3d-terminal`.
     pub name: &'static str,
+    /// Its label in start lines, logs, the transcript and fault scopes: the name, with the fleet index after
+    /// it in a fleet (`esp3d-terminal-3`).
+    pub label: &'static str,
     /// The address it actually bound.
     pub addr: SocketAddr,
     /// The URL a client connects to.
@@ -128,6 +144,7 @@ pub struct Simulator {
     control_url: Option<String>,
     control_token: Option<String>,
     seed: u64,
+    shard: crate::fleet::Shard,
 }
 
 impl Simulator {
@@ -157,7 +174,7 @@ impl Simulator {
         let cancel_on_failure = ctx.shutdown.clone().drop_guard();
         let prepared = live::Prepared::bind(&config, &ctx).await?;
         ctx.faults
-            .add_names(prepared.endpoints().iter().map(|e| (e.name.to_string(), e.device)));
+            .add_names(prepared.endpoints().iter().map(|e| (e.label.to_string(), e.kind)));
         for spec in &config.faults {
             ctx.faults
                 .add(spec.clone())
@@ -168,25 +185,35 @@ impl Simulator {
             None => None,
         };
         let control_token = config.control.as_ref().and_then(control::ControlConfig::required_token);
-        let seed = config.seed;
+        let (seed, shard, map_file) = (config.seed, config.shard, config.fleet_map.clone());
         let (live, endpoints) = prepared.start(config, ctx.clone());
         let control_url = control_listener.and_then(|listener| {
             let service = control::ControlService::new(live.clone(), endpoints.clone(), seed, control_token.clone())
+                .with_shard(shard)
                 .with_dashboard(dashboard::Sources {
                     transcript: ctx.transcript.clone(),
                     clients: ctx.clients.clone(),
                 });
             spawn_control(&ctx, listener, service)
         });
-        cancel_on_failure.disarm();
-        Ok(Simulator {
+        let simulator = Simulator {
             ctx,
             live,
             endpoints,
             control_url,
             control_token,
             seed,
-        })
+            shard,
+        };
+        if let Some(path) = map_file {
+            let text = simulator.fleet_map().to_string();
+            std::fs::write(&path, text).map_err(|source| SimError::FleetMap {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        cancel_on_failure.disarm();
+        Ok(simulator)
     }
 
     /// Every socket being served.
@@ -194,12 +221,17 @@ impl Simulator {
         &self.endpoints
     }
 
-    /// The URL of the endpoint with this name.
+    /// The URL of the endpoint with this label (its name, or in a fleet `NAME-INDEX`).
     pub fn url(&self, endpoint: &str) -> Option<&str> {
         self.endpoints
             .iter()
-            .find(|e| e.name == endpoint)
+            .find(|e| e.label == endpoint)
             .map(|e| e.url.as_str())
+    }
+
+    /// Every listening device this process runs with its URLs ([`crate::fleet::map::map`]).
+    pub fn fleet_map(&self) -> Value {
+        crate::fleet::map::map(self.seed, self.shard, self.control_url(), &self.endpoints)
     }
 
     /// What the devices want printed at start for clients, as `(key, value)` pairs (true across resets).
@@ -232,9 +264,14 @@ impl Simulator {
         &self.ctx.faults
     }
 
-    /// Runs a control command on a device.
+    /// Runs a control command on a device (in a fleet: on every device of that kind).
     pub fn control(&self, device: &str, command: &str, args: &Value) -> Result<Value, ControlError> {
         control::run(&self.live.devices(), self.ctx.clock.now(), device, command, args)
+    }
+
+    /// Runs a control command on fleet device `index` of `kind`.
+    pub fn control_member(&self, kind: &str, index: u32, command: &str, args: &Value) -> Result<Value, ControlError> {
+        control::run_member(&self.live.devices(), self.ctx.clock.now(), kind, index, command, args)
     }
 
     /// Returns every device to its start state, as a fresh simulator with the same configuration would be:

@@ -113,9 +113,10 @@ pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
     let epoch_ms = ctx.clock.epoch().unix_ms(SimTime::ZERO);
     let slots = tokens
         .iter()
-        .enumerate()
-        .map(|(i, token)| {
-            let name = format!("obico-{}", i + 1);
+        .zip(1u32..)
+        .filter(|(_, n)| ctx.shard.owns(KIND.name, *n))
+        .map(|(token, n)| {
+            let name = format!("obico-{n}");
             let mut printer = Printer::new(PrinterConfig::default(), ctx.seed, &name);
             if let Some((file, gcode)) = &print {
                 printer
@@ -180,23 +181,30 @@ struct Obico {
 }
 
 impl Obico {
-    /// The agent `args.agent` names (1..N, default 1).
+    /// The agent `args.agent` names (1..N; default: the first this shard runs, agent 1 without shards).
     fn slot(&self, args: &Value) -> Result<&Arc<Slot>, ControlError> {
         let fleet = self
             .fleet
             .as_ref()
             .ok_or_else(|| ControlError::BadArguments("no Obico agent runs (start with --obico-server)".into()))?;
         let n = match args.get("agent") {
-            None | Some(Value::Null) => 1,
+            None | Some(Value::Null) => {
+                return fleet
+                    .slots
+                    .first()
+                    .ok_or_else(|| ControlError::BadArguments("no agent runs in this shard".into()));
+            }
             Some(v) => v
                 .as_u64()
                 .ok_or_else(|| ControlError::BadArguments("`agent` must be a number from 1".into()))?,
         };
-        usize::try_from(n)
-            .ok()
-            .and_then(|n| n.checked_sub(1))
-            .and_then(|i| fleet.slots.get(i))
-            .ok_or_else(|| ControlError::BadArguments(format!("no agent {n} (1..{})", fleet.slots.len())))
+        let name = format!("obico-{n}");
+        fleet.slots.iter().find(|slot| slot.name() == name).ok_or_else(|| {
+            ControlError::BadArguments(format!(
+                "no agent {n} runs here ({} agents in this shard)",
+                fleet.slots.len()
+            ))
+        })
     }
 }
 
@@ -312,6 +320,7 @@ impl Device for Obico {
     fn background(self: Arc<Self>, clock: Arc<Clock>, shutdown: CancellationToken) -> Option<BackgroundTask> {
         let fleet = self.fleet.as_ref()?;
         let tasks = TaskTracker::new();
+        // The stagger counts the agents of this shard, so that a shard's last agent starts as early as it can.
         for (i, slot) in fleet.slots.iter().enumerate() {
             let start = SimTime::from_millis((i as u64).saturating_mul(fleet.stagger_ms));
             tasks.spawn(runner::run(
@@ -335,6 +344,11 @@ mod tests {
     use crate::transcript::Transcript;
 
     fn built(options: ObicoOptions) -> Result<Arc<dyn Device>, DeviceError> {
+        built_in(options, crate::fleet::Shard::ALL)
+    }
+
+    /// The agents of `shard`.
+    fn built_in(options: ObicoOptions, shard: crate::fleet::Shard) -> Result<Arc<dyn Device>, DeviceError> {
         let mut devices = DeviceOptions::default();
         devices.set(options);
         let clock = Arc::new(Clock::new(ClockMode::Virtual));
@@ -345,6 +359,7 @@ mod tests {
             clock,
             options: devices,
             transcript,
+            shard,
         })
     }
 
@@ -384,5 +399,33 @@ mod tests {
         let mut missing = ObicoOptions::single("http://127.0.0.1:1", "t");
         missing.print = Some(path);
         assert!(refusal(missing).contains("cannot read"));
+    }
+
+    #[test]
+    fn shards_split_the_agents_each_keeping_its_number() {
+        let mut options = ObicoOptions::single("http://127.0.0.1:1", "t-{n}");
+        options.agents = 12;
+        let mut numbers = Vec::new();
+        for index in 0..3 {
+            let shard = crate::fleet::Shard { index, count: 3 };
+            let agents = built_in(options.clone(), shard).unwrap();
+            let count: usize = agents.announcements()[1].1.parse().unwrap();
+            let mine: Vec<u64> = (1..=12)
+                .filter(|n| {
+                    agents
+                        .control(SimTime::ZERO, "state", &serde_json::json!({ "agent": n }))
+                        .is_ok()
+                })
+                .collect();
+            assert_eq!(mine.len(), count, "shard {index}");
+            assert!(mine.iter().all(|n| shard.owns("obico", *n as u32)));
+            numbers.extend(mine);
+        }
+        numbers.sort();
+        assert_eq!(
+            numbers,
+            (1..=12).collect::<Vec<u64>>(),
+            "every agent runs in exactly one shard"
+        );
     }
 }

@@ -65,14 +65,15 @@ pub fn state(
 ) -> Value {
     let tail = sources.transcript.tail();
     tail.watch();
+    let mut by_device: std::collections::HashMap<&str, Vec<Value>> = std::collections::HashMap::new();
+    for e in endpoints {
+        let endpoint = json!({ "name": e.name, "url": e.url, "clients": sources.clients.count(e.label) });
+        by_device.entry(e.device).or_default().push(endpoint);
+    }
     let devices: Vec<Value> = devices
         .iter()
         .map(|device| {
-            let endpoints: Vec<Value> = endpoints
-                .iter()
-                .filter(|e| e.device == device.name())
-                .map(|e| json!({ "name": e.name, "url": e.url, "clients": sources.clients.count(e.name) }))
-                .collect();
+            let endpoints = by_device.remove(device.name()).unwrap_or_default();
             json!({ "name": device.name(), "endpoints": endpoints, "view": device.view(now) })
         })
         .collect();
