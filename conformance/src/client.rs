@@ -485,7 +485,22 @@ pub async fn http_request_via(
     if !body.is_empty() || method == "PUT" || method == "POST" {
         headers.push(("content-length", content_length.as_str()));
     }
-    exchange(transport, authority, method, path, &headers, body).await
+    exchange(transport, authority, method, path, &headers, body, ANSWER_QUIET).await
+}
+
+/// How long an exchange waits for more of an answer (and, unless told otherwise, for its first byte).
+const ANSWER_QUIET: Duration = Duration::from_millis(500);
+
+/// A body-less request whose answer may take up to `first_byte` to start (a device holding it back).
+pub async fn http_request_waiting(
+    transport: &Transport,
+    authority: &str,
+    method: &str,
+    path: &str,
+    first_byte: Duration,
+) -> Result<HttpReply, Error> {
+    let headers = [("connection", "close")];
+    exchange(transport, authority, method, path, &headers, "", first_byte).await
 }
 
 /// Sends a WebSocket upgrade request for `path` (which may carry a query string) over plain TCP and returns
@@ -513,7 +528,7 @@ pub async fn upgrade_request_with(
         ("sec-websocket-version", "13"),
     ];
     headers.extend_from_slice(extra_headers);
-    exchange(transport, authority, "GET", path, &headers, "").await
+    exchange(transport, authority, "GET", path, &headers, "", ANSWER_QUIET).await
 }
 
 /// One request and its answer: reads until the peer closes, the body announced by `content-length` is in,
@@ -525,6 +540,7 @@ async fn exchange(
     path: &str,
     headers: &[(&str, &str)],
     body: &str,
+    first_byte: Duration,
 ) -> Result<HttpReply, Error> {
     let shown = redact(path);
     let run = async {
@@ -545,7 +561,8 @@ async fn exchange(
             if response_complete(&raw) {
                 break;
             }
-            let n = match tokio::time::timeout(Duration::from_millis(500), stream.read(&mut buffer)).await {
+            let quiet = if raw.is_empty() { first_byte } else { ANSWER_QUIET };
+            let n = match tokio::time::timeout(quiet, stream.read(&mut buffer)).await {
                 Ok(Ok(n)) => n,
                 // A TLS peer that closes without close_notify: what arrived is the answer.
                 Ok(Err(_)) if !raw.is_empty() => break,
