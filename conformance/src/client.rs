@@ -488,6 +488,9 @@ pub async fn http_request_via(
     exchange(transport, authority, method, path, &headers, body).await
 }
 
+/// How long an exchange waits for more of an answer once its head has come.
+const ANSWER_QUIET: Duration = Duration::from_millis(500);
+
 /// Sends a WebSocket upgrade request for `path` (which may carry a query string) over plain TCP and returns
 /// the HTTP answer (a refusal with its body, or the 101).
 pub async fn upgrade_request(authority: &str, path: &str) -> Result<HttpReply, Error> {
@@ -548,7 +551,7 @@ async fn exchange(
             // Until the head is in, only the whole exchange's bound applies: a busy device may be slow to
             // answer. After it, a quiet peer has said all it will (a 101, or a body without a length).
             let quiet = if raw.windows(4).any(|w| w == b"\r\n\r\n") {
-                Duration::from_millis(500)
+                ANSWER_QUIET
             } else {
                 REPLY_TIMEOUT
             };

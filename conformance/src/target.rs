@@ -545,6 +545,19 @@ impl Session {
         }
     }
 
+    /// The simulator's master seed; refused (the scenario is skipped) on a physical device.
+    pub async fn seed(&mut self) -> Result<u64> {
+        if let Some(in_process) = &mut self.in_process {
+            return Ok(in_process.simulator().await?.seed());
+        }
+        match self.control_api() {
+            Some(api) => api.get("/").await?["seed"]
+                .as_u64()
+                .ok_or_else(|| Error::Simulator("the control API did not say its seed".into())),
+            None => Err(self.refuse("simulator", "knowing the seed")),
+        }
+    }
+
     /// Whether device time is virtual (it moves only when a step moves it) rather than the wall clock.
     pub async fn virtual_clock(&mut self) -> Result<bool> {
         if self.in_process.is_some() {

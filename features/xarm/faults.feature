@@ -27,3 +27,17 @@ Feature: Network faults on the xArm socket
     And the xarm socket delays every frame by 200 ms
     When I send '{"cmd":"xarm_get_version","data":{},"id":"v"}' on connection main
     Then the next frame on connection main is held until 200 ms of device time pass
+
+  @XARM-28 @sim-only
+  Scenario: The HTTP exchanges of the arm's port take their own faults; its socket is untouched
+    Given the network fault "stall:250ms@xarm/http" is injected
+    Then a GET of "/api/info" from the xarm is answered only once 250 ms of device time pass
+    And the HTTP status is 200
+    Given the network fault "refuse:502@xarm/http" is injected
+    When I GET "/api/info" from the xarm
+    Then the HTTP status is 502
+    And the HTTP body is 'refused by a fault'
+    When I GET "/api/info" from the xarm
+    Then the HTTP status is 200
+    Given an xArm connection
+    Then the first xArm frames are the keys report, the info report and a status report

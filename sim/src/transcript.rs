@@ -2,6 +2,9 @@
 //! lines `{t, conn, dir, kind, data}`. It is the basis of record, replay and drift reports. Its files are
 //! capped in size and rotated; records dropped for the cap are counted in a `dropped` line.
 
+mod line;
+
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -12,6 +15,7 @@ use serde::Serialize;
 
 use crate::clock::SimTime;
 use crate::serve::dashboard::tail::{TAIL_DATA_CHARS, Tail};
+use line::{Data, Line};
 
 /// Which way a record went, seen from the simulated device.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
@@ -47,6 +51,13 @@ pub enum RecordKind {
 
 /// Bytes buffered before a write to the file: one write per ~1,000 records of a busy socket, not per ~30.
 const WRITE_BUFFER: usize = 256 * 1024;
+/// The capacity a thread's encoding buffer keeps between records; one that a large frame grew is given back.
+const KEEP_ENCODED: usize = 16 * 1024;
+
+thread_local! {
+    /// Each thread's buffer a record is encoded into before it is copied to the file's, under the lock.
+    static ENCODED: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(1024));
+}
 
 /// How large the transcript may grow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,42 +146,12 @@ impl Sink {
 
     /// Writes a `dropped` line (beyond the cap if need be: it is one bounded line).
     fn notice(&mut self, text: &str) {
-        let line = Line {
-            t: 0,
-            conn: "transcript",
-            dir: Direction::Out,
-            kind: RecordKind::Dropped,
-            data: text,
-            request: None,
-            response: None,
-            request_omitted: false,
-            response_omitted: false,
-        };
-        if let Ok(mut bytes) = serde_json::to_vec(&line) {
-            bytes.push(b'\n');
-            if self.writer.write_all(&bytes).is_ok() {
-                self.written += bytes.len() as u64;
-            }
+        let mut bytes = Vec::with_capacity(128);
+        Line::new(0, "transcript", Direction::Out, RecordKind::Dropped, Data::Text(text)).encode(&mut bytes);
+        if self.writer.write_all(&bytes).is_ok() {
+            self.written += bytes.len() as u64;
         }
     }
-}
-
-#[derive(Serialize)]
-struct Line<'a> {
-    t: u64,
-    conn: &'a str,
-    dir: Direction,
-    kind: RecordKind,
-    data: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    response: Option<&'a str>,
-    /// A request body that was there but is not in `request` (too large, or not UTF-8).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    request_omitted: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    response_omitted: bool,
 }
 
 /// The largest request or response body an HTTP record holds; a larger one (or one that is not UTF-8) is left
@@ -246,17 +227,7 @@ impl Transcript {
     /// Appends one record.
     pub fn record(&self, t: SimTime, conn: &str, dir: Direction, kind: RecordKind, data: &str) {
         self.tail.push(t, conn, dir, kind, data);
-        self.write(&Line {
-            t: t.as_millis(),
-            conn,
-            dir,
-            kind,
-            data,
-            request: None,
-            response: None,
-            request_omitted: false,
-            response_omitted: false,
-        });
+        self.write(&Line::new(t.as_millis(), conn, dir, kind, Data::Text(data)));
     }
 
     /// Appends an HTTP exchange (or a refused upgrade) with its bodies, where they are text and not too large.
@@ -267,42 +238,53 @@ impl Transcript {
             RecordKind::Http
         };
         self.tail.push(t, conn, dir, kind, http.summary);
+        let (request, response) = (recorded_body(http.request), recorded_body(http.response));
         self.write(&Line {
-            t: t.as_millis(),
-            conn,
-            dir,
-            kind,
-            data: http.summary,
-            request: recorded_body(http.request),
-            response: recorded_body(http.response),
-            request_omitted: !http.request.is_empty() && recorded_body(http.request).is_none(),
-            response_omitted: !http.response.is_empty() && recorded_body(http.response).is_none(),
+            request,
+            response,
+            request_omitted: !http.request.is_empty() && request.is_none(),
+            response_omitted: !http.response.is_empty() && response.is_none(),
+            ..Line::new(t.as_millis(), conn, dir, kind, Data::Text(http.summary))
         });
     }
 
+    /// Encodes `line` into this thread's buffer, then copies it to the file's buffer under the lock.
     fn write(&self, line: &Line<'_>) {
         let Some(sink) = &self.sink else { return };
-        let Ok(mut bytes) = serde_json::to_vec(line) else {
-            return;
-        };
-        bytes.push(b'\n');
-        if let Ok(mut sink) = sink.lock() {
-            sink.write(&bytes);
-        }
+        ENCODED.with_borrow_mut(|encoded| {
+            encoded.clear();
+            line.encode(encoded);
+            if let Ok(mut sink) = sink.lock() {
+                sink.write(encoded);
+            }
+            if encoded.capacity() > KEEP_ENCODED {
+                encoded.clear();
+                encoded.shrink_to(KEEP_ENCODED);
+            }
+        });
     }
 
-    /// Appends a binary frame record, hex-encoding its bytes.
+    /// Appends a binary frame record, its bytes in hex.
     pub fn record_binary(&self, t: SimTime, conn: &str, dir: Direction, bytes: &[u8]) {
-        if self.is_enabled() {
-            // Without a file only the tail wants it, and it keeps no more than its first characters.
-            let shown = if self.sink.is_some() {
-                bytes
-            } else {
-                &bytes[..bytes.len().min(TAIL_DATA_CHARS / 2 + 1)]
-            };
-            let hex: String = shown.iter().map(|b| format!("{b:02x}")).collect();
-            self.record(t, conn, dir, RecordKind::Binary, &hex);
+        if self.tail.is_watched() {
+            // The tail keeps no more than its first characters.
+            let mut hex = Vec::new();
+            line::hex(&mut hex, &bytes[..bytes.len().min(TAIL_DATA_CHARS / 2 + 1)]);
+            self.tail.push(
+                t,
+                conn,
+                dir,
+                RecordKind::Binary,
+                std::str::from_utf8(&hex).unwrap_or_default(),
+            );
         }
+        self.write(&Line::new(
+            t.as_millis(),
+            conn,
+            dir,
+            RecordKind::Binary,
+            Data::Hex(bytes),
+        ));
     }
 
     /// Writes buffered records to the file, and a `dropped` line counting the records the cap has dropped.

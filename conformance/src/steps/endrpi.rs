@@ -1,10 +1,14 @@
 //! Endrpi steps: connections to the device's socket, requests, and checks of the reply envelope, error
 //! texts, each action's data (against its schema and the physical invariants) and pin state.
 
+use std::time::Duration;
+
 use cucumber::{given, then, when};
 use serde_json::Value;
 use understudy_core::proto::pytime::{round_half_even_centis, timedelta_text};
+use understudy_sim::serve::faults::shaper::drop_places;
 
+use crate::client::Frame;
 use crate::steps::{Check, MAIN, Protocol, parse_json};
 
 const ENDPOINT: &str = "endrpi";
@@ -109,24 +113,53 @@ async fn replies_in_order(world: &mut Check) -> Result<(), String> {
     let requests = std::mem::take(&mut world.state::<EndrpiState>().in_flight);
     for (index, request) in requests.iter().enumerate() {
         let reply = world.receive(MAIN).await?;
-        let reply: Value = parse_json(&reply)?;
-        world.check_schema("endrpi/envelope", &reply)?;
-        let request: Value = parse_json(request)?;
-        if reply["action"] != request["action"] {
+        reply_answers(world, index, request, &reply)?;
+    }
+    Ok(())
+}
+
+#[then(regex = r"^the replies arrive in request order but for one in each run of (\d+), at the places the seed picks for ([\w/-]+)$")]
+async fn replies_but_dropped(world: &mut Check, one_in: u64, label: String) -> Result<(), String> {
+    let requests = std::mem::take(&mut world.state::<EndrpiState>().in_flight);
+    let seed = world.target()?.seed().await?;
+    let device = label.split('/').next().unwrap_or_default();
+    let places = drop_places(seed, device, &label, one_in, requests.len() as u64);
+    let kept = requests
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !places.contains(&(*index as u64)));
+    for (index, request) in kept {
+        let reply = world.receive(MAIN).await.map_err(|e| format!("request {index}: {e} (dropped: {places:?})"))?;
+        reply_answers(world, index, request, &reply).map_err(|e| format!("{e} (dropped: {places:?})"))?;
+    }
+    match world.conn(MAIN)?.next_frame(DROPPED_QUIET).await {
+        Frame::Timeout => Ok(()),
+        other => Err(format!("requests {places:?} should have no reply, but another frame came: {other:?}")),
+    }
+}
+
+/// How long a scenario waits to be sure that no reply of a dropped frame comes after all.
+const DROPPED_QUIET: Duration = Duration::from_millis(300);
+
+/// Whether `reply` answers request `index` (`request`): the same action, and for a pin read the same pins.
+fn reply_answers(world: &mut Check, index: usize, request: &str, reply: &str) -> Result<(), String> {
+    let reply: Value = parse_json(reply)?;
+    world.check_schema("endrpi/envelope", &reply)?;
+    let request: Value = parse_json(request)?;
+    if reply["action"] != request["action"] {
+        return Err(format!(
+            "reply {index} is for {} but request {index} was {}",
+            reply["action"], request["action"]
+        ));
+    }
+    // Pin reads name their pins: the reply's keys tell the replies apart.
+    if let (Some(pins), Some(data)) = (request["params"]["pins"].as_array(), reply["data"].as_object()) {
+        let wanted: Vec<&str> = pins.iter().filter_map(Value::as_str).collect();
+        let got: Vec<&str> = data.keys().map(String::as_str).collect();
+        if wanted != got {
             return Err(format!(
-                "reply {index} is for {} but request {index} was {}",
-                reply["action"], request["action"]
+                "reply {index} has pins {got:?}, request {index} asked for {wanted:?}"
             ));
-        }
-        // Pin reads name their pins: the reply's keys tell the replies apart.
-        if let (Some(pins), Some(data)) = (request["params"]["pins"].as_array(), reply["data"].as_object()) {
-            let wanted: Vec<&str> = pins.iter().filter_map(Value::as_str).collect();
-            let got: Vec<&str> = data.keys().map(String::as_str).collect();
-            if wanted != got {
-                return Err(format!(
-                    "reply {index} has pins {got:?}, request {index} asked for {wanted:?}"
-                ));
-            }
         }
     }
     Ok(())

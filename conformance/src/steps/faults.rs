@@ -195,26 +195,181 @@ async fn closed_with(world: &mut Check, name: String, code: u16, reason: String)
 
 #[then(regex = r"^an upgrade to the ([\w-]+) gets no answer within (\d+) ms$")]
 async fn unanswered(world: &mut Check, endpoint: String, ms: u64) -> Result<(), String> {
-    let (transport, authority) = world.http_target(&endpoint).await?;
     let path = world.url(&endpoint).await.map(|url| path_of(&url))?;
+    let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    let answer = read_answer(world, &endpoint, &path, upgrade, Duration::from_millis(ms)).await?;
+    no_answer(answer)
+}
+
+#[then(regex = r#"^a GET of "(.*)" from the ([\w-]+) gets no answer within (\d+) ms$"#)]
+async fn http_unanswered(world: &mut Check, path: String, endpoint: String, ms: u64) -> Result<(), String> {
+    no_answer(read_answer(world, &endpoint, &path, "", Duration::from_millis(ms)).await?)
+}
+
+#[then(regex = r#"^a GET of "(.*)" from the ([\w-]+) is reset$"#)]
+async fn http_reset(world: &mut Check, path: String, endpoint: String) -> Result<(), String> {
+    match read_answer(world, &endpoint, &path, "", client::REPLY_TIMEOUT).await? {
+        Answer::Failed(error) if error.contains("reset by peer") => Ok(()),
+        other => Err(format!("expected a TCP reset, got {other:?}")),
+    }
+}
+
+/// What came back on a raw connection after a request head.
+#[derive(Debug)]
+enum Answer {
+    /// Nothing within the time.
+    Nothing,
+    /// The peer closed the connection with no answer.
+    Closed,
+    /// The socket failed (a reset).
+    Failed(String),
+    /// The first bytes of an answer.
+    Bytes(String),
+}
+
+/// Sends `GET path` with `headers` (CRLF-terminated lines) on a new connection to `endpoint`, and reads what
+/// comes back within `wait`.
+async fn read_answer(
+    world: &mut Check,
+    endpoint: &str,
+    path: &str,
+    headers: &str,
+    wait: Duration,
+) -> Result<Answer, String> {
+    let (transport, authority) = world.http_target(endpoint).await?;
     let mut stream = transport.open(&authority, None).await?;
-    let head = format!(
-        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\n{headers}\r\n");
     stream
         .write_all(head.as_bytes())
         .await
-        .map_err(|e| format!("cannot send the upgrade: {e}"))?;
+        .map_err(|e| format!("cannot send the request: {e}"))?;
     let mut answer = [0u8; 256];
-    match tokio::time::timeout(Duration::from_millis(ms), stream.read(&mut answer)).await {
-        Err(_) => Ok(()),
-        Ok(Ok(0)) => Err("the connection was closed instead of left unanswered".into()),
-        Ok(Ok(n)) => Err(format!(
-            "the upgrade was answered: {:?}",
-            String::from_utf8_lossy(&answer[..n])
-        )),
-        Ok(Err(e)) => Err(format!("the connection failed instead of being left unanswered: {e}")),
+    Ok(match tokio::time::timeout(wait, stream.read(&mut answer)).await {
+        Err(_) => Answer::Nothing,
+        Ok(Ok(0)) => Answer::Closed,
+        Ok(Ok(n)) => Answer::Bytes(String::from_utf8_lossy(&answer[..n]).into_owned()),
+        Ok(Err(e)) => Answer::Failed(e.to_string()),
+    })
+}
+
+fn no_answer(answer: Answer) -> Result<(), String> {
+    match answer {
+        Answer::Nothing => Ok(()),
+        Answer::Closed => Err("the connection was closed instead of left unanswered".into()),
+        Answer::Bytes(text) => Err(format!("the request was answered: {text:?}")),
+        Answer::Failed(e) => Err(format!("the connection failed instead of being left unanswered: {e}")),
+    }
+}
+
+#[then(regex = r#"^a GET of "(.*)" from the ([\w-]+) is answered only once (\d+) ms of device time pass$"#)]
+async fn http_held(world: &mut Check, path: String, endpoint: String, ms: u64) -> Result<(), String> {
+    let (transport, authority) = world.http_target(&endpoint).await?;
+    let started = Instant::now();
+    let request = tokio::spawn(async move {
+        client::http_request_via(&transport, &authority, "GET", &path, &[], "").await
+    });
+    if world.target()?.virtual_clock().await? {
+        tokio::time::sleep(HELD_QUIET).await;
+        if request.is_finished() {
+            return Err("the answer came before device time moved".into());
+        }
+        world.target()?.advance(ms.saturating_sub(1)).await?;
+        tokio::time::sleep(HELD_QUIET).await;
+        if request.is_finished() {
+            return Err("the answer came 1 ms early".into());
+        }
+        world.target()?.advance(1).await?;
+    }
+    let reply = request
+        .await
+        .map_err(|e| format!("the request task failed: {e}"))?
+        .map_err(|e| e.to_string())?;
+    // On the wall clock the request left a moment before the step began: allow a quarter of the delay for it.
+    if !world.target()?.virtual_clock().await? && started.elapsed() < Duration::from_millis(ms * 3 / 4) {
+        return Err(format!(
+            "the answer came after {:?}, not held {ms} ms",
+            started.elapsed()
+        ));
+    }
+    world.http = Some(reply);
+    Ok(())
+}
+
+#[then(regex = r"^the next frame on connection (\w+) arrives paced at (\d+) bytes per second$")]
+async fn paced(world: &mut Check, name: String, rate: u64) -> Result<(), String> {
+    let rate = rate.max(1);
+    if !world.target()?.virtual_clock().await? {
+        let started = Instant::now();
+        let frame = world.conn(&name)?.next_frame(client::REPLY_TIMEOUT).await;
+        let due = Duration::from_millis((frame_len(&frame)? * 1000).div_ceil(rate));
+        return if started.elapsed() >= due * 3 / 4 {
+            Ok(())
+        } else {
+            Err(format!(
+                "the frame came after {:?}, before its {due:?} at {rate} bytes/s",
+                started.elapsed()
+            ))
+        };
+    }
+    expect_quiet(world, &name, "before device time moved").await?;
+    // Device time moves in steps of four bytes' time; the frame must not come before its size allows, and comes
+    // within a few steps of it (the steps a loaded machine may take to deliver it).
+    let step = (4000 / rate).max(1);
+    let mut passed = 0;
+    while passed <= PACED_MAX_MS {
+        world.target()?.advance(step).await?;
+        passed += step;
+        let frame = world.conn(&name)?.next_frame(PACED_POLL).await;
+        if matches!(frame, Frame::Timeout) {
+            continue;
+        }
+        let due = (frame_len(&frame)? * 1000).div_ceil(rate);
+        return if passed < due {
+            Err(format!(
+                "the frame came after {passed} ms, before its {due} ms at {rate} bytes/s"
+            ))
+        } else if passed > due + PACED_LATE_STEPS * step {
+            Err(format!(
+                "the frame came after {passed} ms, its {due} ms at {rate} bytes/s long past"
+            ))
+        } else {
+            Ok(())
+        };
+    }
+    Err(format!("no frame within {PACED_MAX_MS} ms of device time"))
+}
+
+/// The most device time the paced check moves.
+const PACED_MAX_MS: u64 = 20_000;
+/// How long the paced check waits for the frame after each step of device time.
+const PACED_POLL: Duration = Duration::from_millis(40);
+/// Steps of device time a paced frame may be seen late.
+const PACED_LATE_STEPS: u64 = 3;
+
+fn frame_len(frame: &Frame) -> Result<u64, String> {
+    match frame {
+        Frame::Text(text) => Ok(text.len() as u64),
+        Frame::Binary(bytes) => Ok(bytes.len() as u64),
+        other => Err(format!("expected a data frame, got {other:?}")),
+    }
+}
+
+#[then(
+    regex = r#"^exactly (\d+) frames arrive on connection (\w+), then it is closed with code (\d+) and reason "(.*)"$"#
+)]
+async fn closed_after(world: &mut Check, frames: usize, name: String, code: u16, reason: String) -> Result<(), String> {
+    let mut seen = 0;
+    loop {
+        match world.conn(&name)?.next_frame(client::REPLY_TIMEOUT).await {
+            Frame::Text(_) | Frame::Binary(_) => seen += 1,
+            Frame::Close(got, why) if got == code && why == reason && seen == frames => return Ok(()),
+            other => {
+                return Err(format!(
+                    "after {seen} frames (expected {frames} then close {code} {reason:?}): {other:?}"
+                ));
+            }
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 //! Plain HTTP/1.1 on a device's port (REST mirrors, status pages, the control API), served by hyper
-//! with request types small enough that devices never see hyper.
+//! with request types small enough that devices never see hyper; the network faults that name a port's
+//! exchanges (`endrpi/http`) refuse, hang, reset or hold them here.
 
-use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -13,7 +13,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::serve::ServeContext;
 use crate::serve::device::{HttpAnswer, Service};
-use crate::serve::listener::{HEAD_TIMEOUT, MAX_HEAD_BYTES};
+use crate::serve::faults::ConnKey;
+use crate::serve::faults::exchange::{ExchangeFaults, Stop};
+use crate::serve::faults::reset::{Abort, ResetSwitch, Resettable};
+use crate::serve::listener::{HANG_LIMIT, HEAD_TIMEOUT, MAX_HEAD_BYTES};
 use crate::transcript::{Direction, HttpRecord};
 use understudy_core::proto::http::{HttpRequest, HttpResponse};
 
@@ -22,18 +25,46 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// How long a request body may take to arrive; a slower one gets 408.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Serves HTTP/1.1 requests on one connection until the peer closes it or the simulator shuts down.
-pub async fn serve<S>(io: S, service: Arc<dyn Service>, ctx: Arc<ServeContext>, label: Arc<str>)
+/// An exchange a fault ended without an answer: hyper then drops the connection (reset, if the fault armed it).
+#[derive(Debug, thiserror::Error)]
+#[error("the exchange was cut by a network fault")]
+struct CutByFault;
+
+/// The body of an answer a `refuse` fault gives instead of the device's.
+const REFUSED_BODY: &str = "refused by a fault";
+
+/// What one connection's exchanges share: its faults and the switch that resets it.
+struct ConnFaults {
+    exchanges: Mutex<ExchangeFaults>,
+    reset: ResetSwitch,
+}
+
+impl ConnFaults {
+    fn exchanges(&self) -> std::sync::MutexGuard<'_, ExchangeFaults> {
+        self.exchanges.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Serves HTTP/1.1 requests on connection `conn` (labelled `ENDPOINT/http`) until the peer closes it or the
+/// simulator shuts down.
+pub async fn serve<S>(io: S, service: Arc<dyn Service>, ctx: Arc<ServeContext>, conn: ConnKey)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + Abort + Unpin + Send + 'static,
 {
+    let (io, reset) = Resettable::new(io);
+    let label = conn.label.clone();
+    let faults = Arc::new(ConnFaults {
+        exchanges: Mutex::new(ExchangeFaults::new(ctx.faults.clone(), conn)),
+        reset,
+    });
     let handler = {
         let ctx = ctx.clone();
         service_fn(move |request: hyper::Request<Incoming>| {
             let service = service.clone();
             let ctx = ctx.clone();
             let label = label.clone();
-            async move { Ok::<_, Infallible>(answer(request, service.as_ref(), &ctx, &label).await) }
+            let faults = faults.clone();
+            async move { answer(request, service.as_ref(), &ctx, &label, &faults).await }
         })
     };
     // Every request head on the connection, not only the first, gets the listener's size and time limits;
@@ -62,7 +93,9 @@ async fn answer(
     service: &dyn Service,
     ctx: &ServeContext,
     label: &str,
-) -> hyper::Response<Full<Bytes>> {
+    faults: &ConnFaults,
+) -> Result<hyper::Response<Full<Bytes>>, CutByFault> {
+    let stop = faults.exchanges().stop();
     let (parts, body) = request.into_parts();
     let authorization = parts
         .headers
@@ -70,14 +103,38 @@ async fn answer(
         .and_then(|v| v.to_str().ok());
     let accept = parts.headers.get(hyper::header::ACCEPT).and_then(|v| v.to_str().ok());
     // A static page that holds no state is answered before the token check (its script sends the token).
-    let (HttpAnswer { response, headers }, request_body) =
-        match service.public_page(parts.method.as_str(), parts.uri.path(), accept) {
+    let (HttpAnswer { response, headers }, request_body) = match stop {
+        Some(Stop::Reset) => {
+            faults.reset.arm();
+            return Err(CutByFault);
+        }
+        Some(Stop::Hang) => {
+            tokio::select! {
+                _ = ctx.shutdown.cancelled() => {}
+                _ = tokio::time::sleep(HANG_LIMIT) => {}
+            }
+            return Err(CutByFault);
+        }
+        Some(Stop::Refuse(status)) => (
+            HttpResponse::with_type(status, "text/plain", REFUSED_BODY).into(),
+            Bytes::new(),
+        ),
+        None => match service.public_page(parts.method.as_str(), parts.uri.path(), accept) {
             Some(page) => (page.into(), Bytes::new()),
             None => match service.authorize_http(authorization) {
                 Err(refused) => (refused.into(), Bytes::new()),
                 Ok(()) => read_and_answer(&parts, body, service, ctx).await,
             },
-        };
+        },
+    };
+    let answered = ctx.clock.now();
+    let at = faults.exchanges().answer_at(answered, response.body.len());
+    if at > answered {
+        tokio::select! {
+            _ = ctx.clock.sleep_until(at) => {}
+            _ = ctx.shutdown.cancelled() => {}
+        }
+    }
     if ctx.transcript.is_enabled() {
         let summary = format!("{} {} -> {}", parts.method, parts.uri.path(), response.status);
         let bodies = service.records_bodies();
@@ -87,8 +144,9 @@ async fn answer(
             request: if bodies { &request_body } else { &[] },
             response: if bodies { &response.body } else { &[] },
         };
-        ctx.transcript
-            .record_http(ctx.clock.now(), label, Direction::In, &record);
+        // Stamped when the answer goes (a held one at its release time, which a virtual clock may jump past).
+        let stamp = if at > answered { at } else { ctx.clock.now() };
+        ctx.transcript.record_http(stamp, label, Direction::In, &record);
     }
     let mut builder = hyper::Response::builder()
         .status(response.status)
@@ -102,9 +160,9 @@ async fn answer(
     if ctx.shutdown.is_cancelled() {
         builder = builder.header(hyper::header::CONNECTION, "close");
     }
-    builder
+    Ok(builder
         .body(Full::new(response.body))
-        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
+        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new()))))
 }
 
 /// Reads the body (at most `MAX_BODY_BYTES`) and asks the service for its answer; returns it with the body.

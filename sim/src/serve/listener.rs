@@ -250,8 +250,11 @@ pub async fn dispatch<S>(
         }
         session::run(io, service, ctx, conn, peer).await;
     } else {
-        let label: Arc<str> = format!("{name}/http").into();
-        http::serve(io, service, ctx, label).await;
+        let conn = ConnKey {
+            device: ctx.faults.device_of(name),
+            label: format!("{name}/http").into(),
+        };
+        http::serve(io, service, ctx, conn).await;
     }
 }
 

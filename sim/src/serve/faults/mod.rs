@@ -2,6 +2,7 @@
 //! the control API or a scenario; listed, cleared), which connections each reaches, and the transcript records
 //! of each fault when it acts. `spec` is the vocabulary, `shaper` applies it to one connection's frames.
 
+pub mod exchange;
 pub mod reset;
 pub mod shaper;
 pub mod spec;
@@ -25,6 +26,8 @@ pub enum FaultError {
     Spec(#[from] SpecError),
     #[error("no device, endpoint or agent is named `{0}` (known: {1})")]
     UnknownScope(String, String),
+    #[error("`{0}` does not act on plain HTTP exchanges (they take delay, stall, bandwidth, reset, refuse and hang)")]
+    NotForHttp(String),
 }
 
 /// Word that the faults changed, one item per change seen (a connection re-reads its faults then).
@@ -41,6 +44,8 @@ pub struct Active {
     pub added: SimTime,
     /// Acts (one-shot faults) or connections (`#N` on the others) left; `u64::MAX` for no limit.
     remaining: AtomicU64,
+    /// Removed or cleared: the connections it reached drop it too.
+    cleared: std::sync::atomic::AtomicBool,
 }
 
 impl Active {
@@ -53,6 +58,11 @@ impl Active {
                 n => Some(n - 1),
             })
             .is_ok()
+    }
+
+    /// Whether it was removed or cleared (a spent fault that was not is still with the connections it joined).
+    pub fn is_cleared(&self) -> bool {
+        self.cleared.load(Ordering::Acquire)
     }
 
     fn spent(&self) -> bool {
@@ -100,6 +110,8 @@ struct Inner {
     active: Vec<Arc<Active>>,
     /// Endpoint (or agent) names with their device, to check scopes and to find a connection's device.
     names: Vec<(String, &'static str)>,
+    /// Every fault up to this id was cleared, listed or not.
+    cleared_through: u64,
 }
 
 /// Every active network fault of one simulator.
@@ -168,6 +180,9 @@ impl Faults {
                 return Err(FaultError::UnknownScope(name.clone(), all.join(", ")));
             }
         }
+        if exchange::is_http_scope(&spec.scope) && !exchange::applies_to_http(&spec.fault) {
+            return Err(FaultError::NotForHttp(spec.to_string()));
+        }
         inner.next_id += 1;
         let remaining = match (spec.times, spec.fault.is_one_shot()) {
             (Some(n), _) => n,
@@ -179,6 +194,7 @@ impl Faults {
             spec,
             added: self.clock.now(),
             remaining: AtomicU64::new(remaining),
+            cleared: Default::default(),
         });
         inner.active.push(active.clone());
         drop(inner);
@@ -196,24 +212,36 @@ impl Faults {
         self.lock().active.clone()
     }
 
-    /// Removes every fault; returns how many there were.
+    /// Removes every fault (and ends those that left the list but still act on the connections they joined);
+    /// returns how many were listed.
     pub fn clear(&self) -> usize {
-        let n = std::mem::take(&mut self.lock().active).len();
+        let mut inner = self.lock();
+        let removed = std::mem::take(&mut inner.active);
+        inner.cleared_through = inner.next_id;
+        drop(inner);
+        for active in &removed {
+            active.cleared.store(true, Ordering::Release);
+        }
         self.bump();
-        n
+        removed.len()
+    }
+
+    /// Whether the fault `active` was removed or cleared.
+    pub fn is_cleared(&self, active: &Active) -> bool {
+        active.is_cleared() || active.id <= self.lock().cleared_through
     }
 
     /// Removes the fault with this id; `false` if there is none.
     pub fn remove(&self, id: u64) -> bool {
         let mut inner = self.lock();
-        let before = inner.active.len();
-        inner.active.retain(|a| a.id != id);
-        let removed = inner.active.len() != before;
+        let Some(index) = inner.active.iter().position(|a| a.id == id) else {
+            return false;
+        };
+        let active = inner.active.remove(index);
         drop(inner);
-        if removed {
-            self.bump();
-        }
-        removed
+        active.cleared.store(true, Ordering::Release);
+        self.bump();
+        true
     }
 
     /// Drops faults that have no act left.

@@ -89,7 +89,8 @@ pub struct Shaper {
     generation: u64,
     matching: Vec<Arc<Active>>,
     /// `#N` faults this connection took one of the N places of when it opened.
-    joined: Vec<u64>,
+    /// They stay with the connection after the last place is taken (and the fault leaves the list), until cleared.
+    joined: Vec<Arc<Active>>,
     /// The connection's stream of the seed, made when a seeded fault first needs it.
     rng: Option<ChaCha8Rng>,
     /// Data frames that went through.
@@ -116,7 +117,7 @@ impl Shaper {
             for active in faults.matching(&key) {
                 let fault = &active.spec.fault;
                 if !fault.is_one_shot() && active.spec.times.is_some() && active.claim() {
-                    joined.push(active.id);
+                    joined.push(active);
                 }
             }
             faults.sweep();
@@ -148,7 +149,7 @@ impl Shaper {
             return;
         }
         self.generation = generation;
-        self.matching = if generation == 0 {
+        let mut matching: Vec<Arc<Active>> = if generation == 0 {
             Vec::new()
         } else {
             self.faults
@@ -158,10 +159,15 @@ impl Shaper {
                     let fault = &a.spec.fault;
                     !fault.is_handshake()
                         && !matches!(fault, Fault::Unreachable { .. })
-                        && (fault.is_one_shot() || a.spec.times.is_none() || self.joined.contains(&a.id))
+                        && (fault.is_one_shot() || a.spec.times.is_none())
                 })
                 .collect()
         };
+        let faults = &self.faults;
+        self.joined.retain(|a| !faults.is_cleared(a));
+        matching.extend(self.joined.iter().cloned());
+        matching.sort_by_key(|a| a.id);
+        self.matching = matching;
     }
 
     /// Whether no fault touches this connection now (frames can skip the shaper).
@@ -284,7 +290,7 @@ impl Shaper {
             };
             let run = &mut self.drops[index];
             if run.seen % one_in == 0 {
-                run.victim = seeded(&mut self.rng, &self.faults, &self.key).random_range(0..one_in);
+                run.victim = drop_victim(seeded(&mut self.rng, &self.faults, &self.key), one_in);
             }
             let place = run.seen % one_in;
             run.seen += 1;
@@ -421,7 +427,28 @@ impl Shaper {
 
 /// The connection's stream of the seed (`faults <label>` of its device), made on first use.
 fn seeded<'a>(rng: &'a mut Option<ChaCha8Rng>, faults: &Faults, key: &ConnKey) -> &'a mut ChaCha8Rng {
-    rng.get_or_insert_with(|| stream_rng(faults.seed(), key.device, &format!("faults {}", key.label)))
+    rng.get_or_insert_with(|| connection_rng(faults.seed(), key.device, &key.label))
+}
+
+/// The stream of the master seed that a connection's faults draw from.
+pub fn connection_rng(seed: u64, device: &str, label: &str) -> ChaCha8Rng {
+    stream_rng(seed, device, &format!("faults {label}"))
+}
+
+/// Which place (0-based) of the next run of `one_in` frames a `drop` fault takes.
+fn drop_victim(rng: &mut ChaCha8Rng, one_in: u64) -> u64 {
+    rng.random_range(0..one_in)
+}
+
+/// The data frames (0-based, in the order the device sent them) that a `drop:one_in` fault takes from the first
+/// `frames` of connection `label` under `seed`, when it is the only seeded fault on the connection: one in each
+/// run of `one_in`. What a client that knows the seed expects to miss.
+pub fn drop_places(seed: u64, device: &str, label: &str, one_in: u64, frames: u64) -> Vec<u64> {
+    let mut rng = connection_rng(seed, device, label);
+    (0..frames.div_ceil(one_in.max(1)))
+        .map(|run| run * one_in + drop_victim(&mut rng, one_in.max(1)))
+        .filter(|place| *place < frames)
+        .collect()
 }
 
 fn push(held: &mut VecDeque<Held>, at: SimTime, out: Out) {
@@ -541,6 +568,22 @@ mod tests {
     }
 
     #[test]
+    fn the_drop_places_a_client_computes_are_the_frames_dropped() {
+        let (mut shaper, _) = shaper(&["drop:3"]);
+        let kept: Vec<String> = texts(&send(&mut shaper, 0, 10)).into_iter().map(|(_, t)| t).collect();
+        let places = drop_places(7, "endrpi", "endrpi/1", 3, 10);
+        let expected: Vec<String> = (0..10)
+            .filter(|i| !places.contains(i))
+            .map(|i| format!("{{\"n\":{i}}}"))
+            .collect();
+        assert_eq!(kept, expected, "dropped {places:?}");
+        assert!(
+            places.len() >= 3 && places.windows(2).all(|w| w[0] / 3 < w[1] / 3),
+            "{places:?}"
+        );
+    }
+
+    #[test]
     fn corrupt_breaks_only_the_next_frame() {
         let (mut json, faults) = shaper(&["corrupt:json"]);
         let held = texts(&send(&mut json, 0, 2));
@@ -573,6 +616,32 @@ mod tests {
         let mut held = send(&mut reset, 0, 2);
         reset.poll(SimTime::ZERO, &mut held);
         assert!(matches!(held.front().map(|h| &h.wire), Some(Wire::Reset)) && held.len() == 1);
+    }
+
+    #[test]
+    fn a_lasting_fault_for_the_next_connection_stays_with_it_until_cleared() {
+        let faults = Arc::new(Faults::new(
+            7,
+            Arc::new(Clock::new(ClockMode::Virtual)),
+            Arc::new(Transcript::disabled()),
+        ));
+        let active = faults.add_text("close-after:1#1").unwrap();
+        let key = |n: u32| ConnKey {
+            device: "endrpi",
+            label: format!("endrpi/{n}").into(),
+        };
+        let mut first = Shaper::open(faults.clone(), key(1));
+        assert!(faults.list().is_empty(), "its one place is taken");
+        assert_eq!(send(&mut first, 0, 3).len(), 2, "one frame, then the close");
+        let mut second = Shaper::open(faults.clone(), key(2));
+        assert_eq!(send(&mut second, 0, 3).len(), 3, "not the next connection's");
+        let mut cleared = Shaper::open(faults.clone(), key(3));
+        let _ = faults.add_text("close-after:1#1").unwrap();
+        let mut third = Shaper::open(faults.clone(), key(4));
+        assert!(!faults.remove(active.id), "already off the list");
+        assert_eq!(faults.clear(), 0);
+        assert_eq!(send(&mut third, 0, 3).len(), 3, "cleared before it acted");
+        assert_eq!(send(&mut cleared, 0, 3).len(), 3);
     }
 
     #[test]
