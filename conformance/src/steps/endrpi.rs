@@ -7,10 +7,14 @@ use understudy_core::proto::pytime::{round_half_even_centis, timedelta_text};
 
 use crate::steps::{Check, MAIN, Protocol, parse_json};
 
+mod asyncapi;
+
 const ENDPOINT: &str = "endrpi";
 
 /// The Endrpi protocol: its steps need nothing of the shared ones.
-pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT).with_redactions(REDACTIONS);
+pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT)
+    .with_redactions(REDACTIONS)
+    .with_asyncapi(asyncapi::spec);
 
 /// What moves with time or noise in the Pi's answers.
 const REDACTIONS: &[(&str, &str)] = &[
