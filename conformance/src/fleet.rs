@@ -204,7 +204,13 @@ impl FleetReport {
                     for rule in &failed {
                         failing.entry(rule.clone()).or_default().push(name);
                     }
-                    let verdict = if report.has_failures() { "FAILED" } else { "passed" };
+                    let verdict = if !report.unreachable.is_empty() {
+                        "UNREACHABLE"
+                    } else if report.has_failures() {
+                        "FAILED"
+                    } else {
+                        "passed"
+                    };
                     let rules = if failed.is_empty() {
                         String::new()
                     } else {

@@ -46,14 +46,14 @@ async fn a_failed_rule_shows_in_the_html_with_its_error_and_the_frames_seen() {
     );
     // The wrong reply as received: its error is a bare string.
     assert!(
-        html.contains("&larr; received</td><td>main</td><td>{&quot;action&quot;:"),
+        html.contains("&larr;&nbsp;received</td><td>main</td><td>{&quot;action&quot;:"),
         "a received frame: {html}"
     );
     assert!(
         html.contains("&quot;error&quot;:&quot;Received"),
         "the frame with the wrong error: {html}"
     );
-    assert!(html.contains("sent &rarr;"), "a sent frame: {html}");
+    assert!(html.contains("sent&nbsp;&rarr;"), "a sent frame: {html}");
     assert!(
         !html.contains("<script") && !html.contains("<link"),
         "self-contained: {html}"

@@ -18,7 +18,8 @@ th{font-size:.85rem;color:#57606a}.id{white-space:nowrap;font-family:ui-monospac
 .tag{display:inline-block;padding:0 .4rem;border-radius:4px;font-size:.8rem;font-weight:600}
 .failure{border:1px solid #ffcecb;border-left:4px solid #cf222e;background:#fff;border-radius:6px;padding:.6rem .9rem;margin:.8rem 0}
 pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.5rem;border-radius:4px;margin:.4rem 0;font-size:.85rem}
-.frames td{font-family:ui-monospace,monospace;font-size:.8rem}.sent{color:#0550ae}.received{color:#116329}
+.frames{table-layout:fixed}.frames td{font-family:ui-monospace,monospace;font-size:.8rem;word-break:break-all}
+.frames th:nth-child(1){width:7.5rem}.frames th:nth-child(2){width:6rem}.sent{color:#0550ae}.received{color:#116329}
 summary{cursor:pointer;font-weight:600;margin:.6rem 0}.counts span{margin-right:1rem}
 ";
 
@@ -117,14 +118,18 @@ fn failure(out: &mut String, result: &ScenarioResult, reason: &str) {
         );
         for frame in &result.frames {
             let (class, arrow) = match frame.dir {
-                Direction::Sent => ("sent", "sent &rarr;"),
-                Direction::Received => ("received", "&larr; received"),
+                Direction::Sent => ("sent", "sent&nbsp;&rarr;"),
+                Direction::Received => ("received", "&larr;&nbsp;received"),
             };
             let _ = writeln!(
                 out,
                 "<tr class=\"{class}\"><td>{arrow}</td><td>{}</td><td>{}</td></tr>",
                 escape(&frame.conn),
-                escape(&frame.text)
+                if frame.text.is_empty() {
+                    "(empty)".to_string()
+                } else {
+                    escape(&frame.text)
+                }
             );
         }
         let _ = writeln!(out, "</table></details>");
