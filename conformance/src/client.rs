@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::frames::{Direction, FrameLog};
 use futures_util::{SinkExt, StreamExt};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
@@ -273,6 +274,8 @@ pub enum Frame {
 #[derive(Debug)]
 pub struct WsClient {
     stream: WebSocketStream<Stream>,
+    /// Where its frames are noted, under which connection name (see [`WsClient::record_into`]).
+    log: Option<(FrameLog, String)>,
 }
 
 impl WsClient {
@@ -314,7 +317,7 @@ impl WsClient {
                         )
                     })
                     .collect();
-                Ok((WsClient { stream }, headers))
+                Ok((WsClient { stream, log: None }, headers))
             }
             Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {
                 let body = response
@@ -337,7 +340,7 @@ impl WsClient {
         let peer = peer_of(&stream);
         let stream = Stream::Served(Box::new(Rewind::new(bytes::Bytes::new(), stream)));
         match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::accept_async(stream)).await {
-            Ok(Ok(stream)) => Ok(WsClient { stream }),
+            Ok(Ok(stream)) => Ok(WsClient { stream, log: None }),
             Ok(Err(error)) => Err(Error::Wire(format!(
                 "the WebSocket handshake with {peer} failed: {error}"
             ))),
@@ -350,14 +353,33 @@ impl WsClient {
     pub async fn accept_read(head: bytes::Bytes, stream: Incoming) -> Result<WsClient, Error> {
         let stream = Stream::Served(Box::new(Rewind::new(head, stream)));
         match tokio::time::timeout(REPLY_TIMEOUT, tokio_tungstenite::accept_async(stream)).await {
-            Ok(Ok(stream)) => Ok(WsClient { stream }),
+            Ok(Ok(stream)) => Ok(WsClient { stream, log: None }),
             Ok(Err(error)) => Err(Error::Wire(format!("the WebSocket handshake failed: {error}"))),
             Err(_) => Err(Error::Wire("the WebSocket handshake timed out".into())),
         }
     }
 
+    /// Notes every frame it sends and receives from now on in `log`, as connection `name`.
+    pub fn record_into(&mut self, log: FrameLog, name: &str) {
+        self.log = Some((log, name.to_string()));
+    }
+
+    fn note(&self, dir: Direction, frame: &Frame) {
+        let Some((log, name)) = &self.log else { return };
+        match frame {
+            Frame::Text(text) => log.push(name, dir, text),
+            Frame::Binary(bytes) => log.push_binary(name, dir, bytes),
+            Frame::Close(code, reason) => log.push(name, dir, &format!("close {code} {reason:?}")),
+            Frame::Dropped(why) => log.push(name, dir, &format!("dropped: {why}")),
+            Frame::Ping | Frame::Timeout => {}
+        }
+    }
+
     /// Sends a text frame.
     pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        if let Some((log, name)) = &self.log {
+            log.push(name, Direction::Sent, text);
+        }
         self.stream
             .send(Message::text(text))
             .await
@@ -366,6 +388,9 @@ impl WsClient {
 
     /// Sends a binary frame.
     pub async fn send_binary(&mut self, bytes: Vec<u8>) -> Result<(), Error> {
+        if let Some((log, name)) = &self.log {
+            log.push_binary(name, Direction::Sent, &bytes);
+        }
         self.stream
             .send(Message::binary(bytes))
             .await
@@ -392,6 +417,12 @@ impl WsClient {
 
     /// The next data frame or close, skipping pings and pongs, waiting at most `timeout`.
     pub async fn next_frame(&mut self, timeout: Duration) -> Frame {
+        let frame = self.read_frame(timeout).await;
+        self.note(Direction::Received, &frame);
+        frame
+    }
+
+    async fn read_frame(&mut self, timeout: Duration) -> Frame {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             match tokio::time::timeout_at(deadline, self.stream.next()).await {
@@ -414,6 +445,12 @@ impl WsClient {
 
     /// The next data frame, close or ping control frame, waiting at most `timeout`.
     pub async fn next_frame_or_ping(&mut self, timeout: Duration) -> Frame {
+        let frame = self.read_frame_or_ping(timeout).await;
+        self.note(Direction::Received, &frame);
+        frame
+    }
+
+    async fn read_frame_or_ping(&mut self, timeout: Duration) -> Frame {
         match tokio::time::timeout(timeout, self.stream.next()).await {
             Err(_) => Frame::Timeout,
             Ok(Some(Ok(Message::Ping(_)))) => Frame::Ping,

@@ -5,11 +5,14 @@
 //! can trust.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
+use understudy_conformance::fleet;
 use understudy_conformance::listen::{ListenIdentity, listen_address};
+use understudy_conformance::progress::ProgressMode;
+use understudy_conformance::report::Report;
 use understudy_conformance::runner::{self, RunConfig};
 use understudy_conformance::steps::{protocol_names, protocol_options, with_protocol_flags};
 use understudy_conformance::target::check_url;
@@ -31,6 +34,14 @@ struct Cli {
     /// ESP3D board's HTTP URL (esp3d=http://10.0.0.9:80/), or listen://HOST:PORT to wait for a device that dials the checker (listen+tls://HOST:PORT: with TLS). Without any, the in-process simulator.
     #[arg(long = "target", value_parser = parse_target)]
     targets: Vec<(String, String)>,
+    /// Check every device of FILE instead: a fleet map (the simulator's --fleet-map) or a JSON list
+    /// `[{"name": "printer-7", "target": {"esp3d": "http://10.0.0.7:80/"}}]`. --junit and --report then name
+    /// directories, with one file per device.
+    #[arg(long = "targets", value_name = "FILE", conflicts_with = "targets")]
+    targets_file: Option<PathBuf>,
+    /// With --targets: the devices checked at once (each one's scenarios one at a time).
+    #[arg(long, default_value_t = understudy_conformance::fleet::DEFAULT_PARALLEL, requires = "targets_file")]
+    parallel: usize,
     /// The control API of the simulator serving the targets (e.g. http://127.0.0.1:7400/): @sim-only
     /// scenarios then run against it.
     #[arg(long)]
@@ -62,6 +73,9 @@ struct Cli {
     /// Write a JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// Write a report in FORMAT to FILE (`--report html report.html`: one self-contained page).
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"])]
+    report: Vec<String>,
     /// The features directory.
     #[arg(long, default_value_os_t = runner::default_features_dir())]
     features: PathBuf,
@@ -80,6 +94,47 @@ struct Cli {
     /// Accept a self-signed or otherwise unverifiable TLS certificate from the target.
     #[arg(long)]
     insecure: bool,
+    /// Progress on stderr: auto (a redrawn line on a terminal, else a plain line per scenario), line, plain
+    /// or off.
+    #[arg(long, default_value = "auto")]
+    progress: ProgressFlag,
+}
+
+/// `--progress`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ProgressFlag {
+    Auto,
+    Line,
+    Plain,
+    Off,
+}
+
+impl ProgressFlag {
+    fn mode(self) -> ProgressMode {
+        use std::io::IsTerminal as _;
+        match self {
+            ProgressFlag::Auto if std::io::stderr().is_terminal() => ProgressMode::Line,
+            ProgressFlag::Auto | ProgressFlag::Plain => ProgressMode::Plain,
+            ProgressFlag::Line => ProgressMode::Line,
+            ProgressFlag::Off => ProgressMode::Off,
+        }
+    }
+}
+
+/// The formats `--report` writes.
+const REPORT_FORMATS: &[&str] = &["html"];
+
+/// The `--report FORMAT FILE` pair, checked.
+fn report_file(values: &[String]) -> Result<Option<PathBuf>, String> {
+    match values {
+        [] => Ok(None),
+        [format, file] if REPORT_FORMATS.contains(&format.as_str()) => Ok(Some(PathBuf::from(file))),
+        [format, _] => Err(format!(
+            "--report {format}: unknown format (known: {})",
+            REPORT_FORMATS.join(", ")
+        )),
+        _ => Err("--report takes FORMAT FILE, e.g. --report html report.html".into()),
+    }
 }
 
 fn parse_target(text: &str) -> Result<(String, String), String> {
@@ -106,15 +161,26 @@ async fn main() -> std::process::ExitCode {
             .await
             .into();
     }
+    if std::env::args_os().nth(1).is_some_and(|word| word == "export") {
+        return understudy_conformance::asyncapi::main(std::env::args_os().skip(1)).into();
+    }
     let matches = with_protocol_flags(Cli::command()).get_matches();
     let (cli, options) = match Cli::from_arg_matches(&matches).and_then(|cli| Ok((cli, protocol_options(&matches)?))) {
         Ok(parsed) => parsed,
         Err(error) => error.exit(),
     };
+    let html = match report_file(&cli.report) {
+        Ok(file) => file,
+        Err(error) => {
+            eprintln!("understudy-check: {error}");
+            return USAGE.into();
+        }
+    };
     let config = RunConfig {
         features: cli.features,
         schemas: cli.schemas,
         targets: cli.targets.into_iter().collect::<BTreeMap<_, _>>(),
+        endpoints: BTreeMap::new(),
         options,
         listen_identity: ListenIdentity {
             cert: cli.listen_cert,
@@ -130,7 +196,11 @@ async fn main() -> std::process::ExitCode {
         concurrency: cli.concurrency,
         token: cli.token,
         insecure_tls: cli.insecure,
+        progress: cli.progress.mode(),
     };
+    if let Some(file) = cli.targets_file {
+        return check_fleet(&config, &file, cli.parallel, cli.junit, html).await.into();
+    }
     let report = match runner::run(config).await {
         Ok(report) => report,
         Err(error) => {
@@ -139,10 +209,11 @@ async fn main() -> std::process::ExitCode {
         }
     };
     print!("{}", report.console());
-    if let Some(path) = cli.junit {
-        if let Err(error) = std::fs::write(&path, report.junit()) {
-            eprintln!("understudy-check: cannot write {}: {error}", path.display());
-            return USAGE.into();
+    for (path, render) in [(cli.junit, Report::junit as Render), (html, Report::html)] {
+        if let Some(path) = path {
+            if let Err(code) = write(&path, &render(&report)) {
+                return code.into();
+            }
         }
     }
     for line in &report.unreachable {
@@ -155,6 +226,55 @@ async fn main() -> std::process::ExitCode {
         NOTHING_RAN.into()
     } else {
         PASSED.into()
+    }
+}
+
+/// A report written to a file.
+type Render = fn(&Report) -> String;
+
+/// Writes `text` to `path` (its directory made), or says why not and gives the usage exit code.
+fn write(path: &Path, text: &str) -> Result<(), u8> {
+    let made = path.parent().map_or(Ok(()), std::fs::create_dir_all);
+    made.and_then(|()| std::fs::write(path, text)).map_err(|error| {
+        eprintln!("understudy-check: cannot write {}: {error}", path.display());
+        USAGE
+    })
+}
+
+/// `--targets FILE`: every device of the file, a report per device (JUnit and HTML as one file per device in
+/// the directories given), the fleet's summary and closing line; the exit code over every device.
+async fn check_fleet(
+    base: &RunConfig,
+    file: &Path,
+    parallel: usize,
+    junit: Option<PathBuf>,
+    html: Option<PathBuf>,
+) -> u8 {
+    let devices = match fleet::load(file) {
+        Ok(devices) => devices,
+        Err(error) => {
+            eprintln!("understudy-check: {error}");
+            return USAGE;
+        }
+    };
+    let fleet = fleet::run(base, &devices, parallel, base.progress != ProgressMode::Off).await;
+    print!("{}", fleet.console());
+    for (dir, extension, render) in [(junit, "xml", Report::junit as Render), (html, "html", Report::html)] {
+        let Some(dir) = dir else { continue };
+        for (name, report) in fleet.reports() {
+            let path = dir.join(format!("{}.{extension}", fleet::file_name(name)));
+            if let Err(code) = write(&path, &render(report)) {
+                return code;
+            }
+        }
+    }
+    if fleet.has_failures() {
+        FAILED
+    } else if fleet.nothing_ran() {
+        eprintln!("understudy-check: no scenario ran against any device");
+        NOTHING_RAN
+    } else {
+        PASSED
     }
 }
 

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::frames::Seen;
 use crate::rules::{Rule, is_rule_id};
+
+mod html;
 
 /// How one scenario ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +27,8 @@ pub struct ScenarioResult {
     /// Tags of the feature and the scenario, without `@`.
     pub tags: Vec<String>,
     pub outcome: Outcome,
+    /// The last frames its connections sent and received (kept for failed scenarios only).
+    pub frames: Vec<Seen>,
 }
 
 /// A rule's verdict: from every scenario tagged with it.
@@ -261,6 +266,7 @@ fn truncate(text: &str, max: usize) -> String {
     }
 }
 
+/// `text` with XML's (and HTML's) special characters escaped.
 fn escape(text: &str) -> String {
     text.chars()
         .map(|c| match c {
@@ -284,6 +290,7 @@ mod tests {
             scenario: scenario.into(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
             outcome,
+            frames: Vec::new(),
         }
     }
 

@@ -16,7 +16,9 @@ use futures_util::FutureExt;
 
 use crate::control::ControlApi;
 use crate::error::{Error, Result};
+use crate::frames::Seen;
 use crate::listen::ListenIdentity;
+use crate::progress::{Progress, ProgressMode, REDRAW};
 use crate::report::{Outcome, Report, ScenarioResult};
 use crate::rules;
 use crate::schema::Schemas;
@@ -34,6 +36,9 @@ pub struct RunConfig {
     /// (the device dials the checker; `listen+tls://` serves TLS); empty = the in-process simulator. A
     /// protocol's more sockets (an ESP3D board's) are found from its target by the protocol.
     pub targets: BTreeMap<String, String>,
+    /// More endpoints by name (`esp3d-terminal` -> `ws://...`), dialled as given: they take the place of the
+    /// ones a protocol finds from its target.
+    pub endpoints: BTreeMap<String, String>,
     /// Every protocol's own options (its flags), by type: `options.get_mut::<Esp3dFlags>().esp3d_data = ...`.
     pub options: ProtocolOptions,
     /// The certificate `listen+tls://` targets serve (none given: a self-signed one).
@@ -58,6 +63,8 @@ pub struct RunConfig {
     pub token: Option<String>,
     /// Accept self-signed certificates from external targets.
     pub insecure_tls: bool,
+    /// How the run shows its progress on stderr while it goes.
+    pub progress: ProgressMode,
 }
 
 impl RunConfig {
@@ -67,6 +74,7 @@ impl RunConfig {
             features: default_features_dir(),
             schemas: crate::schema::default_dir().to_path_buf(),
             targets: BTreeMap::new(),
+            endpoints: BTreeMap::new(),
             options: ProtocolOptions::default(),
             listen_identity: ListenIdentity::default(),
             control: None,
@@ -79,6 +87,7 @@ impl RunConfig {
             concurrency: 16,
             token: None,
             insecure_tls: false,
+            progress: ProgressMode::Off,
         }
     }
 
@@ -134,13 +143,19 @@ pub struct RunContext {
     /// Targets that cannot be reached, by protocol, with the line that says so.
     unreachable: BTreeMap<String, String>,
     results: Mutex<Vec<ScenarioResult>>,
+    progress: Arc<Progress>,
 }
 
 static ONE_RUN_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Runs the features and returns the report.
+/// Runs the features and returns the report (one run at a time in a process: a second waits).
 pub async fn run(config: RunConfig) -> Result<Report> {
     let _one_run = ONE_RUN_AT_A_TIME.lock().await;
+    run_one_of_many(config).await
+}
+
+/// [`run`] beside other runs at once in the same process: for runs against many external targets.
+pub async fn run_one_of_many(config: RunConfig) -> Result<Report> {
     let tags = parse_tags(config.tags.as_deref())?;
     check_protocols(&config)?;
     let schemas = Schemas::load(&config.schemas)?;
@@ -150,14 +165,29 @@ pub async fn run(config: RunConfig) -> Result<Report> {
         Target::in_process(config.seed)
     };
     let unreachable = target.unreachable().await;
+    let progress = Arc::new(Progress::new(config.progress));
     let ctx = Arc::new(RunContext {
         config,
         schemas,
         target: Arc::new(target),
         unreachable,
         results: Mutex::new(Vec::new()),
+        progress,
+    });
+    let ticker = ctx.progress.redraws().then(|| {
+        let progress = ctx.progress.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REDRAW).await;
+                progress.redraw();
+            }
+        })
     });
     let unparsed = run_features(ctx.clone(), tags).await;
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
+    ctx.progress.done();
     Ok(ctx.report(unparsed))
 }
 
@@ -165,6 +195,7 @@ pub async fn run(config: RunConfig) -> Result<Report> {
 async fn external_target(config: &RunConfig) -> Result<Target> {
     let mut named = config.targets.clone();
     named.extend(protocol_endpoints(&config.targets, &config.options).map_err(Error::BadTarget)?);
+    named.extend(config.endpoints.clone());
     let control = config
         .control
         .as_deref()
@@ -205,12 +236,16 @@ async fn run_features(ctx: Arc<RunContext>, tags: Option<TagOperation>) -> usize
     let writer = Check::cucumber()
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .max_concurrent_scenarios(concurrency)
-        .before(move |_feature, _rule, _scenario, world| world.inject(before_ctx.clone()).boxed_local())
+        .before(move |feature, _rule, scenario, world| {
+            before_ctx.progress.started(&scenario_name(feature, scenario));
+            world.inject(before_ctx.clone()).boxed_local()
+        })
         .after(move |feature, _rule, scenario, finished, world| {
             let ctx = after_ctx.clone();
             async move {
                 let refused = world.as_ref().and_then(|w| w.refused().map(str::to_string));
                 let not_begun = world.as_ref().and_then(|w| w.not_begun().map(str::to_string));
+                let frames = world.as_ref().map(|w| w.conns.frames()).unwrap_or_default();
                 if let Some(world) = world {
                     world.finish().await;
                 }
@@ -218,15 +253,24 @@ async fn run_features(ctx: Arc<RunContext>, tags: Option<TagOperation>) -> usize
                     Some(reason) => Outcome::Failed(reason),
                     None => outcome_of(finished, refused),
                 };
-                ctx.record(feature, scenario, outcome);
+                ctx.progress.finished(&scenario_name(feature, scenario), &outcome);
+                let frames = if matches!(outcome, Outcome::Failed(_)) {
+                    frames
+                } else {
+                    Vec::new()
+                };
+                ctx.record(feature, scenario, outcome, frames);
             }
             .boxed_local()
         })
         .filter_run(features, move |feature, _rule, scenario| {
             match filter_ctx.decide(tags.as_ref(), feature, scenario) {
-                None => true,
+                None => {
+                    filter_ctx.progress.selected();
+                    true
+                }
                 Some(outcome) => {
-                    filter_ctx.record(feature, scenario, outcome);
+                    filter_ctx.record(feature, scenario, outcome, Vec::new());
                     false
                 }
             }
@@ -246,14 +290,26 @@ fn outcome_of(finished: &ScenarioFinished, refused: Option<String>) -> Outcome {
     }
 }
 
+/// How progress names a scenario: its feature, its name and line.
+fn scenario_name(feature: &cucumber::gherkin::Feature, scenario: &cucumber::gherkin::Scenario) -> String {
+    format!("{} / {} (line {})", feature.name, scenario.name, scenario.position.line)
+}
+
 impl RunContext {
-    fn record(&self, feature: &cucumber::gherkin::Feature, scenario: &cucumber::gherkin::Scenario, outcome: Outcome) {
+    fn record(
+        &self,
+        feature: &cucumber::gherkin::Feature,
+        scenario: &cucumber::gherkin::Scenario,
+        outcome: Outcome,
+        frames: Vec<Seen>,
+    ) {
         let tags: Vec<String> = feature.tags.iter().chain(&scenario.tags).cloned().collect();
         let result = ScenarioResult {
             feature: feature.name.clone(),
             scenario: format!("{} (line {})", scenario.name, scenario.position.line),
             tags,
             outcome,
+            frames,
         };
         if let Ok(mut results) = self.results.lock() {
             results.push(result);
@@ -286,6 +342,7 @@ impl RunContext {
                 scenario: format!("{unparsed} feature file(s) could not be parsed"),
                 tags: Vec::new(),
                 outcome: Outcome::Failed("see the parser's message above the report".into()),
+                frames: Vec::new(),
             });
         }
         let mut notes = vec![self.target.describe()];

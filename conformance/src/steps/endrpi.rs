@@ -11,10 +11,14 @@ use understudy_sim::serve::faults::shaper::drop_places;
 use crate::client::Frame;
 use crate::steps::{Check, MAIN, Protocol, parse_json};
 
+mod asyncapi;
+
 const ENDPOINT: &str = "endrpi";
 
 /// The Endrpi protocol: its steps need nothing of the shared ones.
-pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT).with_redactions(REDACTIONS);
+pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT)
+    .with_redactions(REDACTIONS)
+    .with_asyncapi(asyncapi::spec);
 
 /// What moves with time or noise in the Pi's answers.
 const REDACTIONS: &[(&str, &str)] = &[

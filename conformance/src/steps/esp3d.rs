@@ -2,6 +2,7 @@
 //! the terminal and data sockets, the data socket's transfer frames; the HTTP side (`/command`, `/files`,
 //! `/sdfiles`, `/login`) is in `http`. The board's sockets are found from its HTTP URL.
 
+mod asyncapi;
 mod http;
 mod link;
 pub mod notation;
@@ -31,7 +32,8 @@ const STREAM_WAIT_MS: u64 = 2000;
 /// shared time step; a board is named by its HTTP URL and its two sockets are found from it.
 pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT)
     .with_flags(Flags::of::<Esp3dFlags>())
-    .with_endpoints(endpoints);
+    .with_endpoints(endpoints)
+    .with_asyncapi(asyncapi::spec);
 
 /// The checker's flags for ESP3D: the board's sockets when they are not where its HTTP URL says.
 #[derive(Clone, Debug, Default, clap::Args)]

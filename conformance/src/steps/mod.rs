@@ -14,6 +14,7 @@ use serde_json::Value;
 use understudy_sim::devices::options::Options;
 
 use crate::client::{self, HttpReply, Transport, WsClient};
+use crate::frames::{FrameLog, Seen};
 use crate::listen::ListenSocket;
 use crate::runner::RunContext;
 use crate::target::{Served, Session};
@@ -82,6 +83,8 @@ pub struct Protocol {
     /// The values that move with time or noise, as insta selectors (`.data.seconds`) and their placeholders:
     /// the snapshots redact them, and so does a replay before it compares frames.
     pub redactions: &'static [(&'static str, &'static str)],
+    /// Its sockets, messages and operations for `understudy-check export asyncapi`.
+    pub asyncapi: Option<fn() -> crate::asyncapi::spec::Spec>,
 }
 
 impl Protocol {
@@ -94,6 +97,15 @@ impl Protocol {
             endpoints: None,
             serve: None,
             redactions: &[],
+            asyncapi: None,
+        }
+    }
+
+    /// With its AsyncAPI description.
+    pub const fn with_asyncapi(self, asyncapi: fn() -> crate::asyncapi::spec::Spec) -> Protocol {
+        Protocol {
+            asyncapi: Some(asyncapi),
+            ..self
         }
     }
 
@@ -199,7 +211,7 @@ pub struct Check {
     /// Why the scenario could not begin (its target could not be reset), if it could not.
     not_begun: Option<String>,
     /// Open WebSocket connections by name.
-    pub conns: BTreeMap<String, WsClient>,
+    pub conns: Conns,
     /// The last text frame received, by connection name.
     pub last_text: BTreeMap<String, String>,
     /// The last plain HTTP answer.
@@ -222,7 +234,7 @@ impl Check {
             run: None,
             target: None,
             not_begun: None,
-            conns: BTreeMap::new(),
+            conns: Conns::default(),
             last_text: BTreeMap::new(),
             http: None,
             states: HashMap::new(),
@@ -367,6 +379,57 @@ impl Check {
             conn.close().await;
         }
         self.conns.clear();
+    }
+}
+
+/// A scenario's open connections by name: each one put in notes its frames in the scenario's [`FrameLog`],
+/// which outlives the connection (the report shows a failed scenario's frames).
+#[derive(Debug, Default)]
+pub struct Conns {
+    open: BTreeMap<String, WsClient>,
+    log: FrameLog,
+}
+
+impl Conns {
+    /// Puts in connection `name` (its frames noted from now on); returns the one it replaces.
+    pub fn insert(&mut self, name: String, mut client: WsClient) -> Option<WsClient> {
+        client.record_into(self.log.clone(), &name);
+        self.open.insert(name, client)
+    }
+
+    /// Takes connection `name` out (its frames stay noted).
+    pub fn remove(&mut self, name: &str) -> Option<WsClient> {
+        self.open.remove(name)
+    }
+
+    /// Connection `name`, if open.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut WsClient> {
+        self.open.get_mut(name)
+    }
+
+    /// Whether connection `name` is open.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.open.contains_key(name)
+    }
+
+    /// The names of the open connections.
+    pub fn keys(&self) -> std::collections::btree_map::Keys<'_, String, WsClient> {
+        self.open.keys()
+    }
+
+    /// Every open connection.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut WsClient> {
+        self.open.values_mut()
+    }
+
+    /// Forgets every connection (their frames stay noted).
+    pub fn clear(&mut self) {
+        self.open.clear();
+    }
+
+    /// The frames every connection of the scenario sent and received, the last [`crate::frames::KEEP`].
+    pub fn frames(&self) -> Vec<Seen> {
+        self.log.frames()
     }
 }
 

@@ -2,6 +2,7 @@
 //! process), and the steps take the agent's socket, send server frames (commands, passthru calls, closes)
 //! and check what the agent sent: REST first, frame shapes, state and flags, `_ts`, prints, replies, closes.
 
+mod asyncapi;
 mod checks;
 mod stream;
 
@@ -37,7 +38,8 @@ pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT)
         (".current_print_ts", "[cpts]"),
         (".status.job.file.date", "[date]"),
         (".event.data.time", "[s]"),
-    ]);
+    ])
+    .with_asyncapi(asyncapi::spec);
 
 /// The checker's flags for Obico: what its server accepts and what print scenarios start (field names are
 /// the flags' ids, prefixed with the protocol's name as every protocol's must be).

@@ -1,6 +1,7 @@
 //! Pub/sub robot steps (`@pubsub`): token-bearing connections, subscribe / unsubscribe / publish, and checks of
 //! every message received against its schema. Tokens and TLS are in `auth`, the robot and time in `robot`.
 
+mod asyncapi;
 mod auth;
 mod robot;
 
@@ -16,7 +17,9 @@ use crate::steps::{Check, MAIN, Protocol, parse_json};
 const ENDPOINT: &str = "pubsub";
 
 /// The pub/sub protocol: its steps need nothing of the shared ones.
-pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT).with_redactions(&[(".data.data.t", "[sim ms]")]);
+pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT)
+    .with_redactions(&[(".data.data.t", "[sim ms]")])
+    .with_asyncapi(asyncapi::spec);
 
 /// The "no-op, then wait for its ack" barrier: an unsubscribe from a marker topic nobody uses, whose ack
 /// comes after everything the server applied before it (PUBSUB-19).

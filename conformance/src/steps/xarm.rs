@@ -1,6 +1,7 @@
 //! xArm (UFactory Studio API) steps: connections and their opening reports, requests with their immediate and
 //! final answers, status samples (fresh, watched during a motion, noted for comparison) and their checks.
 
+mod asyncapi;
 mod checks;
 mod stream;
 
@@ -15,7 +16,9 @@ pub use stream::XarmState;
 use stream::{ENDPOINT, Kind, xarm, xarm_mut};
 
 /// The xArm protocol: while device time passes, its open connections are read in lockstep.
-pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT).with_pass_time(pass_time_boxed);
+pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT)
+    .with_pass_time(pass_time_boxed)
+    .with_asyncapi(asyncapi::spec);
 
 fn pass_time_boxed(world: &mut Check, ms: u64) -> LocalBoxFuture<'_, Result<bool, String>> {
     Box::pin(pass_time(world, ms))

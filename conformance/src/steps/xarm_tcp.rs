@@ -19,11 +19,13 @@ use understudy_core::proto::xarm_tcp::report::ReportKind;
 use crate::client::{self, REPLY_TIMEOUT};
 use crate::steps::{Check, Protocol, parse_hex};
 
+mod asyncapi;
+
 /// The protocol's name, tag and `--target` name; the in-process simulator's endpoint of the same name.
 pub const ENDPOINT: &str = "xarm-tcp";
 
 /// The controller's TCP protocol: its connections are plain TCP and need nothing while device time passes.
-pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT);
+pub const PROTOCOL: Protocol = Protocol::named(ENDPOINT).with_asyncapi(asyncapi::spec);
 
 /// How long the checker waits for the controller to close a connection.
 const CLOSE_WAIT: Duration = Duration::from_secs(3);

@@ -64,3 +64,18 @@ pub fn expect_sim_only_skipped(report: &Report) {
         "sim-only scenarios ran against a physical target: {ran:?}"
     );
 }
+
+/// An Endrpi that writes its errors as the seed's table says (`"error": "<message>"`, a string) instead of the
+/// real server's `{"message": ...}`: it breaks ENDRPI-16 and keeps the rules about successful reads.
+#[derive(Default)]
+pub struct StringErrors;
+
+impl relay::Faults for StringErrors {
+    fn to_checker(&mut self, reply: String) -> Vec<String> {
+        let mut reply: serde_json::Value = serde_json::from_str(&reply).unwrap_or(serde_json::Value::Null);
+        if let Some(message) = reply["error"]["message"].as_str().map(str::to_string) {
+            reply["error"] = serde_json::Value::String(message);
+        }
+        vec![reply.to_string()]
+    }
+}
