@@ -67,6 +67,8 @@ Feature: ESP3D HTTP /command: ESP commands answered over HTTP, G-code forwarded 
     Then the HTTP body matches /Invalid value for T for P=999\n?/
     When I GET "/command?cmd=%5BESP401%5Djson%20P%3D999%20T%3DB%20V%3D1" from the esp3d
     Then the HTTP JSON at "/status" is '"error"'
+    When I GET "/command?cmd=%5BESP401%5DP%3D130%20T%3DS%20V%3Desp3d" from the esp3d
+    Then the HTTP body matches /ok\n/
 
   @ESP3D-36
   Scenario: [ESP600] notifies every terminal client
