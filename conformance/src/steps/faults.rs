@@ -266,9 +266,8 @@ fn no_answer(answer: Answer) -> Result<(), String> {
 async fn http_held(world: &mut Check, path: String, endpoint: String, ms: u64) -> Result<(), String> {
     let (transport, authority) = world.http_target(&endpoint).await?;
     let started = Instant::now();
-    let request = tokio::spawn(async move {
-        client::http_request_via(&transport, &authority, "GET", &path, &[], "").await
-    });
+    let request =
+        tokio::spawn(async move { client::http_request_via(&transport, &authority, "GET", &path, &[], "").await });
     if world.target()?.virtual_clock().await? {
         tokio::time::sleep(HELD_QUIET).await;
         if request.is_finished() {
