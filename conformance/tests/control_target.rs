@@ -62,12 +62,7 @@ async fn network_faults_are_added_through_the_control_api_and_removed_after_each
     let mut sim_config = SimConfig::for_tests(0);
     sim_config.control = Some(ControlConfig::loopback(0));
     let sim = Simulator::start(sim_config).await.unwrap();
-    let mut config = RunConfig::simulator();
-    config
-        .targets
-        .insert("endrpi".into(), sim.url("endrpi").unwrap().to_string());
-    config.control = Some(sim.control_url().unwrap().to_string());
-    config.tags = Some("@ENDRPI-35".into());
+    let config = endrpi_through_control(&sim, "@ENDRPI-35");
     let report = runner::run(config).await.unwrap();
     println!("{}", report.console());
     let (passed, failed, _) = report.counts();
@@ -83,13 +78,8 @@ async fn uptime_against_a_token_protected_control_api(token: Option<&str>) -> un
     control.token = Some("s3cret-control".into());
     sim_config.control = Some(control);
     let sim = Simulator::start(sim_config).await.unwrap();
-    let mut config = RunConfig::simulator();
-    config
-        .targets
-        .insert("endrpi".into(), sim.url("endrpi").unwrap().to_string());
-    config.control = Some(sim.control_url().unwrap().to_string());
+    let mut config = endrpi_through_control(&sim, "@sim-only and @ENDRPI-21");
     config.control_token = token.map(str::to_string);
-    config.tags = Some("@sim-only and @ENDRPI-21".into());
     let report = runner::run(config).await.unwrap();
     sim.shutdown().await;
     report
@@ -110,4 +100,15 @@ async fn the_control_token_is_sent_when_the_simulator_requires_one() {
         !with_token.console().contains("s3cret-control"),
         "the token never shows in a report"
     );
+}
+
+/// A run of the scenarios tagged `tags` against `sim`'s Endrpi, reaching the simulator through its control API.
+fn endrpi_through_control(sim: &Simulator, tags: &str) -> RunConfig {
+    let mut config = RunConfig::simulator();
+    config
+        .targets
+        .insert("endrpi".into(), sim.url("endrpi").unwrap().to_string());
+    config.control = Some(sim.control_url().unwrap().to_string());
+    config.tags = Some(tags.into());
+    config
 }
