@@ -1,6 +1,6 @@
-//! A small fleet in one process (3 Endrpi and 2 xArm on 127.16.x/127.17.x addresses, or on a port range):
-//! each device answers on its own address with its own state, the map lists them, a control route reaches one
-//! device or the kind, and shards partition the fleet the same way on every run.
+//! A small fleet in one process (Endrpi and xArm on 127.16.x/127.17.x addresses, or on a port range): each
+//! device answers on its own address with its own state and certificate, the map lists them, a control route
+//! reaches one device or the kind, and shards partition the fleet the same way on every run.
 
 mod common;
 
@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use understudy_sim::fleet::{Addressing, DEFAULT_NET, FleetConfig, Shard};
+use understudy_sim::serve::pubsub::{PubsubOptions, PubsubTls};
 use understudy_sim::{SimConfig, Simulator};
 
 /// Which of 3 shards runs endrpi-1, -2 and -3.
@@ -175,5 +176,43 @@ async fn on_a_port_range_each_device_has_its_own_port_by_the_documented_rule() {
     common::ask(&mut client, SET_GPIO17).await;
     assert_eq!(gpio17(&url).await, json!(1.0));
     assert_eq!(gpio17(sim.url("endrpi-3").unwrap()).await, json!(0.0));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_fleet_robot_certificate_names_its_own_address() {
+    let mut config = SimConfig {
+        fleet: Some(FleetConfig {
+            counts: vec![("pubsub", 2)],
+            addressing: Addressing::Net(DEFAULT_NET),
+        }),
+        ..SimConfig::for_tests(11)
+    };
+    config.devices.get_mut::<PubsubOptions>().tls = PubsubTls::SelfSigned;
+    let sim = Simulator::start(config).await.unwrap();
+    let announced = |key: &str| {
+        sim.announcements()
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| panic!("no {key} announced"))
+    };
+    let url = sim.url("pubsub-2").unwrap().to_string();
+    let authority = url.trim_start_matches("wss://").split('/').next().unwrap();
+    let addr: std::net::SocketAddr = authority.parse().unwrap();
+    assert_eq!(addr.ip().to_string(), "127.18.0.2", "{url}");
+    let host = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+    let own = common::tls_connector(&announced("pubsub-ca-2"));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    own.connect(host.clone(), tcp)
+        .await
+        .expect("the robot's certificate names its fleet address");
+    // The other robot's certificate is another one: trusting it does not trust this robot.
+    let other = common::tls_connector(&announced("pubsub-ca-1"));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert!(
+        other.connect(host, tcp).await.is_err(),
+        "each robot has its own certificate"
+    );
     sim.shutdown().await;
 }

@@ -37,6 +37,9 @@ pub struct DeviceContext {
     /// The shard of the fleet this process runs (a device that is a fleet of its own, the Obico agents,
     /// starts only its members of it).
     pub shard: crate::fleet::Shard,
+    /// The one address the device's sockets listen on (`--bind`, or a fleet device's own address), for what
+    /// names it (a self-signed certificate); `None` when it listens on every address.
+    pub host: Option<std::net::IpAddr>,
 }
 
 /// A device the simulator knows how to run: its name, its command-line flags and its constructor.

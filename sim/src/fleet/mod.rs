@@ -119,6 +119,18 @@ impl FleetConfig {
         self.counts.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n)
     }
 
+    /// The address device `index` of `kind` has to itself (with [`Addressing::Net`]); `None` when it shares
+    /// `--bind` with the fleet.
+    pub fn host_of(&self, kind: &str, index: u32) -> Option<IpAddr> {
+        match self.addressing {
+            Addressing::Net(net) => {
+                let slot = u32::try_from(DEVICE_KINDS.iter().position(|k| k.name == kind)?).ok()?;
+                net_address(net.base, net.prefix, slot, index).map(IpAddr::V4)
+            }
+            Addressing::Ports(_) => None,
+        }
+    }
+
     /// Where endpoint `endpoint` (its place among the device's endpoints) of device `index` of `kind` listens,
     /// `port` being the port it would have alone; `widths` gives each kind's endpoints per device (needed with
     /// [`Addressing::Ports`]). The same on every shard: a function of the fleet, never of the shard.
@@ -132,18 +144,15 @@ impl FleetConfig {
         widths: &dyn Fn(&str) -> usize,
     ) -> Result<SocketAddr, SimError> {
         match self.addressing {
-            Addressing::Net(net) => {
-                let slot = DEVICE_KINDS.iter().position(|k| k.name == kind).unwrap_or(usize::MAX);
-                let slot = u32::try_from(slot).unwrap_or(u32::MAX);
-                net_address(net.base, net.prefix, slot, index)
-                    .map(|ip| SocketAddr::new(IpAddr::V4(ip), port))
-                    .ok_or_else(|| {
-                        SimError::Fleet(format!(
-                            "{kind} {index} has no address in {net} (a kind holds {} there)",
-                            net_capacity(net.prefix)
-                        ))
-                    })
-            }
+            Addressing::Net(net) => self
+                .host_of(kind, index)
+                .map(|ip| SocketAddr::new(ip, port))
+                .ok_or_else(|| {
+                    SimError::Fleet(format!(
+                        "{kind} {index} has no address in {net} (a kind holds {} there)",
+                        net_capacity(net.prefix)
+                    ))
+                }),
             Addressing::Ports(base) => {
                 let before: u64 = self
                     .counts
@@ -233,11 +242,13 @@ pub fn build(fleet: &FleetConfig, shard: Shard, ctx: &DeviceContext) -> Result<V
         faults: ctx.faults.clone(),
         options: ctx.options.clone(),
         shard,
+        host: ctx.host,
     };
     for (name, count) in &fleet.counts {
         let kind = kind_named(name)?;
         for index in (1..=*count).filter(|i| shard.owns(name, *i)) {
             own.seed = seed_of(ctx.seed, name, index);
+            own.host = fleet.host_of(name, index).or(ctx.host);
             let device = (kind.build)(&own).map_err(|source| SimError::Device {
                 device: kind.name,
                 source,

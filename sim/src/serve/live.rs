@@ -260,6 +260,7 @@ fn device_context(config: &SimConfig, ctx: &ServeContext) -> DeviceContext {
         faults: ctx.faults.clone(),
         options: config.devices.clone(),
         shard: config.shard,
+        host: Some(config.bind).filter(|ip| !ip.is_unspecified()),
     }
 }
 

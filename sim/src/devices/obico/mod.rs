@@ -360,6 +360,7 @@ mod tests {
             options: devices,
             transcript,
             shard,
+            host: None,
         })
     }
 

@@ -36,15 +36,25 @@ pub const DEV_SUBJECT: &str = "dev";
 pub const WEBSOCKET_PATH: &str = "/wss";
 /// The port used when none is given.
 pub const DEFAULT_PORT: u16 = 8443;
-/// The names the self-signed certificate is made for.
+/// The names the self-signed certificate is made for, with the robot's own address beside them.
 pub const SELF_SIGNED_NAMES: [&str; 2] = ["localhost", "127.0.0.1"];
+
+/// The names of the robot's self-signed certificate: [`SELF_SIGNED_NAMES`], and `host` (the one address it
+/// listens on: `--bind`, or a fleet robot's own) when it is another.
+pub fn self_signed_names(host: Option<std::net::IpAddr>) -> Vec<String> {
+    let mut names: Vec<String> = SELF_SIGNED_NAMES.iter().map(|n| n.to_string()).collect();
+    if let Some(host) = host.map(|ip| ip.to_string()).filter(|ip| !names.contains(ip)) {
+        names.push(host);
+    }
+    names
+}
 
 /// How the endpoint does TLS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PubsubTls {
     /// Plain `ws://`.
     Plain,
-    /// `wss://` with a certificate for `localhost` and `127.0.0.1` made at start.
+    /// `wss://` with a certificate for `localhost`, `127.0.0.1` and the robot's own address, made at start.
     SelfSigned,
     /// `wss://` with this PEM certificate chain and private key.
     Files { cert: PathBuf, key: PathBuf },
@@ -93,7 +103,8 @@ pub fn build(ctx: &DeviceContext) -> Result<Arc<dyn Device>, DeviceError> {
     let tls = match &options.tls {
         PubsubTls::Plain => None,
         PubsubTls::SelfSigned => {
-            let made = tls::self_signed(&SELF_SIGNED_NAMES)?;
+            let names = self_signed_names(ctx.host);
+            let made = tls::self_signed(&names.iter().map(String::as_str).collect::<Vec<_>>())?;
             let pem = made.self_signed_pem.unwrap_or_default();
             ca_file = Some(PemFile::write("understudy-pubsub-cert", &pem)?);
             Some(made.config)
