@@ -1,5 +1,5 @@
 //! The control API on its socket: a bearer token when one is required, control values outside
-//! physical ranges refused with 400, the dashboard's page and state, and the reset.
+//! physical ranges refused with 400, the dashboard's page and state (a fleet's a page at a time), and the reset.
 
 mod common;
 
@@ -349,5 +349,50 @@ async fn a_fleet_device_is_driven_alone_or_with_its_kind_and_root_lists_every_de
         1,
         "one entry per kind"
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_fleet_dashboard_state_is_drawn_a_page_at_a_time() {
+    use understudy_sim::fleet::{Addressing, DEFAULT_NET, FleetConfig};
+    let sim = start_with(None, |config| {
+        config.fleet = Some(FleetConfig {
+            counts: vec![("endrpi", 120)],
+            addressing: Addressing::Net(DEFAULT_NET),
+        });
+    })
+    .await;
+    let names = |state: &Value| -> Vec<String> {
+        state["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (status, first) = request(&sim, "GET", "/ui/state", None, "").await;
+    assert_eq!(status, 200);
+    // The fleet's 120, then the Obico agents, a fleet of their own (none here).
+    assert_eq!(
+        (first["total"].as_u64(), first["offset"].as_u64()),
+        (Some(121), Some(0))
+    );
+    let shown = names(&first);
+    assert_eq!(shown.len(), 50, "a default page");
+    assert_eq!((shown[0].as_str(), shown[49].as_str()), ("endrpi-1", "endrpi-50"));
+    let device = &first["devices"][1];
+    assert_eq!(device["kind"], "endrpi");
+    assert_eq!(device["control"], "/devices/endrpi/2");
+    assert_eq!(device["endpoints"].as_array().map(Vec::len), Some(1), "{device}");
+
+    let (_, last) = request(&sim, "GET", "/ui/state?offset=100&limit=50", None, "").await;
+    let rest = names(&last);
+    assert_eq!(rest.first().map(String::as_str), Some("endrpi-101"));
+    assert_eq!(rest.len(), 21, "the last page holds what is left: {rest:?}");
+    assert_eq!(rest.last().map(String::as_str), Some("obico"));
+    for bad in ["limit=0", "limit=501", "offset=-1", "limit=ten"] {
+        let (status, body) = request(&sim, "GET", &format!("/ui/state?{bad}"), None, "").await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
     sim.shutdown().await;
 }

@@ -328,17 +328,21 @@ impl Service for ControlService {
                 HttpResponse::json(200, state.to_string())
             }
             ("GET", ["clock"]) => HttpResponse::json(200, self.clock_json().to_string()),
-            ("GET", ["ui", "state"]) => {
-                let state = dashboard::state(
-                    &self.dashboard,
-                    self.clock_json(),
-                    self.seed,
-                    &self.live.devices(),
-                    &self.endpoints,
-                    now,
-                );
-                HttpResponse::json(200, state.to_string())
-            }
+            ("GET", ["ui", "state"]) => match dashboard::Page::from_query(request.query.as_deref()) {
+                Ok(page) => {
+                    let state = dashboard::state(
+                        &self.dashboard,
+                        self.clock_json(),
+                        self.seed,
+                        &self.live.devices(),
+                        &self.endpoints,
+                        page,
+                        now,
+                    );
+                    HttpResponse::json(200, state.to_string())
+                }
+                Err(e) => error(400, e),
+            },
             ("POST", ["clock", "advance"]) => match args.get("ms").and_then(Value::as_u64) {
                 Some(ms) => match self.live.base().clock.advance(ms) {
                     Ok(_) => HttpResponse::json(200, self.clock_json().to_string()),

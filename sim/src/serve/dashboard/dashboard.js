@@ -80,14 +80,14 @@ function controlButtons(device, list) {
     `<button type="button" data-device="${device}" data-command="${command}" data-i="${i}">${esc(label)}</button>`).join("") +
     '</div><div class="result">&nbsp;</div>';
 }
-function wireButtons(card, device, list) {
+function wireButtons(card, control, list) {
   card.addEventListener("click", async (e) => {
     const b = e.target.closest("button[data-command]");
     if (!b) return;
     const [label, command, args] = list[Number(b.dataset.i)];
     const result = $(card, ".result");
     try {
-      const answer = await request("POST", `/devices/${device}/${command}`, args || {});
+      const answer = await request("POST", `${control}/${command}`, args || {});
       result.className = "result";
       result.textContent = label + " → " + JSON.stringify(answer);
     } catch (err) {
@@ -459,11 +459,11 @@ function deviceCard(d) {
   card = document.createElement("section");
   card.className = "card";
   card.id = "device-" + d.name;
-  card.innerHTML = `<h2>${esc(TITLES[d.name] || d.name)} <small>${esc(d.name)}</small></h2><div class="endpoints"></div>`;
-  const renderer = RENDERERS[d.name];
+  card.innerHTML = `<h2>${esc(TITLES[d.kind] || d.kind)} <small>${esc(d.name)}</small></h2><div class="endpoints"></div>`;
+  const renderer = RENDERERS[d.kind];
   if (renderer) {
     renderer.build(card);
-    wireButtons(card, d.name, commandArgs[d.name] || []);
+    wireButtons(card, d.control, commandArgs[d.kind] || []);
   } else {
     card.innerHTML += '<div class="empty">no view for this device</div>';
   }
@@ -474,6 +474,28 @@ function deviceCard(d) {
 
 let clockMode = null;
 let running = false;
+
+// A fleet is drawn a page of devices at a time; the pager shows only when there is more than one page.
+const PAGE_DEVICES = 50;
+let pageOffset = 0;
+const pager = document.getElementById("pager");
+function showPage(state) {
+  const drawn = new Set(state.devices.map((d) => d.name));
+  for (const name of Object.keys(cards)) {
+    if (!drawn.has(name)) { cards[name].remove(); delete cards[name]; }
+  }
+  pager.hidden = state.total <= state.limit && state.offset === 0;
+  const last = Math.min(state.offset + state.devices.length, state.total);
+  setText(pager, "#page-range", `devices ${state.offset + 1}–${last} of ${state.total}`);
+  $(pager, "#page-prev").disabled = state.offset === 0;
+  $(pager, "#page-next").disabled = last >= state.total;
+}
+function turnPage(by) {
+  pageOffset = Math.max(0, pageOffset + by * PAGE_DEVICES);
+  poll.soon();
+}
+document.getElementById("page-prev").addEventListener("click", () => turnPage(-1));
+document.getElementById("page-next").addEventListener("click", () => turnPage(1));
 
 function render(state) {
   setText(document, "#seed", String(state.seed));
@@ -490,9 +512,10 @@ function render(state) {
     const eps = d.endpoints.map((e) => `<span>${esc(e.name)} <b class="num">${e.clients}</b> client${e.clients === 1 ? "" : "s"} · ${esc(e.url)}</span>`).join(" ");
     const box = $(card, ".endpoints");
     if (box.dataset.html !== eps) { box.dataset.html = eps; box.innerHTML = eps || "dials out (no listening socket)"; }
-    const renderer = RENDERERS[d.name];
+    const renderer = RENDERERS[d.kind];
     if (renderer && d.view !== null) renderer.update(card, d.view);
   }
+  showPage(state);
   const filter = document.getElementById("tail-filter");
   for (const d of state.devices) {
     if (!filter.querySelector(`option[value="${d.name}"]`)) filter.add(new Option(d.name, d.name));
@@ -519,7 +542,7 @@ const poll = (() => {
     busy = true;
     let state = null;
     try {
-      state = await request("GET", "/ui/state");
+      state = await request("GET", `/ui/state?offset=${pageOffset}&limit=${PAGE_DEVICES}`);
       showLink(true, "live · every " + POLL_MS + " ms");
     } catch (err) {
       showLink(false, err.message.startsWith("401") ? "needs the control token: open /ui#token=TOKEN" : "no answer: " + err.message);

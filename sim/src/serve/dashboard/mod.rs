@@ -1,9 +1,11 @@
 //! The live dashboard on the control port: its page (HTML, CSS and JS embedded in the binary, no build step)
-//! and the state it polls, made of every running device's `view`, clients per endpoint, the transcript tail and the clock.
+//! and the state it polls, made of the running devices' `view`s (a page of them), clients per endpoint, the
+//! transcript tail and the clock.
 
 pub mod series;
 pub mod tail;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -13,7 +15,7 @@ use crate::serve::BoundEndpoint;
 use crate::serve::clients::Clients;
 use crate::serve::device::Device;
 use crate::transcript::Transcript;
-use understudy_core::proto::http::HttpResponse;
+use understudy_core::proto::http::{HttpResponse, query_param};
 
 /// The page.
 const INDEX_HTML: &str = include_str!("index.html");
@@ -53,31 +55,87 @@ pub fn public_page(method: &str, path: &str, accept: Option<&str>) -> Option<Htt
     Some(HttpResponse::with_type(200, content_type, body))
 }
 
-/// Everything the page draws at `now`: `clock` as the control API reports it, each device's view with its
-/// endpoints and their open clients, and the transcript's tail. Asking for it keeps the tail filling.
+/// Which devices one state answer draws: a fleet of thousands is drawn a page at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// Devices skipped, in the order the simulator runs them.
+    pub offset: usize,
+    /// Devices drawn at most.
+    pub limit: usize,
+}
+
+impl Page {
+    /// Devices per page when the query names none.
+    pub const DEFAULT_LIMIT: usize = 50;
+    /// The most devices one answer draws.
+    pub const MAX_LIMIT: usize = 500;
+
+    /// Reads `offset` and `limit` from a query string (both optional); a value that is not a count, or a
+    /// limit outside 1..=500, is an error naming it.
+    pub fn from_query(query: Option<&str>) -> Result<Page, String> {
+        let count = |name: &str, default: usize| match query.and_then(|q| query_param(q, name)) {
+            None => Ok(default),
+            Some(text) => text
+                .parse::<usize>()
+                .map_err(|_| format!("`{name}` is a count of devices, not `{text}`")),
+        };
+        let page = Page {
+            offset: count("offset", 0)?,
+            limit: count("limit", Page::DEFAULT_LIMIT)?,
+        };
+        if !(1..=Page::MAX_LIMIT).contains(&page.limit) {
+            return Err(format!("`limit` is from 1 to {}", Page::MAX_LIMIT));
+        }
+        Ok(page)
+    }
+}
+
+/// Everything the page draws at `now`: `clock` as the control API reports it, the devices of `page` (each
+/// device's view with its kind, control route, endpoints and their open clients) with the count of all of
+/// them, and the transcript's tail. Asking for it keeps the tail filling.
 pub fn state(
     sources: &Sources,
     clock: Value,
     seed: u64,
     devices: &[Arc<dyn Device>],
     endpoints: &[BoundEndpoint],
+    page: Page,
     now: SimTime,
 ) -> Value {
     let tail = sources.transcript.tail();
     tail.watch();
-    let mut by_device: std::collections::HashMap<&str, Vec<Value>> = std::collections::HashMap::new();
+    let shown: Vec<&Arc<dyn Device>> = devices.iter().skip(page.offset).take(page.limit).collect();
+    let mut by_device: HashMap<&str, Vec<Value>> = shown.iter().map(|d| (d.name(), Vec::new())).collect();
     for e in endpoints {
-        let endpoint = json!({ "name": e.name, "url": e.url, "clients": sources.clients.count(e.label) });
-        by_device.entry(e.device).or_default().push(endpoint);
+        if let Some(list) = by_device.get_mut(e.device) {
+            list.push(json!({ "name": e.name, "url": e.url, "clients": sources.clients.count(e.label) }));
+        }
     }
-    let devices: Vec<Value> = devices
+    let drawn: Vec<Value> = shown
         .iter()
         .map(|device| {
-            let endpoints = by_device.remove(device.name()).unwrap_or_default();
-            json!({ "name": device.name(), "endpoints": endpoints, "view": device.view(now) })
+            let control = match device.fleet_index() {
+                Some(index) => format!("/devices/{}/{index}", device.kind()),
+                None => format!("/devices/{}", device.name()),
+            };
+            json!({
+                "name": device.name(),
+                "kind": device.kind(),
+                "control": control,
+                "endpoints": by_device.remove(device.name()).unwrap_or_default(),
+                "view": device.view(now),
+            })
         })
         .collect();
-    json!({ "seed": seed, "clock": clock, "devices": devices, "tail": tail.records() })
+    json!({
+        "seed": seed,
+        "clock": clock,
+        "total": devices.len(),
+        "offset": page.offset,
+        "limit": page.limit,
+        "devices": drawn,
+        "tail": tail.records(),
+    })
 }
 
 #[cfg(test)]
