@@ -1,6 +1,6 @@
 //! Network faults over real sockets: in virtual time they act at exact sim times and the transcript (with its
 //! fault records) is the same for the same seed; handshake faults refuse or leave an upgrade unanswered only
-//! as often as asked; a reset is a TCP reset and a close fault sends its code.
+//! as often as asked; a reset is a TCP reset and a close fault sends its code; raw TCP sockets take none.
 
 mod common;
 
@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures_util::SinkExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use understudy_core::proto::xarm_tcp::frame::{PROTOCOL_PRIVATE, decode_answer, encode_request};
 use understudy_sim::{SimConfig, Simulator};
 
 fn endrpi_only(seed: u64) -> SimConfig {
@@ -128,5 +129,47 @@ async fn a_reset_is_a_tcp_reset_and_a_close_fault_sends_its_code() {
         }
         other => panic!("expected a close frame, got {other:?}"),
     }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_fault_scoped_to_a_raw_tcp_socket_is_refused_and_a_device_scope_passes_it_by() {
+    let sim = Simulator::start(SimConfig {
+        only: Some(vec!["xarm".into()]),
+        ..SimConfig::for_tests(0)
+    })
+    .await
+    .unwrap();
+    for spec in ["delay:200ms@xarm-tcp", "reset@xarm-report-rt", "stall:1s@xarm-tcp/1"] {
+        let refused = sim.faults().add_text(spec).expect_err(spec);
+        assert!(refused.to_string().contains("raw TCP socket"), "{spec}: {refused}");
+    }
+    // A reset for the whole device acts on its WebSocket, not on a port-502 session opened first.
+    let tcp_addr = sim.endpoints().iter().find(|e| e.name == "xarm-tcp").unwrap().addr;
+    let mut tcp = tokio::net::TcpStream::connect(tcp_addr).await.unwrap();
+    sim.faults().add_text("reset@xarm").unwrap();
+    let mut ws = common::connect(sim.url("xarm").unwrap()).await;
+    match tokio::time::timeout(Duration::from_secs(5), futures_util::StreamExt::next(&mut ws)).await {
+        Ok(Some(Err(WsError::Io(error)))) => assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset),
+        other => panic!("expected the WebSocket reset, got {other:?}"),
+    }
+    // get_version (register 1) on 502 still answers.
+    tcp.write_all(&encode_request(7, PROTOCOL_PRIVATE, 1, &[]))
+        .await
+        .unwrap();
+    let mut buffer = Vec::new();
+    let answer = loop {
+        if let Some((answer, _)) = decode_answer(&buffer) {
+            break answer;
+        }
+        let mut chunk = [0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut chunk))
+            .await
+            .expect("port 502 answers within 5 s")
+            .unwrap();
+        assert!(n > 0, "port 502 closed the connection");
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    assert_eq!((answer.transaction, answer.register), (7, 1));
     sim.shutdown().await;
 }

@@ -221,7 +221,12 @@ impl ControlService {
         };
         match self.live.base().faults.add_text(spec) {
             Ok(active) => HttpResponse::json(200, active.to_json().to_string()),
-            Err(e @ (FaultError::Spec(_) | FaultError::UnknownScope(..) | FaultError::NotForHttp(_))) => error(400, e),
+            Err(
+                e @ (FaultError::Spec(_)
+                | FaultError::UnknownScope(..)
+                | FaultError::NotForHttp(_)
+                | FaultError::RawTcp(_)),
+            ) => error(400, e),
         }
     }
 

@@ -175,6 +175,13 @@ impl Simulator {
         let prepared = live::Prepared::bind(&config, &ctx).await?;
         ctx.faults
             .add_names(prepared.endpoints().iter().map(|e| (e.label.to_string(), e.kind)));
+        ctx.faults.add_raw_names(
+            prepared
+                .endpoints()
+                .iter()
+                .filter(|e| e.url.starts_with("tcp://"))
+                .map(|e| e.label.to_string()),
+        );
         for spec in &config.faults {
             ctx.faults
                 .add(spec.clone())

@@ -28,6 +28,10 @@ pub enum FaultError {
     UnknownScope(String, String),
     #[error("`{0}` does not act on plain HTTP exchanges (they take delay, stall, bandwidth, reset, refuse and hang)")]
     NotForHttp(String),
+    #[error(
+        "`{0}` is a raw TCP socket: network faults act on WebSocket and HTTP sockets only (a device scope reaches its WebSocket)"
+    )]
+    RawTcp(String),
 }
 
 /// Word that the faults changed, one item per change seen (a connection re-reads its faults then).
@@ -110,6 +114,8 @@ struct Inner {
     active: Vec<Arc<Active>>,
     /// Endpoint (or agent) names with their device, to check scopes and to find a connection's device.
     names: Vec<(String, &'static str)>,
+    /// The names among them that are raw TCP sockets (the xArm's 502 and report ports): no fault acts there.
+    raw: Vec<String>,
     /// Every fault up to this id was cleared, listed or not.
     cleared_through: u64,
 }
@@ -158,6 +164,12 @@ impl Faults {
         self.lock().names.extend(names);
     }
 
+    /// Makes `names` known as raw TCP sockets: a fault scoped to one of them is refused, and wider scopes pass
+    /// them by (their sessions read no faults).
+    pub fn add_raw_names(&self, names: impl IntoIterator<Item = String>) {
+        self.lock().raw.extend(names);
+    }
+
     /// The device serving endpoint `name` (`name` itself when unknown).
     pub fn device_of(&self, name: &'static str) -> &'static str {
         self.lock()
@@ -178,6 +190,9 @@ impl Faults {
                 all.sort_unstable();
                 all.dedup();
                 return Err(FaultError::UnknownScope(name.clone(), all.join(", ")));
+            }
+            if inner.raw.iter().any(|raw| raw == prefix) {
+                return Err(FaultError::RawTcp(name.clone()));
             }
         }
         if exchange::is_http_scope(&spec.scope) && !exchange::applies_to_http(&spec.fault) {
