@@ -254,6 +254,41 @@ async fn a_401_backs_off_with_jitter_under_the_exponential_ceiling_and_opens_no_
 }
 
 #[tokio::test]
+async fn rest_faults_refuse_a_call_without_the_server_and_hold_the_next_one_in_sim_time() {
+    let mut server = FakeServer::start(&tokens(1)).await;
+    let sim = start_with(ObicoOptions::single(&server.url(), "tok-1"), |config| {
+        config.faults.push("refuse:401@obico-1/http".parse().unwrap());
+    })
+    .await;
+    sim.faults().add_text("delay:3000ms@obico-1/http#1").unwrap();
+    let rest_count = |s: &FakeServer| s.seen().iter().filter(|r| r.path == "/api/v1/octo/printer/").count();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(rest_count(&server), 0, "the refused check never reached the server");
+    // After the 401 the agent backs off (at most 1.1 s), and its next check leaves 3 s later.
+    let mut now = 0;
+    while rest_count(&server) == 0 && now < 10_000 {
+        advance(&sim, 100).await;
+        now += 100;
+    }
+    assert!(
+        (3_000..=4_300).contains(&now),
+        "the held check reached the server at {now} ms"
+    );
+    assert_eq!(rest_count(&server), 1);
+    let mut ws = None;
+    for _ in 0..100 {
+        advance(&sim, 100).await;
+        if let Some(agent) = server.next_agent(Duration::from_millis(1)).await {
+            ws = Some(agent);
+            break;
+        }
+    }
+    assert!(frame(&mut ws.expect("the socket opens once REST answers 200")).await["status"].is_object());
+    assert!(sim.faults().list().is_empty(), "both faults acted their last");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_403_upgrade_waits_out_the_poll_then_sends_what_was_built_meanwhile() {
     let mut server = FakeServer::start(&tokens(1)).await;
     server.set(|m| m.refuse_upgrade = Some(403));

@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use crate::serve::ServeContext;
 use crate::serve::device::{HttpAnswer, Service};
 use crate::serve::faults::ConnKey;
-use crate::serve::faults::exchange::{ExchangeFaults, Stop};
+use crate::serve::faults::exchange::{ExchangeFaults, REFUSED_BODY, Stop};
 use crate::serve::faults::reset::{Abort, ResetSwitch, Resettable};
 use crate::serve::listener::{HANG_LIMIT, HEAD_TIMEOUT, MAX_HEAD_BYTES};
 use crate::transcript::{Direction, HttpRecord};
@@ -29,9 +29,6 @@ const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 #[error("the exchange was cut by a network fault")]
 struct CutByFault;
-
-/// The body of an answer a `refuse` fault gives instead of the device's.
-const REFUSED_BODY: &str = "refused by a fault";
 
 /// What one connection's exchanges share: its faults and the switch that resets it.
 struct ConnFaults {

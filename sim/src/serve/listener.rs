@@ -299,7 +299,7 @@ fn refusal(status: u16) -> Vec<u8> {
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("Refused");
-    let body = "refused by a fault";
+    let body = crate::serve::faults::exchange::REFUSED_BODY;
     format!(
         "HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()

@@ -1,6 +1,5 @@
-//! One agent's life on the network: the sans-IO agent is fed the simulator's time, the answers of its REST
-//! calls, its socket's opens, frames and closes, and what it returns is done, through the network faults that
-//! reach the agent (its frames shaped like a served socket's; an unreachable server). Every wait is bounded.
+//! One agent's life on the network: the sans-IO agent fed its time, REST answers and socket events, through the
+//! network faults that reach it (frames shaped, REST calls refused, cut or held, an unreachable server).
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -22,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::server::ServerUrl;
 use crate::clock::{Clock, SimTime};
 use crate::serve::device::Outgoing;
+use crate::serve::faults::exchange::{ExchangeFaults, REFUSED_BODY, Stop};
 use crate::serve::faults::reset::Abort;
 use crate::serve::faults::shaper::{Held, Shaper, Wire};
 use crate::serve::faults::{ConnKey, Faults};
@@ -172,6 +172,7 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
         device: "obico",
         label: http_label.as_str().into(),
     };
+    let mut rest_faults = ExchangeFaults::new(net.faults.clone(), dialing.clone());
     let mut shaper: Option<Shaper> = None;
     let mut held: VecDeque<Held> = VecDeque::new();
     let mut fault_changes = net.faults.changes();
@@ -196,14 +197,16 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
                         })));
                         continue;
                     }
-                    rest.push(Box::pin(rest_call(
-                        net.clone(),
-                        call,
-                        method,
-                        path,
-                        authorization,
-                        form,
-                    )))
+                    let body_len = http_client::form_urlencoded(&form).len();
+                    let made = rest_call(net.clone(), call, method, path.clone(), authorization, form);
+                    rest.push(faulted_rest(
+                        &mut rest_faults,
+                        &clock,
+                        clock.now(),
+                        body_len,
+                        (call, method, path),
+                        made,
+                    ));
                 }
                 LinkAction::OpenWs { path, authorization } => {
                     opening = Some(match out_of_reach(&net.faults, &dialing) {
@@ -340,6 +343,44 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
                 record(&label, Direction::In, RecordKind::Close, "1006");
                 todo.extend(slot.feed(now, LinkEvent::WsClosed(1006)));
             }
+        }
+    }
+}
+
+/// A REST call `made` at `now` (of a request body of `body_len` bytes) as the faults on `AGENT/http` let it go:
+/// a refusal answers its status without reaching the server, a reset fails it at once, a hang leaves it
+/// unanswered until the agent's own time-out, and a stall, a delay or the bandwidth sends it late in sim time.
+fn faulted_rest(
+    faults: &mut ExchangeFaults,
+    clock: &Arc<Clock>,
+    now: SimTime,
+    body_len: usize,
+    (call, method, path): (RestCall, &'static str, String),
+    made: impl Future<Output = RestDone> + Send + 'static,
+) -> Pending<RestDone> {
+    let failed = move |status: u16, body: &str, why: &str| RestDone {
+        call,
+        status,
+        body: body.to_string(),
+        summary: format!("{method} {path} -> {status} ({why})"),
+    };
+    match faults.stop() {
+        Some(Stop::Refuse(status)) => Box::pin(std::future::ready(failed(status, REFUSED_BODY, "refused by a fault"))),
+        Some(Stop::Reset) => Box::pin(std::future::ready(failed(0, "", "connection reset by a fault"))),
+        Some(Stop::Hang) => Box::pin(async move {
+            tokio::time::sleep(http_client::EXCHANGE_TIMEOUT).await;
+            failed(0, "", "no answer: held by a fault")
+        }),
+        None => {
+            let at = faults.answer_at(now, body_len);
+            if at <= now {
+                return Box::pin(made);
+            }
+            let clock = clock.clone();
+            Box::pin(async move {
+                clock.sleep_until(at).await;
+                made.await
+            })
         }
     }
 }

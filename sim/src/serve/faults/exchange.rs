@@ -14,6 +14,10 @@ use crate::clock::SimTime;
 /// The label suffix of a port's plain HTTP exchanges (`endrpi/http`).
 pub const HTTP_SUFFIX: &str = "/http";
 
+/// The body of an answer a `refuse` fault gives instead of the device's (or, on a call the simulator makes, the
+/// server's).
+pub const REFUSED_BODY: &str = "refused by a fault";
+
 /// Whether `fault` means something for an HTTP exchange.
 pub fn applies_to_http(fault: &Fault) -> bool {
     matches!(
