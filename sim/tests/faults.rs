@@ -1,6 +1,6 @@
 //! Network faults over real sockets: in virtual time they act at exact sim times and the transcript (with its
 //! fault records) is the same for the same seed; handshake faults refuse or leave an upgrade unanswered only
-//! as often as asked; a reset is a TCP reset and a close fault sends its code; raw TCP sockets take none.
+//! as often as asked; a reset is a TCP reset and a close fault sends its code; raw TCP sockets take the faults a byte stream has.
 
 mod common;
 
@@ -132,44 +132,69 @@ async fn a_reset_is_a_tcp_reset_and_a_close_fault_sends_its_code() {
     sim.shutdown().await;
 }
 
+/// Asks port 502 for the version (register 1); `None` when the connection ends first (`Err` kind on a reset).
+async fn get_version(tcp: &mut tokio::net::TcpStream, transaction: u16) -> Result<Option<u16>, std::io::ErrorKind> {
+    tcp.write_all(&encode_request(transaction, PROTOCOL_PRIVATE, 1, &[]))
+        .await
+        .map_err(|e| e.kind())?;
+    let mut buffer = Vec::new();
+    loop {
+        if let Some((answer, _)) = decode_answer(&buffer) {
+            assert_eq!(answer.register, 1);
+            return Ok(Some(answer.transaction));
+        }
+        let mut chunk = [0u8; 1024];
+        match tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut chunk)).await {
+            Err(_) => panic!("port 502 neither answered nor closed within 5 s"),
+            Ok(Ok(0)) => return Ok(None),
+            Ok(Ok(n)) => buffer.extend_from_slice(&chunk[..n]),
+            Ok(Err(error)) => return Err(error.kind()),
+        }
+    }
+}
+
 #[tokio::test]
-async fn a_fault_scoped_to_a_raw_tcp_socket_is_refused_and_a_device_scope_passes_it_by() {
+async fn raw_tcp_sockets_take_the_faults_a_byte_stream_has_and_refuse_the_others() {
     let sim = Simulator::start(SimConfig {
         only: Some(vec!["xarm".into()]),
         ..SimConfig::for_tests(0)
     })
     .await
     .unwrap();
-    for spec in ["delay:200ms@xarm-tcp", "reset@xarm-report-rt", "stall:1s@xarm-tcp/1"] {
+    for spec in ["refuse:503@xarm-tcp", "hang@xarm-report-rt", "fragment:4@xarm-tcp/1"] {
         let refused = sim.faults().add_text(spec).expect_err(spec);
         assert!(refused.to_string().contains("raw TCP socket"), "{spec}: {refused}");
     }
-    // A reset for the whole device acts on its WebSocket, not on a port-502 session opened first.
-    let tcp_addr = sim.endpoints().iter().find(|e| e.name == "xarm-tcp").unwrap().addr;
-    let mut tcp = tokio::net::TcpStream::connect(tcp_addr).await.unwrap();
-    sim.faults().add_text("reset@xarm").unwrap();
-    let mut ws = common::connect(sim.url("xarm").unwrap()).await;
-    match tokio::time::timeout(Duration::from_secs(5), futures_util::StreamExt::next(&mut ws)).await {
-        Ok(Some(Err(WsError::Io(error)))) => assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset),
-        other => panic!("expected the WebSocket reset, got {other:?}"),
-    }
-    // get_version (register 1) on 502 still answers.
-    tcp.write_all(&encode_request(7, PROTOCOL_PRIVATE, 1, &[]))
-        .await
-        .unwrap();
-    let mut buffer = Vec::new();
-    let answer = loop {
-        if let Some((answer, _)) = decode_answer(&buffer) {
-            break answer;
-        }
-        let mut chunk = [0u8; 1024];
-        let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut chunk))
-            .await
-            .expect("port 502 answers within 5 s")
-            .unwrap();
-        assert!(n > 0, "port 502 closed the connection");
-        buffer.extend_from_slice(&chunk[..n]);
-    };
-    assert_eq!((answer.transaction, answer.register), (7, 1));
+    let addr = sim.endpoints().iter().find(|e| e.name == "xarm-tcp").unwrap().addr;
+    let dial = || tokio::net::TcpStream::connect(addr);
+
+    // A delay holds each answer for 500 ms of sim time.
+    sim.faults().add_text("delay:500ms@xarm-tcp#1").unwrap();
+    let mut tcp = dial().await.unwrap();
+    let clock = sim.clock().clone();
+    let advance = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let before = clock.now();
+        clock.advance(500).unwrap();
+        before
+    });
+    assert_eq!(get_version(&mut tcp, 7).await, Ok(Some(7)));
+    assert!(advance.is_finished(), "the answer waited for the clock");
+    drop(tcp);
+
+    // close-after ends the connection with a FIN after its first answer; reset resets the next one.
+    sim.faults().add_text("close-after:1@xarm-tcp#1").unwrap();
+    let mut tcp = dial().await.unwrap();
+    assert_eq!(get_version(&mut tcp, 8).await, Ok(Some(8)));
+    assert_eq!(get_version(&mut tcp, 9).await, Ok(None), "closed after one answer");
+    let mut tcp = dial().await.unwrap();
+    assert_eq!(
+        get_version(&mut tcp, 10).await,
+        Ok(Some(10)),
+        "the next connection is served"
+    );
+    sim.faults().add_text("reset@xarm-tcp").unwrap();
+    let reset = get_version(&mut tcp, 11).await;
+    assert_eq!(reset, Err(std::io::ErrorKind::ConnectionReset), "{reset:?}");
     sim.shutdown().await;
 }

@@ -1,18 +1,24 @@
-//! Raw TCP endpoints (a device's own binary protocol, not WebSocket): the accept loop with the port's
-//! connection cap, and the driver that feeds a sans-IO `RawSession` bytes, deadlines and shutdown, writes what
-//! it answers with a bounded write, and records every open, chunk and close in the transcript.
+//! Raw TCP endpoints (a device's own binary protocol): the accept loop with the port's cap, and the driver that
+//! feeds a sans-IO `RawSession` and writes its answers through the network faults, one answer a frame.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::clock::SimTime;
 use crate::serve::ServeContext;
+use crate::serve::device::Outgoing;
+use crate::serve::faults::reset::Abort;
+use crate::serve::faults::shaper::{Held, Record, Shaper, Wire};
+use crate::serve::faults::{Changes, ConnKey};
 use crate::serve::listener::accept_each;
 use crate::serve::session::{TOO_SLOW, WRITE_TIMEOUT};
 use crate::transcript::{Direction, RecordKind};
@@ -73,7 +79,7 @@ pub fn spawn(listener: TcpListener, name: &'static str, service: Arc<dyn RawServ
         let ctx = serving.clone();
         serving.tracker.spawn(async move {
             let _slot = slot;
-            run(stream, peer, label, session, ctx).await;
+            run(stream, peer, name, label, session, ctx).await;
         });
     });
 }
@@ -83,6 +89,8 @@ enum Stalled {
     Failed,
     TooSlow,
     Shutdown,
+    /// A `reset` fault reset the connection.
+    Reset,
 }
 
 struct Driver {
@@ -91,11 +99,18 @@ struct Driver {
     ctx: Arc<ServeContext>,
     label: Arc<str>,
     out: Vec<Bytes>,
+    /// The network faults that reach this connection, and the answers they hold until their sim time.
+    shaper: Shaper,
+    held: VecDeque<Held>,
+    fault_changes: Changes,
+    /// A fault armed a reset: the connection ends with a RST, not a FIN.
+    reset: bool,
 }
 
 async fn run(
     stream: TcpStream,
     peer: SocketAddr,
+    name: &'static str,
     label: Arc<str>,
     session: Box<dyn RawSession>,
     ctx: Arc<ServeContext>,
@@ -103,9 +118,17 @@ async fn run(
     tracing::debug!(conn = %label, %peer, "tcp connection");
     ctx.transcript
         .record(ctx.clock.now(), &label, Direction::In, RecordKind::Open, "tcp");
+    let conn = ConnKey {
+        device: ctx.faults.device_of(name),
+        label: label.clone(),
+    };
     let mut driver = Driver {
         stream,
         session,
+        shaper: Shaper::open(ctx.faults.clone(), conn),
+        held: VecDeque::new(),
+        fault_changes: ctx.faults.changes(),
+        reset: false,
         ctx,
         label,
         out: Vec::new(),
@@ -113,7 +136,9 @@ async fn run(
     let record = driver.serve().await;
     let now = driver.ctx.clock.now();
     driver.session.on_close(now);
-    let _ = tokio::time::timeout(SHUTDOWN_WRITE_GRACE, driver.stream.shutdown()).await;
+    if !driver.reset {
+        let _ = tokio::time::timeout(SHUTDOWN_WRITE_GRACE, driver.stream.shutdown()).await;
+    }
     driver
         .ctx
         .transcript
@@ -123,19 +148,29 @@ async fn run(
 impl Driver {
     /// The main loop; returns the close record.
     async fn serve(&mut self) -> String {
-        self.session.on_open(self.ctx.clock.now(), &mut self.out);
-        if let Err(stalled) = self.flush().await {
-            return self.give_up(stalled);
+        let now = self.ctx.clock.now();
+        self.shaper.poll(now, &mut self.held);
+        self.session.on_open(now, &mut self.out);
+        match self.flush().await {
+            Ok(None) => {}
+            Ok(Some(close)) => return format!("closed by a fault: {close}"),
+            Err(stalled) => return self.give_up(stalled),
         }
         let mut buffer = vec![0u8; READ_CHUNK];
         let shutdown = self.ctx.shutdown.clone().cancelled_owned();
         tokio::pin!(shutdown);
         loop {
             let deadline = self.session.next_deadline();
+            let held_until = self.held.front().map(|h| h.at);
             let clock = self.ctx.clock.clone();
             let flow = tokio::select! {
                 biased;
-                _ = &mut shutdown => return "server shutting down".into(),
+                _ = &mut shutdown => {
+                    // What the faults still hold goes out before the connection ends.
+                    self.shaper.release_all(self.ctx.clock.now(), &mut self.held);
+                    let _ = self.flush().await;
+                    return "server shutting down".into();
+                }
                 read = self.stream.read(&mut buffer) => match read {
                     Ok(0) => return "peer closed".into(),
                     Ok(n) => {
@@ -149,9 +184,18 @@ impl Driver {
                     self.session.on_deadline(self.ctx.clock.now(), &mut self.out);
                     Flow::Continue
                 }
+                _ = async { if let Some(t) = held_until { clock.sleep_until(t).await } }, if held_until.is_some() => {
+                    Flow::Continue
+                }
+                Some(()) = self.fault_changes.next() => {
+                    self.shaper.poll(self.ctx.clock.now(), &mut self.held);
+                    Flow::Continue
+                }
             };
-            if let Err(stalled) = self.flush().await {
-                return self.give_up(stalled);
+            match self.flush().await {
+                Ok(None) => {}
+                Ok(Some(close)) => return format!("closed by a fault: {close}"),
+                Err(stalled) => return self.give_up(stalled),
             }
             if let Flow::Close(reason) = flow {
                 tracing::debug!(conn = %self.label, %reason, "closing the connection");
@@ -168,35 +212,80 @@ impl Driver {
                 format!("{} {}", TOO_SLOW.0, TOO_SLOW.1)
             }
             Stalled::Shutdown => "server shutting down (not delivered: the peer stopped reading)".into(),
+            Stalled::Reset => "reset by a fault".into(),
         }
     }
 
-    /// Writes everything in `out`, bounded by `WRITE_TIMEOUT` (once shutdown has begun, a short grace).
-    async fn flush(&mut self) -> Result<(), Stalled> {
-        if self.out.is_empty() {
-            return Ok(());
-        }
+    /// Writes everything in `out` (through the faults when any reach the connection: then what they hold back
+    /// waits for its sim time); the close a fault ended the connection with, if one did.
+    async fn flush(&mut self) -> Result<Option<String>, Stalled> {
         let now = self.ctx.clock.now();
+        if !self.held.is_empty() || !self.shaper.is_idle(now) {
+            for chunk in self.out.drain(..) {
+                self.shaper.shape(now, Outgoing::Binary(chunk), &mut self.held);
+            }
+            return self.write_due(now).await;
+        }
+        if self.out.is_empty() {
+            return Ok(None);
+        }
         let chunks: Vec<Bytes> = self.out.drain(..).collect();
         for chunk in &chunks {
             self.ctx
                 .transcript
                 .record_binary(now, &self.label, Direction::Out, chunk);
         }
+        // Several chunks (an answer and its feedback, reports caught up) go out in one write: one syscall.
+        let joined = match chunks.as_slice() {
+            [one] => one.clone(),
+            many => Bytes::from(many.concat()),
+        };
+        self.write(&joined).await.map(|()| None)
+    }
+
+    /// Writes the held answers whose sim time has come in one write; a reset ends the connection at once, and a
+    /// close (a `close` or `close-after` fault: TCP has no close frame, so a FIN) ends it after what came before.
+    async fn write_due(&mut self, now: SimTime) -> Result<Option<String>, Stalled> {
+        let mut joined = Vec::new();
+        let mut closed = None;
+        while let Some(item) = self.held.pop_front() {
+            if item.at > now {
+                self.held.push_front(item);
+                break;
+            }
+            match item.wire {
+                Wire::Reset => {
+                    self.stream.abort();
+                    self.reset = true;
+                    return Err(Stalled::Reset);
+                }
+                Wire::Message(Message::Binary(bytes)) => joined.extend_from_slice(&bytes),
+                Wire::Message(_) => {}
+            }
+            if let Record::Close(close) = item.record {
+                closed = Some(close);
+                self.held.clear();
+                break;
+            }
+            item.record.write(&self.ctx.transcript, item.at, &self.label);
+        }
+        if !joined.is_empty() {
+            self.write(&joined).await?;
+        }
+        Ok(closed)
+    }
+
+    /// One write of `bytes`, bounded by `WRITE_TIMEOUT` (once shutdown has begun, a short grace).
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), Stalled> {
         let shutting_down = self.ctx.shutdown.is_cancelled();
         let limit = if shutting_down {
             SHUTDOWN_WRITE_GRACE
         } else {
             WRITE_TIMEOUT
         };
-        // Several chunks (an answer and its feedback, reports caught up) go out in one write: one syscall.
-        let joined = match chunks.as_slice() {
-            [one] => one.clone(),
-            many => Bytes::from(many.concat()),
-        };
         let stream = &mut self.stream;
         let write = async {
-            stream.write_all(&joined).await?;
+            stream.write_all(bytes).await?;
             stream.flush().await
         };
         tokio::select! {

@@ -29,9 +29,18 @@ pub enum FaultError {
     #[error("`{0}` does not act on plain HTTP exchanges (they take delay, stall, bandwidth, reset, refuse and hang)")]
     NotForHttp(String),
     #[error(
-        "`{0}` is a raw TCP socket: network faults act on WebSocket and HTTP sockets only (a device scope reaches its WebSocket)"
+        "`{0}` does not act on a raw TCP socket (it takes delay, drop, stall, reset, close, close-after, corrupt and bandwidth)"
     )]
     RawTcp(String),
+}
+
+/// Whether `fault` acts on a raw TCP socket, where each answer or report the device writes is one frame: the
+/// handshake faults have no handshake to act on, and a fragment has no text frame to cut.
+fn acts_on_raw_tcp(fault: &Fault) -> bool {
+    !matches!(
+        fault,
+        Fault::Fragment { .. } | Fault::Refuse { .. } | Fault::Hang | Fault::Unreachable { .. }
+    )
 }
 
 /// Word that the faults changed, one item per change seen (a connection re-reads its faults then).
@@ -164,8 +173,8 @@ impl Faults {
         self.lock().names.extend(names);
     }
 
-    /// Makes `names` known as raw TCP sockets: a fault scoped to one of them is refused, and wider scopes pass
-    /// them by (their sessions read no faults).
+    /// Makes `names` known as raw TCP sockets: a fault with no meaning for a byte stream (a handshake, a
+    /// fragment) scoped to one of them is refused.
     pub fn add_raw_names(&self, names: impl IntoIterator<Item = String>) {
         self.lock().raw.extend(names);
     }
@@ -191,8 +200,8 @@ impl Faults {
                 all.dedup();
                 return Err(FaultError::UnknownScope(name.clone(), all.join(", ")));
             }
-            if inner.raw.iter().any(|raw| raw == prefix) {
-                return Err(FaultError::RawTcp(name.clone()));
+            if inner.raw.iter().any(|raw| raw == prefix) && !acts_on_raw_tcp(&spec.fault) {
+                return Err(FaultError::RawTcp(spec.to_string()));
             }
         }
         if exchange::is_http_scope(&spec.scope) && !exchange::applies_to_http(&spec.fault) {
