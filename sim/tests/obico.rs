@@ -54,6 +54,26 @@ async fn past_its_startup() -> (FakeServer, Simulator, Agent) {
     (server, sim, ws)
 }
 
+/// The printer lookups (the agent's REST check) the server has seen.
+fn printer_checks(server: &FakeServer) -> usize {
+    server
+        .seen()
+        .iter()
+        .filter(|r| r.path == "/api/v1/octo/printer/")
+        .count()
+}
+
+/// The agent's socket, moving the clock 100 ms at a time for up to `ms` of sim time until it opens.
+async fn agent_within(sim: &Simulator, server: &mut FakeServer, ms: u64) -> Option<Agent> {
+    for _ in 0..ms / 100 {
+        advance(sim, 100).await;
+        if let Some(agent) = server.next_agent(Duration::from_millis(1)).await {
+            return Some(agent);
+        }
+    }
+    None
+}
+
 /// The next text frame as JSON, within 5 s.
 async fn frame(ws: &mut Agent) -> Value {
     loop {
@@ -213,9 +233,8 @@ async fn a_401_backs_off_with_jitter_under_the_exponential_ceiling_and_opens_no_
     let mut server = FakeServer::start(&tokens(1)).await;
     server.set(|m| m.rest_status = 401);
     let sim = start(ObicoOptions::single(&server.url(), "tok-1")).await;
-    let rest_count = |s: &FakeServer| s.seen().iter().filter(|r| r.path == "/api/v1/octo/printer/").count();
     for _ in 0..100 {
-        if rest_count(&server) == 1 {
+        if printer_checks(&server) == 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -225,7 +244,7 @@ async fn a_401_backs_off_with_jitter_under_the_exponential_ceiling_and_opens_no_
     while tries.len() < 5 && now < 40_000 {
         advance(&sim, 100).await;
         now += 100;
-        if rest_count(&server) > tries.len() {
+        if printer_checks(&server) > tries.len() {
             tries.push(now);
         }
     }
@@ -240,15 +259,9 @@ async fn a_401_backs_off_with_jitter_under_the_exponential_ceiling_and_opens_no_
     );
 
     server.set(|m| m.rest_status = 200);
-    let mut ws = None;
-    for _ in 0..400 {
-        advance(&sim, 100).await;
-        if let Some(agent) = server.next_agent(Duration::from_millis(1)).await {
-            ws = Some(agent);
-            break;
-        }
-    }
-    let mut ws = ws.expect("the socket opens once REST answers 200");
+    let mut ws = agent_within(&sim, &mut server, 40_000)
+        .await
+        .expect("the socket opens once REST answers 200");
     assert!(frame(&mut ws).await["status"].is_object());
     sim.shutdown().await;
 }
@@ -261,12 +274,11 @@ async fn rest_faults_refuse_a_call_without_the_server_and_hold_the_next_one_in_s
     })
     .await;
     sim.faults().add_text("delay:3000ms@obico-1/http#1").unwrap();
-    let rest_count = |s: &FakeServer| s.seen().iter().filter(|r| r.path == "/api/v1/octo/printer/").count();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(rest_count(&server), 0, "the refused check never reached the server");
+    assert_eq!(printer_checks(&server), 0, "the refused check never reached the server");
     // After the 401 the agent backs off (at most 1.1 s), and its next check leaves 3 s later.
     let mut now = 0;
-    while rest_count(&server) == 0 && now < 10_000 {
+    while printer_checks(&server) == 0 && now < 10_000 {
         advance(&sim, 100).await;
         now += 100;
     }
@@ -274,16 +286,11 @@ async fn rest_faults_refuse_a_call_without_the_server_and_hold_the_next_one_in_s
         (3_000..=4_300).contains(&now),
         "the held check reached the server at {now} ms"
     );
-    assert_eq!(rest_count(&server), 1);
-    let mut ws = None;
-    for _ in 0..100 {
-        advance(&sim, 100).await;
-        if let Some(agent) = server.next_agent(Duration::from_millis(1)).await {
-            ws = Some(agent);
-            break;
-        }
-    }
-    assert!(frame(&mut ws.expect("the socket opens once REST answers 200")).await["status"].is_object());
+    assert_eq!(printer_checks(&server), 1);
+    let mut ws = agent_within(&sim, &mut server, 10_000)
+        .await
+        .expect("the socket opens once REST answers 200");
+    assert!(frame(&mut ws).await["status"].is_object());
     assert!(sim.faults().list().is_empty(), "both faults acted their last");
     sim.shutdown().await;
 }

@@ -6,6 +6,14 @@ use serde_json::{Map, Value, json};
 use super::Shard;
 use crate::serve::BoundEndpoint;
 
+/// The control route prefix of a device: `/devices/KIND/INDEX` in a fleet, `/devices/KIND` alone.
+pub fn control_route(kind: &str, index: Option<u32>) -> String {
+    match index {
+        Some(index) => format!("/devices/{kind}/{index}"),
+        None => format!("/devices/{kind}"),
+    }
+}
+
 /// The map: `{"seed", "shard": {"index", "count"}, "control", "devices": [...]}`, one entry per device that
 /// listens, in start order: `{"kind", "index" (from 1; null for a device alone), "label", "seed" (what its
 /// streams derive from), "control" (its control route prefix), "urls": {ENDPOINT: URL}}`.
@@ -13,13 +21,10 @@ pub fn map(seed: u64, shard: Shard, control: Option<&str>, endpoints: &[BoundEnd
     let mut devices: Vec<Value> = Vec::new();
     let mut current: Option<(&str, Map<String, Value>, &BoundEndpoint)> = None;
     let finish = |(_, urls, first): (&str, Map<String, Value>, &BoundEndpoint)| {
-        let (device_seed, route) = match first.index {
-            Some(index) => (
-                super::seed_of(seed, first.kind, index),
-                format!("/devices/{}/{index}", first.kind),
-            ),
-            None => (seed, format!("/devices/{}", first.kind)),
-        };
+        let device_seed = first
+            .index
+            .map_or(seed, |index| super::seed_of(seed, first.kind, index));
+        let route = control_route(first.kind, first.index);
         json!({
             "kind": first.kind,
             "index": first.index,

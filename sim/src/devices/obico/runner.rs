@@ -202,7 +202,6 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
                     rest.push(faulted_rest(
                         &mut rest_faults,
                         &clock,
-                        clock.now(),
                         body_len,
                         (call, method, path),
                         made,
@@ -347,13 +346,12 @@ pub async fn run(slot: Arc<Slot>, net: Arc<Net>, clock: Arc<Clock>, start: SimTi
     }
 }
 
-/// A REST call `made` at `now` (of a request body of `body_len` bytes) as the faults on `AGENT/http` let it go:
+/// A REST call `made` now (its request body `body_len` bytes) as the faults on `AGENT/http` let it go:
 /// a refusal answers its status without reaching the server, a reset fails it at once, a hang leaves it
 /// unanswered until the agent's own time-out, and a stall, a delay or the bandwidth sends it late in sim time.
 fn faulted_rest(
     faults: &mut ExchangeFaults,
     clock: &Arc<Clock>,
-    now: SimTime,
     body_len: usize,
     (call, method, path): (RestCall, &'static str, String),
     made: impl Future<Output = RestDone> + Send + 'static,
@@ -372,6 +370,7 @@ fn faulted_rest(
             failed(0, "", "no answer: held by a fault")
         }),
         None => {
+            let now = clock.now();
             let at = faults.answer_at(now, body_len);
             if at <= now {
                 return Box::pin(made);

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::clock::SimTime;
+use crate::fleet::map::control_route;
 use crate::serve::BoundEndpoint;
 use crate::serve::clients::Clients;
 use crate::serve::device::Device;
@@ -114,14 +115,10 @@ pub fn state(
     let drawn: Vec<Value> = shown
         .iter()
         .map(|device| {
-            let control = match device.fleet_index() {
-                Some(index) => format!("/devices/{}/{index}", device.kind()),
-                None => format!("/devices/{}", device.name()),
-            };
             json!({
                 "name": device.name(),
                 "kind": device.kind(),
-                "control": control,
+                "control": control_route(device.kind(), device.fleet_index()),
                 "endpoints": by_device.remove(device.name()).unwrap_or_default(),
                 "view": device.view(now),
             })

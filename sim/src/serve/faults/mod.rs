@@ -123,7 +123,8 @@ struct Inner {
     active: Vec<Arc<Active>>,
     /// Endpoint (or agent) names with their device, to check scopes and to find a connection's device.
     names: Vec<(String, &'static str)>,
-    /// The names among them that are raw TCP sockets (the xArm's 502 and report ports): no fault acts there.
+    /// The names among them that are raw TCP sockets (the xArm's 502 and report ports), which refuse the faults
+    /// a byte stream has no meaning for.
     raw: Vec<String>,
     /// Every fault up to this id was cleared, listed or not.
     cleared_through: u64,
