@@ -539,6 +539,34 @@ async fn a_subscriber_that_stops_reading_is_closed_with_1008_and_others_go_on() 
     sim.shutdown().await;
 }
 
+/// A client that sends many requests before reading any answer is not a slow reader: the answers to its own
+/// requests go out as they are made, so a burst of requests twice as long as the push queue is answered in
+/// full, in order.
+#[tokio::test]
+async fn a_burst_of_requests_sent_before_any_answer_is_read_is_answered_in_full() {
+    let sim = start().await;
+    let mut ws = connect(&sim).await;
+    const BURST: usize = 2 * understudy_sim::serve::session::PUSH_QUEUE;
+    // Subscribes and unsubscribes of one topic in turn: each is acked, and the topic limit is never reached.
+    let action = |i: usize| if i % 2 == 0 { "subscribe" } else { "unsubscribe" };
+    for i in 0..BURST {
+        let request = json!({"action": action(i), "topic": "burst"});
+        ws.feed(Message::text(request.to_string())).await.unwrap();
+    }
+    // Every request leaves in one write, so the server finds them all waiting at once.
+    ws.flush().await.unwrap();
+    for i in 0..BURST {
+        let ack = format!("{}d", action(i));
+        assert_eq!(
+            recv(&mut ws).await,
+            json!({"action": ack, "topic": "burst"}),
+            "answer {i}"
+        );
+    }
+    drop(ws);
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn the_token_never_reaches_the_transcript() {
     let path = std::env::temp_dir().join(format!("understudy-pubsub-transcript-{}.jsonl", std::process::id()));

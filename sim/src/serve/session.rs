@@ -182,11 +182,13 @@ impl<S: AsyncRead + AsyncWrite + Abort + Unpin> Driver<S> {
                         let now = self.ctx.clock.now();
                         self.ctx.transcript.record(now, &self.label, Direction::In, RecordKind::Text, &text);
                         self.session.on_text(now, &text, &mut self.out);
+                        self.take_pushed();
                     }
                     Some(Ok(Message::Binary(data))) if !self.closing => {
                         let now = self.ctx.clock.now();
                         self.ctx.transcript.record_binary(now, &self.label, Direction::In, &data);
                         self.session.on_binary(now, &data, &mut self.out);
+                        self.take_pushed();
                     }
                     Some(Ok(Message::Close(frame))) => {
                         // tungstenite queues the close reply; keep polling until the stream ends so it is sent.
@@ -220,9 +222,7 @@ impl<S: AsyncRead + AsyncWrite + Abort + Unpin> Driver<S> {
                 },
                 Some(frame) = self.pushed.recv(), if !self.closing => {
                     self.out.push(frame);
-                    while let Ok(frame) = self.pushed.try_recv() {
-                        self.out.push(frame);
-                    }
+                    self.take_pushed();
                 }
                 _ = async { if let Some(t) = deadline { clock.sleep_until(t).await } }, if deadline.is_some() => {
                     self.session.on_deadline(self.ctx.clock.now(), &mut self.out);
@@ -240,6 +240,15 @@ impl<S: AsyncRead + AsyncWrite + Abort + Unpin> Driver<S> {
                 Ok(false) => {}
                 Err(stalled) => return self.give_up(stalled, close_record),
             }
+        }
+    }
+
+    /// Moves what waits in the push queue to `out`, to go with the next flush. Called after each request too:
+    /// incoming frames are served first, so a burst of requests would otherwise fill the queue with their own
+    /// answers before the connection is ever written, and the client would be dropped as a slow reader.
+    fn take_pushed(&mut self) {
+        while let Ok(frame) = self.pushed.try_recv() {
+            self.out.push(frame);
         }
     }
 
