@@ -5,7 +5,8 @@ use std::f64::consts::{FRAC_PI_2, PI};
 
 use super::limits::{check_tcp_position, clamp_joints, joint_limits};
 use super::math::{
-    Transform, Vec3, cross, mat_mul, mat_to_rpy, norm, rot_log, rot_x, rot_z, rpy_to_mat, solve_spd, sub, transpose,
+    MAX_N, Square, Transform, Vec3, cross, mat_mul, mat_to_rpy, norm, rot_log, rot_x, rot_z, rpy_to_mat, solve_spd,
+    sub, transpose,
 };
 use super::{ArmModel, DofMismatch};
 
@@ -31,7 +32,19 @@ const fn row(d: f64, alpha: f64, a: f64, offset: f64) -> DhRow {
 ///
 /// xArm 5's published modified table omits `a = 76` on J5; its standard-DH table and the
 /// URDF (`joint5 x = 0.076`) both have it, so it is included here.
-pub fn dh_table(model: ArmModel) -> Vec<DhRow> {
+pub fn dh_table(model: ArmModel) -> &'static [DhRow] {
+    static TABLES: std::sync::LazyLock<[Vec<DhRow>; 4]> =
+        std::sync::LazyLock::new(|| ArmModel::ALL.map(published_dh_table));
+    let index = ArmModel::ALL.iter().position(|m| *m == model).unwrap_or_default();
+    &TABLES[index]
+}
+
+/// The furthest the flange can be from the base origin (mm): each DH link moves it by `hypot(a, d)` at most.
+fn flange_reach(model: ArmModel) -> f64 {
+    dh_table(model).iter().map(|r| r.a.hypot(r.d)).sum()
+}
+
+fn published_dh_table(model: ArmModel) -> Vec<DhRow> {
     // Shoulder-to-elbow: 53.5 mm forward, 284.5 mm up (xArm 5/6).
     let t2 = -(284.5f64).atan2(53.5);
     let a2 = (284.5f64).hypot(53.5);
@@ -262,6 +275,11 @@ pub fn ik(model: ArmModel, target: &Pose, tcp_offset: [f64; 6], seed: &[f64]) ->
     if check_tcp_position(model, target.position()).is_err() {
         return Err(IkError::OutOfTcpLimits);
     }
+    // Out of reach whatever the joints: no solve can converge, so the search is skipped (it is the costliest case).
+    let tcp_length = norm([tcp_offset[0], tcp_offset[1], tcp_offset[2]]);
+    if norm(target.position()) > flange_reach(model) + tcp_length + IK_POS_TOL_MM {
+        return Err(IkError::Unreachable);
+    }
     let problem = Problem {
         model,
         target: target.to_transform(),
@@ -433,15 +451,20 @@ impl Problem {
             let col = |j: usize, r: usize| {
                 if r < 3 { lin.jac[j][r] } else { w * lin.jac[j][r] }
             };
-            let g: Vec<f64> = (0..n).map(|i| (0..6).map(|r| col(i, r) * e[r]).sum()).collect();
-            let a: Vec<Vec<f64>> = (0..n)
-                .map(|i| (0..n).map(|j| (0..6).map(|r| col(i, r) * col(j, r)).sum()).collect())
-                .collect();
+            let mut g = [0.0; MAX_N];
+            let mut a: Square = [[0.0; MAX_N]; MAX_N];
+            for (i, row) in a.iter_mut().enumerate().take(n) {
+                g[i] = (0..6).map(|r| col(i, r) * e[r]).sum();
+                for (j, entry) in row.iter_mut().enumerate().take(n) {
+                    *entry = (0..6).map(|r| col(i, r) * col(j, r)).sum();
+                }
+            }
+            let g = &g[..n];
             let max_diag = (0..n).map(|i| a[i][i]).fold(1e-12, f64::max);
             let mut lam = lambda.unwrap_or(1e-3 * max_diag);
             let mut accepted = false;
             for _ in 0..30 {
-                let Some(dq) = damped_step(&a, &g, lam, &q, limits, bounded) else {
+                let Some(dq) = damped_step(&a, g, lam, &q, limits, bounded) else {
                     lam *= 4.0;
                     continue;
                 };
@@ -474,27 +497,32 @@ impl Problem {
     }
 }
 
+/// The TCP transform for `q`, composed link by link without collecting the joint frames.
 fn fk_transform_t(model: ArmModel, q: &[f64], tcp: &Transform) -> Option<Transform> {
-    let frames = joint_frames(model, q).ok()?;
-    Some(frames.last()?.compose(tcp))
+    model.check_dof(q).ok()?;
+    let flange = dh_table(model)
+        .iter()
+        .zip(q)
+        .fold(Transform::IDENTITY, |t, (r, &qi)| t.compose(&dh_transform(r, qi)));
+    Some(flange.compose(tcp))
 }
 
 /// Solves `(A + lam I) dq = g`; with `bounded`, joints at a limit whose step points outward
 /// are frozen (removed) and the system solved again.
 fn damped_step(
-    a: &[Vec<f64>],
+    a: &Square,
     g: &[f64],
     lam: f64,
     q: &[f64],
     limits: &[(f64, f64)],
     bounded: bool,
-) -> Option<Vec<f64>> {
+) -> Option<[f64; MAX_N]> {
     let n = g.len();
-    let mut frozen = vec![false; n];
-    let mut dq = vec![0.0; n];
+    let mut frozen = [false; MAX_N];
+    let mut dq = [0.0; MAX_N];
     for _ in 0..2 {
-        let mut m = vec![vec![0.0; n]; n];
-        let mut rhs = vec![0.0; n];
+        let mut m: Square = [[0.0; MAX_N]; MAX_N];
+        let mut rhs = [0.0; MAX_N];
         for i in 0..n {
             for j in 0..n {
                 m[i][j] = if frozen[i] || frozen[j] { 0.0 } else { a[i][j] };
@@ -502,7 +530,7 @@ fn damped_step(
             m[i][i] += lam;
             rhs[i] = if frozen[i] { 0.0 } else { g[i] };
         }
-        dq = solve_spd(&m, &rhs)?;
+        dq = solve_spd(&m, &rhs[..n])?;
         if !bounded {
             break;
         }
@@ -748,5 +776,44 @@ mod tests {
         fn prop_ik_round_trip_lite6(q in in_limit_q(ArmModel::Lite6), d in deltas(6)) {
             prop_round_trip(ArmModel::Lite6, q, d)?;
         }
+
+        /// The reach bound that lets `ik` skip its search is never beaten, whatever the joints and the TCP.
+        #[test]
+        fn prop_no_pose_lies_beyond_the_reach_bound(
+            model in proptest::sample::select(ArmModel::ALL.to_vec()),
+            turns in proptest::collection::vec(-7.0f64..7.0, 7),
+            tcp in proptest::collection::vec(-200.0f64..200.0, 3),
+        ) {
+            let q = &turns[..model.dof()];
+            let offset = [tcp[0], tcp[1], tcp[2], 0.3, -0.2, 0.1];
+            let pose = fk(model, q, offset).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let bound = flange_reach(model) + norm([tcp[0], tcp[1], tcp[2]]);
+            prop_assert!(norm(pose.position()) <= bound + 1e-9, "{} > {}", norm(pose.position()), bound);
+        }
+    }
+
+    #[test]
+    fn a_target_out_of_reach_is_unreachable_and_a_reachable_one_still_solves() {
+        for model in ArmModel::ALL {
+            // Up and forward, inside every model's TCP box: one millimetre past the reach bound.
+            let reach = flange_reach(model);
+            let beyond = Pose::from_array([0.0, 0.0, 0.0, PI, 0.0, 0.0]);
+            let direction = [0.6, 0.0, 0.8];
+            let at = |r: f64| Pose {
+                x: direction[0] * r,
+                z: direction[2] * r,
+                ..beyond
+            };
+            let seed = vec![0.0; model.dof()];
+            let far = at(reach + 1.0);
+            assert!(
+                check_tcp_position(model, far.position()).is_ok(),
+                "{model:?}: inside the TCP box"
+            );
+            assert_eq!(ik(model, &far, NO_TCP, &seed), Err(IkError::Unreachable), "{model:?}");
+        }
+        // The bound only skips what cannot converge.
+        let stretched = fk(ArmModel::XArm6, &[0.0, -0.6, -0.3, 0.0, 0.5, 0.0], NO_TCP).unwrap();
+        assert!(ik(ArmModel::XArm6, &stretched, NO_TCP, &[0.0; 6]).is_ok());
     }
 }

@@ -223,10 +223,16 @@ pub fn rot_exp(v: Vec3) -> Mat3 {
     ]
 }
 
-/// Solves the symmetric positive-definite system `a x = b` (Cholesky). `None` if not SPD.
-pub fn solve_spd(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
+/// The largest system [`solve_spd`] takes: one row per joint of the arm with the most.
+pub const MAX_N: usize = 7;
+/// A square matrix of up to [`MAX_N`] rows, on the stack; only the leading `n` x `n` block is used.
+pub type Square = [[f64; MAX_N]; MAX_N];
+
+/// Solves the symmetric positive-definite system `a x = b` (Cholesky) for the `b.len()` leading rows and
+/// columns of `a`. `None` if not SPD. Nothing is allocated: the solver runs thousands of times per IK search.
+pub fn solve_spd(a: &Square, b: &[f64]) -> Option<[f64; MAX_N]> {
     let n = b.len();
-    let mut l = vec![vec![0.0; n]; n];
+    let mut l = [[0.0; MAX_N]; MAX_N];
     for i in 0..n {
         for j in 0..=i {
             let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
@@ -241,12 +247,12 @@ pub fn solve_spd(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
             }
         }
     }
-    let mut y = vec![0.0; n];
+    let mut y = [0.0; MAX_N];
     for i in 0..n {
         let s: f64 = (0..i).map(|k| l[i][k] * y[k]).sum();
         y[i] = (b[i] - s) / l[i][i];
     }
-    let mut x = vec![0.0; n];
+    let mut x = [0.0; MAX_N];
     for i in (0..n).rev() {
         let s: f64 = (i + 1..n).map(|k| l[k][i] * x[k]).sum();
         x[i] = (y[i] - s) / l[i][i];
@@ -303,10 +309,16 @@ mod tests {
 
     #[test]
     fn spd_solve() {
-        let a = vec![vec![4.0, 1.0], vec![1.0, 3.0]];
+        let mut a: Square = [[0.0; MAX_N]; MAX_N];
+        a[0][..2].copy_from_slice(&[4.0, 1.0]);
+        a[1][..2].copy_from_slice(&[1.0, 3.0]);
+        // Only the leading 2 x 2 block is read.
+        a[5][5] = f64::NAN;
         let x = solve_spd(&a, &[1.0, 2.0]).unwrap_or_default();
         assert!((4.0 * x[0] + x[1] - 1.0).abs() < 1e-12);
         assert!((x[0] + 3.0 * x[1] - 2.0).abs() < 1e-12);
-        assert!(solve_spd(&[vec![-1.0]], &[1.0]).is_none());
+        let mut negative: Square = [[0.0; MAX_N]; MAX_N];
+        negative[0][0] = -1.0;
+        assert!(solve_spd(&negative, &[1.0]).is_none());
     }
 }
