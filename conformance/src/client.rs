@@ -575,10 +575,13 @@ async fn exchange(
         }
         request.push_str("\r\n");
         request.push_str(body);
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .map_err(|e| Error::Wire(format!("{method} {shown}: {e}")))?;
+        // Flushed: a TLS stream may keep what it accepted in its buffer until flushed, and the reads below never
+        // send it.
+        let sent = async {
+            stream.write_all(request.as_bytes()).await?;
+            stream.flush().await
+        };
+        sent.await.map_err(|e| Error::Wire(format!("{method} {shown}: {e}")))?;
         let mut raw = Vec::new();
         let mut buffer = [0u8; 4096];
         loop {

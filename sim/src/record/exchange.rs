@@ -142,6 +142,7 @@ where
             return Some(kept);
         }
         to.write_all(&buffer[..n]).await.ok()?;
+        to.flush().await.ok()?;
         let room = keep.saturating_sub(kept.len()).min(n);
         kept.extend_from_slice(&buffer[..room]);
     }
@@ -173,6 +174,7 @@ pub async fn http(mut client: TcpStream, upstream: Stream, head: Bytes, label: &
         forwarded.extend_from_slice(&request);
         let mut upstream = upstream;
         upstream.write_all(&forwarded).await.ok()?;
+        upstream.flush().await.ok()?;
         // The rest of a body too large to record, and the answer, pass through as they come.
         let (mut client_read, mut client_write) = client.split();
         let (mut upstream_read, mut upstream_write) = tokio::io::split(upstream);
@@ -217,7 +219,8 @@ pub async fn websocket(mut client: TcpStream, mut upstream: Stream, head: Bytes,
         .map_or(head.len(), |p| p + 4);
     let early = head.slice(end..);
     let forwarded = rewritten(&head[..end], &shared.upstream.authority(), false);
-    if upstream.write_all(&forwarded).await.is_err() {
+    // Flushed before the answer is awaited: over TLS, what was written may otherwise wait in the session's buffer.
+    if upstream.write_all(&forwarded).await.is_err() || upstream.flush().await.is_err() {
         return;
     }
     let Some((response, after)) = read_response_head(&mut upstream).await else {
