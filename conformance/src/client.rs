@@ -209,6 +209,15 @@ pub enum Stream {
     Served(Box<Rewind<Incoming>>),
 }
 
+impl Stream {
+    /// Writes `bytes` and flushes them: a TLS stream may keep what it accepted in its buffer until flushed, and a
+    /// caller that then only reads would never send it.
+    pub async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.write_all(bytes).await?;
+        self.flush().await
+    }
+}
+
 impl std::fmt::Debug for Stream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -575,13 +584,10 @@ async fn exchange(
         }
         request.push_str("\r\n");
         request.push_str(body);
-        // Flushed: a TLS stream may keep what it accepted in its buffer until flushed, and the reads below never
-        // send it.
-        let sent = async {
-            stream.write_all(request.as_bytes()).await?;
-            stream.flush().await
-        };
-        sent.await.map_err(|e| Error::Wire(format!("{method} {shown}: {e}")))?;
+        stream
+            .send(request.as_bytes())
+            .await
+            .map_err(|e| Error::Wire(format!("{method} {shown}: {e}")))?;
         let mut raw = Vec::new();
         let mut buffer = [0u8; 4096];
         loop {

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use cucumber::{given, then, when};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 use crate::client::{self, Frame};
 use crate::steps::Check;
@@ -240,11 +240,10 @@ async fn read_answer(
     let (transport, authority) = world.http_target(endpoint).await?;
     let mut stream = transport.open(&authority, None).await?;
     let head = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\n{headers}\r\n");
-    let sent = async {
-        stream.write_all(head.as_bytes()).await?;
-        stream.flush().await
-    };
-    sent.await.map_err(|e| format!("cannot send the request: {e}"))?;
+    stream
+        .send(head.as_bytes())
+        .await
+        .map_err(|e| format!("cannot send the request: {e}"))?;
     let mut answer = [0u8; 256];
     Ok(match tokio::time::timeout(wait, stream.read(&mut answer)).await {
         Err(_) => Answer::Nothing,
